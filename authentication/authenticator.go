@@ -1,0 +1,58 @@
+package authentication
+
+import (
+	"errors"
+	"net/http"
+)
+
+// Authenticator identifies the caller of r. It returns (nil, nil) when r
+// carries no credentials it understands, so the next authenticator can try;
+// a *Failed when it recognises the credentials and rejects them; and an
+// error wrapping ErrUnavailable when its backend cannot answer (the request
+// is then refused with 503, never let through as anonymous).
+type Authenticator interface {
+	Authenticate(r *http.Request) (*Principal, error)
+}
+
+// Challenger is implemented by an Authenticator that names a
+// WWW-Authenticate challenge, such as `Bearer realm="api"` or `Token`.
+type Challenger interface {
+	Challenge() string
+}
+
+// AuthenticatorFunc adapts a function to Authenticator.
+type AuthenticatorFunc func(r *http.Request) (*Principal, error)
+
+// Authenticate calls f(r).
+func (f AuthenticatorFunc) Authenticate(r *http.Request) (*Principal, error) { return f(r) }
+
+// ErrUnavailable is wrapped by errors of an authentication backend (Redis, a
+// database, a forward-auth proxy) that cannot answer in time. Requests that
+// meet it are refused with 503.
+var ErrUnavailable = errors.New("cosworth/authentication: backend unavailable")
+
+// Failed is the rejection of credentials an authenticator recognised: a
+// 401 with {"detail": Detail} and, when Challenge is set, a WWW-Authenticate
+// header. Code is simplejwt's "code" member ("token_not_valid") when set.
+type Failed struct {
+	Detail    string
+	Code      string
+	Challenge string
+}
+
+func (e *Failed) Error() string { return e.Detail }
+
+// StatusCode is 401, or 403 when no challenge can be offered (DRF's rule).
+func (e *Failed) StatusCode() int {
+	if e.Challenge == "" {
+		return http.StatusForbidden
+	}
+	return http.StatusUnauthorized
+}
+
+// SetHeaders sets WWW-Authenticate.
+func (e *Failed) SetHeaders(h http.Header) {
+	if e.Challenge != "" {
+		h.Set("WWW-Authenticate", e.Challenge)
+	}
+}

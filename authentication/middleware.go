@@ -1,0 +1,47 @@
+package authentication
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Middleware runs auths in order on every request and stores the outcome in
+// the request context: the first authenticator that returns a principal or
+// an error decides; when none recognises the credentials the request is
+// anonymous. It never writes a response itself: views answer an
+// authentication error (401, or 503 for an unavailable backend) when they
+// start, so a handler that needs no identity is not blocked by it.
+func Middleware(auths ...Authenticator) func(http.Handler) http.Handler {
+	challenge := ""
+	if len(auths) > 0 {
+		if c, ok := auths[0].(Challenger); ok {
+			challenge = c.Challenge()
+		}
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			st := &state{challenge: challenge}
+			for _, a := range auths {
+				p, err := a.Authenticate(r)
+				if err != nil {
+					var f *Failed
+					if errors.As(err, &f) {
+						if f.Challenge == "" {
+							f.Challenge = challenge
+						}
+					} else if !errors.Is(err, ErrUnavailable) {
+						err = fmt.Errorf("%w: %w", ErrUnavailable, err)
+					}
+					st.err = err
+					break
+				}
+				if p != nil {
+					st.principal = p
+					break
+				}
+			}
+			next.ServeHTTP(w, r.WithContext(contextWith(r, st)))
+		})
+	}
+}

@@ -1,0 +1,65 @@
+// Package authentication identifies the caller of a request. An
+// Authenticator turns credentials (a JWT, a DRF token, a Redis-held token,
+// or a forward-auth proxy's verdict) into a Principal; Middleware runs the
+// configured authenticators in order, as DRF does, and stores the outcome in
+// the request context, where views and permissions read it.
+package authentication
+
+import "context"
+
+// Principal is the authenticated caller of a request.
+type Principal struct {
+	ID       int64
+	Username string
+	IsStaff  bool
+	// Claims holds extra claims or attributes the authenticator found
+	// (JWT claims, proxy headers). It may be nil.
+	Claims map[string]any
+	// Backend names the authenticator that recognised the credentials
+	// ("jwt", "token", "redis", "forward").
+	Backend string
+}
+
+type stateKey struct{}
+
+// state is the outcome of authentication stored in the request context.
+type state struct {
+	principal *Principal
+	err       error
+	challenge string
+}
+
+// WithPrincipal returns ctx carrying p as the authenticated principal.
+func WithPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, stateKey{}, &state{principal: p})
+}
+
+// PrincipalFrom returns the principal of ctx, or nil for an anonymous request.
+func PrincipalFrom(ctx context.Context) *Principal {
+	if s, ok := ctx.Value(stateKey{}).(*state); ok {
+		return s.principal
+	}
+	return nil
+}
+
+// FromContext returns the outcome of authentication: the principal (nil when
+// anonymous) and the error that made the credentials unacceptable (a
+// *Failed, or an error wrapping ErrUnavailable). Views call it first and
+// answer a non-nil error before any other work, as DRF does.
+func FromContext(ctx context.Context) (*Principal, error) {
+	if s, ok := ctx.Value(stateKey{}).(*state); ok {
+		return s.principal, s.err
+	}
+	return nil, nil
+}
+
+// Challenge returns the WWW-Authenticate value of the first configured
+// authenticator, or "" when none is configured or it has no challenge. An
+// unauthenticated request denied by a permission is a 401 with this
+// header when it is set, and a 403 otherwise (DRF's rule).
+func Challenge(ctx context.Context) string {
+	if s, ok := ctx.Value(stateKey{}).(*state); ok {
+		return s.challenge
+	}
+	return ""
+}

@@ -1,0 +1,189 @@
+// Package respond writes DRF-shaped JSON responses and turns errors into
+// them. It is the single place where an error becomes a status code and a
+// body: producing packages give their errors a StatusCode method (and,
+// where needed, a body and headers) and never write responses themselves.
+package respond
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/cosworth/cosworth/authentication"
+	"github.com/cosworth/cosworth/models"
+)
+
+// Error is an error that knows the HTTP response it becomes.
+type Error interface {
+	error
+	// StatusCode is the HTTP status of the response.
+	StatusCode() int
+}
+
+// Bodier is implemented by an Error whose body is not {"detail": Error()}.
+type Bodier interface {
+	// AppendJSON appends the complete JSON body to dst.
+	AppendJSON(dst []byte) []byte
+}
+
+// Headerer is implemented by an Error that sets response headers
+// (WWW-Authenticate, Retry-After, Allow).
+type Headerer interface {
+	SetHeaders(h http.Header)
+}
+
+// Standard DRF messages.
+const (
+	MsgNotFound     = "Not found."
+	MsgServerError  = "A server error occurred."
+	MsgUnavailable  = "Service temporarily unavailable, try again later."
+	MsgNotAuth      = "Authentication credentials were not provided."
+	MsgPermission   = "You do not have permission to perform this action."
+	MsgTooLarge     = "Request body is too large."
+	MsgInvalidPage  = "Invalid page."
+	MsgInvalidCurso = "Invalid cursor"
+)
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// GetBuffer returns a pooled byte slice of length zero. Return it with PutBuffer.
+func GetBuffer() *[]byte { b := bufPool.Get().(*[]byte); *b = (*b)[:0]; return b }
+
+// PutBuffer returns b to the pool unless it grew too large to keep.
+func PutBuffer(b *[]byte) {
+	if cap(*b) > 1<<20 {
+		return
+	}
+	bufPool.Put(b)
+}
+
+// JSON writes body with the given status and Content-Type application/json.
+func JSON(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+var jsonContentType = []string{"application/json"}
+
+// Detail writes {"detail": msg} with the given status.
+func Detail(w http.ResponseWriter, status int, msg string) {
+	b := GetBuffer()
+	*b = AppendDetail(*b, msg)
+	JSON(w, status, *b)
+	PutBuffer(b)
+}
+
+// AppendDetail appends {"detail":"msg"} to dst.
+func AppendDetail(dst []byte, msg string) []byte {
+	dst = append(dst, `{"detail":`...)
+	dst = AppendString(dst, msg)
+	return append(dst, '}')
+}
+
+// Write renders err as a response. Errors implementing Error choose their
+// status; models.ErrNotFound is 404; models.ErrUnavailable and deadline
+// errors are 503; a request the client canceled is logged and not answered;
+// anything else is logged with its cause and answered with a generic 500.
+func Write(w http.ResponseWriter, r *http.Request, err error) {
+	var e Error
+	switch {
+	case errors.As(err, &e):
+		if hd, ok := e.(Headerer); ok {
+			hd.SetHeaders(w.Header())
+		}
+		if bd, ok := e.(Bodier); ok {
+			b := GetBuffer()
+			*b = bd.AppendJSON(*b)
+			JSON(w, e.StatusCode(), *b)
+			PutBuffer(b)
+			return
+		}
+		Detail(w, e.StatusCode(), e.Error())
+	case errors.Is(err, models.ErrNotFound):
+		Detail(w, http.StatusNotFound, MsgNotFound)
+	case r.Context().Err() == context.Canceled:
+		Logger(r.Context()).LogAttrs(r.Context(), slog.LevelInfo, "request canceled by client", slog.String("error", err.Error()))
+	case errors.Is(err, models.ErrUnavailable), errors.Is(err, authentication.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		Logger(r.Context()).LogAttrs(r.Context(), slog.LevelWarn, "dependency unavailable", slog.String("error", err.Error()))
+		w.Header().Set("Retry-After", "1")
+		Detail(w, http.StatusServiceUnavailable, MsgUnavailable)
+	default:
+		Logger(r.Context()).LogAttrs(r.Context(), slog.LevelError, "internal error", slog.String("error", err.Error()))
+		Detail(w, http.StatusInternalServerError, MsgServerError)
+	}
+}
+
+type loggerKey struct{}
+
+// WithLogger returns ctx carrying l, the request-scoped logger.
+func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
+	return context.WithValue(ctx, loggerKey{}, l)
+}
+
+// Logger returns the request-scoped logger of ctx, or slog.Default().
+func Logger(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}
+
+const hexDigits = "0123456789abcdef"
+
+// AppendString appends s as a JSON string literal, escaping as
+// encoding/json does (including <, >, & and U+2028/U+2029); invalid UTF-8
+// becomes U+FFFD.
+func AppendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

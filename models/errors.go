@@ -1,0 +1,57 @@
+package models
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrNotFound is returned (wrapped) when a query that needs one row finds none.
+// Views answer it with 404 {"detail": "Not found."}.
+var ErrNotFound = errors.New("cosworth/models: not found")
+
+// ErrUnavailable is returned (wrapped) when the database cannot be reached or
+// a connection cannot be acquired within the pool's acquire timeout. Views
+// answer it with a fast 503.
+var ErrUnavailable = errors.New("cosworth/models: database unavailable")
+
+// ConstraintKind says which kind of integrity constraint a write violated.
+type ConstraintKind uint8
+
+// The constraint kinds Classify recognises.
+const (
+	Unique ConstraintKind = iota + 1
+	ForeignKey
+	NotNull
+	Check
+)
+
+func (k ConstraintKind) String() string {
+	switch k {
+	case Unique:
+		return "unique"
+	case ForeignKey:
+		return "foreign key"
+	case NotNull:
+		return "not null"
+	case Check:
+		return "check"
+	}
+	return "unknown"
+}
+
+// ConstraintError is a write rejected by an integrity constraint, the same
+// for PostgreSQL and SQLite. Columns holds the violated columns when the
+// database names them (it may be empty).
+type ConstraintError struct {
+	Kind       ConstraintKind
+	Table      string
+	Constraint string
+	Columns    []string
+	Err        error // the driver's error
+}
+
+func (e *ConstraintError) Error() string {
+	return fmt.Sprintf("cosworth/models: %s violation on %s%v: %v", e.Kind, e.Table, e.Columns, e.Err)
+}
+
+func (e *ConstraintError) Unwrap() error { return e.Err }

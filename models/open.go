@@ -1,0 +1,193 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"github.com/uptrace/bun/driver/sqliteshim"
+)
+
+// Option tunes the pool Open builds.
+type Option func(*options)
+
+type options struct {
+	maxConns       int32
+	minConns       int32
+	acquireTimeout time.Duration
+	connLifetime   time.Duration
+	idleTime       time.Duration
+}
+
+// Defaults of Open's pool.
+const (
+	DefaultMaxConns       = 16
+	DefaultAcquireTimeout = 2 * time.Second
+	maxMaxConns           = 1000
+)
+
+// WithMaxConns bounds the number of open connections (default 16; at most
+// 1000). For SQLite it bounds readers; writes are serialized by SQLite.
+func WithMaxConns(n int) Option {
+	return func(o *options) {
+		if n > 0 && n <= maxMaxConns {
+			o.maxConns = int32(n)
+		}
+	}
+}
+
+// WithMinConns keeps n PostgreSQL connections open while idle (default 0).
+func WithMinConns(n int) Option {
+	return func(o *options) {
+		if n >= 0 && n <= maxMaxConns {
+			o.minConns = int32(n)
+		}
+	}
+}
+
+// WithAcquireTimeout bounds how long a query waits for a free PostgreSQL
+// connection before failing with ErrUnavailable (default 2s).
+func WithAcquireTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.acquireTimeout = d
+		}
+	}
+}
+
+// WithConnLifetime closes PostgreSQL connections older than d (default 1h).
+func WithConnLifetime(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.connLifetime = d
+		}
+	}
+}
+
+// Open opens the database named by dsn and returns a bun.DB for it.
+//
+// A postgres:// or postgresql:// URL opens PostgreSQL through a bounded pgx
+// pool (pgxpool under database/sql); a sqlite: URL, a file path or
+// ":memory:" opens the embedded pure-Go SQLite (no cgo needed), with foreign
+// keys enforced, WAL journaling, a busy timeout and immediate write
+// transactions. Open pings the database within ctx and returns an error
+// wrapping ErrUnavailable when it cannot be reached. Close the DB when done.
+func Open(ctx context.Context, dsn string, opts ...Option) (*bun.DB, error) {
+	o := options{maxConns: DefaultMaxConns, acquireTimeout: DefaultAcquireTimeout, connLifetime: time.Hour, idleTime: 5 * time.Minute}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	var (
+		db  *bun.DB
+		err error
+	)
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		db, err = openPostgres(ctx, dsn, o)
+	} else {
+		db, err = openSQLite(dsn, o)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("%w: ping: %w", ErrUnavailable, err)
+	}
+	return db, nil
+}
+
+func openPostgres(ctx context.Context, dsn string, o options) (*bun.DB, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("cosworth/models: invalid PostgreSQL URL: %w", err)
+	}
+	cfg.MaxConns = o.maxConns
+	cfg.MinConns = min(o.minConns, o.maxConns)
+	cfg.MaxConnLifetime = o.connLifetime
+	cfg.MaxConnIdleTime = o.idleTime
+	cfg.PingTimeout = o.acquireTimeout
+	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > o.acquireTimeout {
+		cfg.ConnConfig.ConnectTimeout = o.acquireTimeout
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	sqldb := sql.OpenDB(&acquireConnector{Connector: stdlib.GetPoolConnector(pool), timeout: o.acquireTimeout, pool: pool})
+	sqldb.SetMaxIdleConns(0) // idle connections live in pgxpool, as stdlib.OpenDBFromPool does
+	sqldb.SetMaxOpenConns(int(o.maxConns))
+	return bun.NewDB(sqldb, pgdialect.New()), nil
+}
+
+// acquireConnector bounds the wait for a pooled connection and closes the
+// pool with the DB.
+type acquireConnector struct {
+	driver.Connector
+	timeout time.Duration
+	pool    *pgxpool.Pool
+}
+
+func (c *acquireConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: acquire connection: %w", ErrUnavailable, err)
+	}
+	return conn, nil
+}
+
+// Close closes the pool; database/sql calls it from DB.Close.
+func (c *acquireConnector) Close() error {
+	c.pool.Close()
+	return nil
+}
+
+func openSQLite(dsn string, o options) (*bun.DB, error) {
+	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite://"), "sqlite:")
+	if path == "" {
+		return nil, errors.New("cosworth/models: empty SQLite path; use a file path, sqlite:FILE or :memory:")
+	}
+	memory := path == ":memory:" || strings.Contains(path, "mode=memory")
+	q := url.Values{}
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		parsed, err := url.ParseQuery(path[i+1:])
+		if err != nil {
+			return nil, fmt.Errorf("cosworth/models: invalid SQLite options: %w", err)
+		}
+		q, path = parsed, path[:i]
+	}
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "busy_timeout(5000)")
+	if !memory {
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+	}
+	if q.Get("_txlock") == "" {
+		q.Set("_txlock", "immediate")
+	}
+	sqldb, err := sql.Open(sqliteshim.ShimName, "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("cosworth/models: open SQLite: %w", err)
+	}
+	if memory {
+		// Every connection to :memory: is a database of its own: keep one.
+		sqldb.SetMaxOpenConns(1)
+		sqldb.SetMaxIdleConns(1)
+		sqldb.SetConnMaxLifetime(0)
+	} else {
+		sqldb.SetMaxOpenConns(int(o.maxConns))
+		sqldb.SetMaxIdleConns(int(o.maxConns))
+	}
+	return bun.NewDB(sqldb, sqlitedialect.New()), nil
+}

@@ -1,0 +1,110 @@
+// Package serializers turns request bodies into models and models into
+// JSON, the way DRF's ModelSerializer does, from a plan derived once per
+// type from struct tags (`json`, `bun`, `validate`, `cosworth`).
+//
+// Tags understood on model fields:
+//
+//	json:"name"                 the field's JSON name ("-" hides it both ways)
+//	validate:"required,max=100" validator/v10 rules, reported with DRF's messages
+//	cosworth:"read_only"        ignored on input, present on output
+//	cosworth:"write_only"       accepted on input, never on output
+//	cosworth:"default=VALUE"    value used on create when the field is absent
+//
+// A field is required on create and PUT when its validate tag has
+// "required"; PATCH requires nothing.
+package serializers
+
+import (
+	"context"
+	"reflect"
+)
+
+// Mode says what a decode is for: a create (POST), a full update (PUT) or a
+// partial update (PATCH).
+type Mode uint8
+
+// The decode modes.
+const (
+	Create Mode = iota
+	Update
+	Partial
+)
+
+// Serializer decodes request bodies into *T and encodes *T as JSON. The zero
+// value serializes every exported field of T according to its tags; the
+// fields below narrow or extend that. A Serializer must not be changed after
+// its first use; it is safe for concurrent use.
+type Serializer[T any] struct {
+	// Fields lists the JSON names to include; empty means all.
+	Fields []string
+	// Exclude lists JSON names to leave out.
+	Exclude []string
+	// ReadOnly lists JSON names that are output-only in addition to those
+	// tagged read_only.
+	ReadOnly []string
+	// WriteOnly lists JSON names that are input-only in addition to those
+	// tagged write_only.
+	WriteOnly []string
+	// Represent overrides the output of named fields: each function appends
+	// the field's JSON value to dst (e.g. a foreign key as an id, an owner
+	// as a username). Used for fields that are read-only on input.
+	Represent map[string]func(dst []byte, v *T) []byte
+	// Validate runs after field validation succeeded, for cross-field rules
+	// (DRF's validate()). Return a *ValidationError, or any other error whose
+	// text goes under "non_field_errors".
+	Validate func(ctx context.Context, v *T, mode Mode) error
+}
+
+// Decode reads the JSON object in body into dst. For Create, dst should be a
+// zero T (defaults are applied); for Update and Partial, dst is the current
+// object and only fields present in body change. It returns a *ParseError
+// for malformed JSON, trailing data or nesting beyond MaxDepth, and a
+// *ValidationError listing every field problem with DRF's messages.
+// Unknown and read-only fields are ignored.
+func (s *Serializer[T]) Decode(ctx context.Context, body []byte, dst *T, mode Mode) error {
+	panic("TODO")
+}
+
+// AppendJSON appends the representation of v to dst.
+func (s *Serializer[T]) AppendJSON(dst []byte, v *T) []byte {
+	panic("TODO")
+}
+
+// AppendList appends a JSON array of the representations of vs to dst.
+func (s *Serializer[T]) AppendList(dst []byte, vs []T) []byte {
+	panic("TODO")
+}
+
+// Plan returns the serializer's field plan (built on first use and cached).
+// It panics, with a message prefixed "cosworth/serializers:", when T or the
+// serializer's configuration is invalid (an unknown field name in Fields,
+// Exclude, ReadOnly, WriteOnly or Represent).
+func (s *Serializer[T]) Plan() *Plan {
+	panic("TODO")
+}
+
+// MaxDepth bounds the nesting of JSON values in a request body.
+const MaxDepth = 32
+
+// Plan describes how a type is serialized; OpenAPI generation and filters
+// read it. It is immutable once built.
+type Plan struct {
+	Type   reflect.Type
+	Fields []Field
+}
+
+// Field is one serialized field.
+type Field struct {
+	Name      string       // JSON name
+	Column    string       // bun column name ("" when not a column)
+	GoName    string       // Go struct field name
+	Type      reflect.Type // Go type of the field
+	Index     []int        // struct field index path (for embedded fields)
+	ReadOnly  bool
+	WriteOnly bool
+	Required  bool   // required on create and PUT
+	Nullable  bool   // accepts JSON null (pointer or nullable type)
+	Default   string // cosworth:"default=..." value, "" when none
+	HasDefault bool
+	Validate  string // the raw validate tag
+}
