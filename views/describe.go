@@ -1,0 +1,31 @@
+package views
+
+import (
+	"reflect"
+
+	"github.com/cosworth/cosworth/pagination"
+	"github.com/cosworth/cosworth/permissions"
+	"github.com/cosworth/cosworth/serializers"
+)
+
+// Info describes a view for schema generation (package openapi): what it
+// serves and how. It is built once when the view is first used.
+type Info struct {
+	Model       reflect.Type // T
+	Name        string       // T's name, e.g. "Book"
+	Plan        *serializers.Plan
+	Methods     []string // allowed methods, e.g. GET, HEAD, POST
+	Detail      bool     // true for views over one object ({id} in the path)
+	URLParam    string   // chi URL parameter of a detail view
+	LookupField string   // JSON name of the lookup field
+	Paginator   pagination.Paginator
+	Search      []string
+	Ordering    []string
+	Filter      []string
+	Permissions []permissions.Permission
+}
+
+// Describer is implemented by every generic view.
+type Describer interface {
+	Describe() Info
+}
