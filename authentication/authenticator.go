@@ -27,9 +27,28 @@ type AuthenticatorFunc func(r *http.Request) (*Principal, error)
 func (f AuthenticatorFunc) Authenticate(r *http.Request) (*Principal, error) { return f(r) }
 
 // ErrUnavailable is wrapped by errors of an authentication backend (Redis, a
-// database, a forward-auth proxy) that cannot answer in time. Requests that
-// meet it are refused with 503.
+// database, a forward-auth proxy) that cannot answer in time. Middleware
+// turns any such error into an *Unavailable, refused with 503.
 var ErrUnavailable = errors.New("cosworth/authentication: backend unavailable")
+
+// Unavailable is the refusal of a request whose credentials could not be
+// checked because a backend failed: a 503 with DRF's ServiceUnavailable
+// message and Retry-After; Err (the cause) goes to the log only. The
+// request is never treated as anonymous.
+type Unavailable struct {
+	Err error
+}
+
+func (e *Unavailable) Error() string { return "Service temporarily unavailable, try again later." }
+
+// Unwrap returns the cause.
+func (e *Unavailable) Unwrap() error { return e.Err }
+
+// StatusCode is 503.
+func (e *Unavailable) StatusCode() int { return http.StatusServiceUnavailable }
+
+// SetHeaders sets Retry-After.
+func (e *Unavailable) SetHeaders(h http.Header) { h.Set("Retry-After", "1") }
 
 // Failed is the rejection of credentials an authenticator recognised: a
 // 401 with {"detail": Detail} and, when Challenge is set, a WWW-Authenticate

@@ -30,8 +30,11 @@ func Middleware(auths ...Authenticator) func(http.Handler) http.Handler {
 						if f.Challenge == "" {
 							f.Challenge = challenge
 						}
-					} else if !errors.Is(err, ErrUnavailable) {
-						err = fmt.Errorf("%w: %w", ErrUnavailable, err)
+					} else {
+						if !errors.Is(err, ErrUnavailable) {
+							err = fmt.Errorf("%w: %w", ErrUnavailable, err)
+						}
+						err = &Unavailable{Err: err}
 					}
 					st.err = err
 					break

@@ -13,7 +13,6 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"github.com/cosworth/cosworth/authentication"
 	"github.com/cosworth/cosworth/models"
 )
 
@@ -98,19 +97,24 @@ func Write(w http.ResponseWriter, r *http.Request, err error) {
 		if hd, ok := e.(Headerer); ok {
 			hd.SetHeaders(w.Header())
 		}
+		status := e.StatusCode()
+		if status >= 500 {
+			// The body is the error's fixed public text; the cause goes to the log.
+			Logger(r.Context()).LogAttrs(r.Context(), slog.LevelWarn, "request failed", slog.Int("status", status), slog.String("error", cause(err).Error()))
+		}
 		if bd, ok := e.(Bodier); ok {
 			b := GetBuffer()
 			*b = bd.AppendJSON(*b)
-			JSON(w, e.StatusCode(), *b)
+			JSON(w, status, *b)
 			PutBuffer(b)
 			return
 		}
-		Detail(w, e.StatusCode(), e.Error())
+		Detail(w, status, e.Error())
 	case errors.Is(err, models.ErrNotFound):
 		Detail(w, http.StatusNotFound, MsgNotFound)
 	case r.Context().Err() == context.Canceled:
 		Logger(r.Context()).LogAttrs(r.Context(), slog.LevelInfo, "request canceled by client", slog.String("error", err.Error()))
-	case errors.Is(err, models.ErrUnavailable), errors.Is(err, authentication.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, models.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		Logger(r.Context()).LogAttrs(r.Context(), slog.LevelWarn, "dependency unavailable", slog.String("error", err.Error()))
 		w.Header().Set("Retry-After", "1")
 		Detail(w, http.StatusServiceUnavailable, MsgUnavailable)
@@ -186,4 +190,15 @@ func AppendString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// cause returns the innermost wrapped error, for logs.
+func cause(err error) error {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		err = u
+	}
 }
