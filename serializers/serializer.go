@@ -95,16 +95,16 @@ type Plan struct {
 
 // Field is one serialized field.
 type Field struct {
-	Name      string       // JSON name
-	Column    string       // bun column name ("" when not a column)
-	GoName    string       // Go struct field name
-	Type      reflect.Type // Go type of the field
-	Index     []int        // struct field index path (for embedded fields)
-	ReadOnly  bool
-	WriteOnly bool
-	Required  bool   // required on create and PUT
-	Nullable  bool   // accepts JSON null (pointer or nullable type)
-	Default   string // cosworth:"default=..." value, "" when none
+	Name       string       // JSON name
+	Column     string       // bun column name ("" when not a column)
+	GoName     string       // Go struct field name
+	Type       reflect.Type // Go type of the field
+	Index      []int        // struct field index path (for embedded fields)
+	ReadOnly   bool
+	WriteOnly  bool
+	Required   bool   // required on create and PUT
+	Nullable   bool   // accepts JSON null (pointer or nullable type)
+	Default    string // cosworth:"default=..." value, "" when none
 	HasDefault bool
-	Validate  string // the raw validate tag
+	Validate   string // the raw validate tag
 }

@@ -41,4 +41,6 @@ func (e *Throttled) Error() string {
 func (e *Throttled) StatusCode() int { return http.StatusTooManyRequests }
 
 // SetHeaders sets Retry-After.
-func (e *Throttled) SetHeaders(h http.Header) { h.Set("Retry-After", strconv.FormatInt(e.seconds(), 10)) }
+func (e *Throttled) SetHeaders(h http.Header) {
+	h.Set("Retry-After", strconv.FormatInt(e.seconds(), 10))
+}
