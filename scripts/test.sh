@@ -20,10 +20,13 @@ fi
 echo "== go vet"
 go vet ./...
 
-if command -v staticcheck >/dev/null 2>&1; then
-  echo "== staticcheck"
-  staticcheck ./...
+echo "== staticcheck"
+STATICCHECK_VERSION=v0.8.2
+sc="$(go env GOPATH)/bin/staticcheck"
+if ! "$sc" -version 2>/dev/null | grep -q "(${STATICCHECK_VERSION#v})"; then
+  go install "honnef.co/go/tools/cmd/staticcheck@${STATICCHECK_VERSION}"
 fi
+"$sc" ./...
 
 echo "== go test -race"
 go test -race -count=1 -timeout 20m "$@" ./...
