@@ -3,12 +3,20 @@
 // LimitOffset (the same envelope with ?limit=&offset=) and Cursor
 // ({"next","previous","results"}, opaque tamper-proof cursors over a unique
 // ordering, stable while rows are inserted).
+//
+// Every paginator is a plain struct whose zero value means DRF's defaults
+// with a bound: a zero page size is 10 and a zero maximum is 100, never
+// unbounded. Queries run with the request's context.
 package pagination
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
+
+	"github.com/cosworth/cosworth/internal/respond"
 )
 
 // Paginator runs a list query one page at a time.
@@ -21,20 +29,63 @@ type Paginator interface {
 	Paginate(r *http.Request, q *bun.SelectQuery, rows any) (*Page, error)
 }
 
-// Page describes one page of results; the view writes the envelope with
-// AppendOpen, the results, and AppendClose.
-type Page struct {
-	// Count is the total number of rows; meaningful when HasCount.
-	Count    int64
-	HasCount bool
-	// Next and Previous are absolute URLs, "" when there is none (null).
-	Next, Previous string
+// SelfOrdering is implemented by a Paginator that orders the query itself
+// (Cursor: its keyset needs its own ORDER BY to come first). A view asks
+// OrdersQuery before paginating: when it reports true the view must not
+// apply ordering (an Ordering filter or a default ordering) to the query;
+// otherwise (PageNumber, LimitOffset) the view orders the query, ending with
+// the primary key so pages are stable.
+type SelfOrdering interface {
+	OrdersQuery() bool
 }
 
-// AppendOpen appends the envelope up to and including `"results":` to dst.
-func (p *Page) AppendOpen(dst []byte) []byte {
-	panic("TODO")
+// Validator is implemented by a Paginator whose configuration depends on
+// the model (Cursor's ordering field). A view calls Validate once, on first
+// use, with the model's bun table, and panics with the error's text when it
+// fails; the text says what is wrong and how to fix it.
+type Validator interface {
+	Validate(table *schema.Table) error
 }
 
-// AppendClose appends the envelope's closing brace.
-func (p *Page) AppendClose(dst []byte) []byte { return append(dst, '}') }
+// ErrInvalidPage is wrapped by the errors Paginate returns for a page that
+// does not exist (page 0, negative, not a number, past the end) and for a
+// cursor that does not decode or verify. Test for it with errors.Is.
+var ErrInvalidPage = errors.New("cosworth/pagination: invalid page")
+
+// InvalidPageError answers a request for a page that does not exist with
+// 404 {"detail": Detail}. Detail is DRF's "Invalid page." for page numbers
+// and "Invalid cursor" for cursors. It wraps ErrInvalidPage.
+type InvalidPageError struct {
+	Detail string
+}
+
+// Errors returned by the paginators; they carry no request data.
+var (
+	errInvalidPage   = &InvalidPageError{Detail: respond.MsgInvalidPage}
+	errInvalidCursor = &InvalidPageError{Detail: respond.MsgInvalidCurso}
+)
+
+// Error returns the detail, prefixed with the package name.
+func (e *InvalidPageError) Error() string { return "cosworth/pagination: " + e.Detail }
+
+// Unwrap returns ErrInvalidPage.
+func (e *InvalidPageError) Unwrap() error { return ErrInvalidPage }
+
+// StatusCode is 404, as DRF's NotFound.
+func (e *InvalidPageError) StatusCode() int { return http.StatusNotFound }
+
+// AppendJSON appends {"detail": Detail} to dst.
+func (e *InvalidPageError) AppendJSON(dst []byte) []byte {
+	return respond.AppendDetail(dst, e.Detail)
+}
+
+// Compile-time checks of the contracts.
+var (
+	_ Paginator      = PageNumber{}
+	_ Paginator      = LimitOffset{}
+	_ Paginator      = Cursor{}
+	_ SelfOrdering   = Cursor{}
+	_ Validator      = Cursor{}
+	_ respond.Error  = (*InvalidPageError)(nil)
+	_ respond.Bodier = (*InvalidPageError)(nil)
+)

@@ -1,0 +1,95 @@
+package pagination
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/uptrace/bun"
+)
+
+// LimitOffset pages results by ?limit=N&offset=M, as DRF's
+// LimitOffsetPagination, answering {"count","next","previous","results"}.
+//
+// A missing or invalid limit (not an integer, zero, negative) is
+// DefaultLimit and one above MaxLimit is lowered to it; a missing or invalid
+// offset (not an integer, negative) is 0. An offset past the end is an
+// empty page with the correct count, never an error. The count is a
+// separate SELECT count(*); the page query is skipped when the offset is
+// past the end.
+type LimitOffset struct {
+	// DefaultLimit is the limit when ?limit= is absent or invalid; 0 means
+	// 10. A DefaultLimit above the maximum is lowered to it.
+	DefaultLimit int
+	// MaxLimit bounds ?limit=; 0 means 100 (never unbounded).
+	MaxLimit int
+	// BaseURL, when set, replaces the request's scheme and host in next and
+	// previous links; see PageNumber.BaseURL.
+	BaseURL string
+}
+
+const (
+	limitParam  = "limit"
+	offsetParam = "offset"
+)
+
+// window returns the limit and offset r asks for, as DRF's get_limit and
+// get_offset.
+func (p LimitOffset) window(r *http.Request) (limit, offset int) {
+	maxLimit := p.MaxLimit
+	if maxLimit <= 0 {
+		maxLimit = DefaultMaxPageSize
+	}
+	limit = p.DefaultLimit
+	if limit <= 0 {
+		limit = DefaultPageSize
+	}
+	limit = min(limit, maxLimit)
+	if v, ok := queryValue(r.URL.RawQuery, limitParam); ok {
+		if n, ok := positiveInt(v, true, maxLimit); ok {
+			limit = n
+		}
+	}
+	if v, ok := queryValue(r.URL.RawQuery, offsetParam); ok {
+		if n, ok := positiveInt(v, false, 0); ok {
+			offset = n
+		}
+	}
+	return limit, offset
+}
+
+// Paginate counts the rows q selects and scans the window r asks for into
+// rows. It returns the database's error when a query fails; it never
+// returns ErrInvalidPage.
+func (p LimitOffset) Paginate(r *http.Request, q *bun.SelectQuery, rows any) (*Page, error) {
+	limit, offset := p.window(r)
+	ctx := r.Context()
+	count, err := q.Count(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if int64(offset) < count {
+		if err := q.Limit(int64(limit)).Offset(int64(offset)).Scan(ctx); err != nil {
+			return nil, err
+		}
+	} else {
+		emptyRows(rows)
+	}
+	page := &Page{Count: count, HasCount: true}
+	hasNext := int64(offset) < count-int64(limit) // offset+limit < count, without overflow
+	hasPrev := offset > 0
+	if hasNext || hasPrev {
+		l := newLinks(r, p.BaseURL)
+		ls := strconv.Itoa(limit)
+		if hasNext {
+			page.Next = l.with(limitParam, ls, offsetParam, strconv.Itoa(offset+limit))
+		}
+		if hasPrev {
+			if offset-limit <= 0 {
+				page.Previous = l.with(limitParam, ls, offsetParam, "")
+			} else {
+				page.Previous = l.with(limitParam, ls, offsetParam, strconv.Itoa(offset-limit))
+			}
+		}
+	}
+	return page, nil
+}

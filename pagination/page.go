@@ -1,0 +1,296 @@
+package pagination
+
+import (
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/cosworth/cosworth/internal/respond"
+)
+
+// Page describes one page of results; the view writes the envelope with
+// AppendOpen, the results, and AppendClose.
+type Page struct {
+	// Count is the total number of rows; meaningful when HasCount.
+	Count    int64
+	HasCount bool
+	// Next and Previous are absolute URLs, "" when there is none (null).
+	Next, Previous string
+}
+
+// AppendOpen appends the envelope up to and including `"results":` to dst:
+// {"count":N,"next":URL|null,"previous":URL|null,"results": for PageNumber
+// and LimitOffset, {"next":...,"previous":...,"results": for Cursor (which
+// has no count), in DRF's key order.
+func (p *Page) AppendOpen(dst []byte) []byte {
+	dst = append(dst, '{')
+	if p.HasCount {
+		dst = append(dst, `"count":`...)
+		dst = strconv.AppendInt(dst, p.Count, 10)
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"next":`...)
+	dst = appendLink(dst, p.Next)
+	dst = append(dst, `,"previous":`...)
+	dst = appendLink(dst, p.Previous)
+	return append(dst, `,"results":`...)
+}
+
+// AppendClose appends the envelope's closing brace.
+func (p *Page) AppendClose(dst []byte) []byte { return append(dst, '}') }
+
+func appendLink(dst []byte, link string) []byte {
+	if link == "" {
+		return append(dst, "null"...)
+	}
+	return respond.AppendString(dst, link)
+}
+
+// queryValue returns the last value of key in the raw query string, as
+// Django's QueryDict.get does (a repeated parameter: the last one wins).
+// Pairs are separated by '&' only; keys and values are unescaped as
+// application/x-www-form-urlencoded. It allocates only when the value is
+// escaped.
+func queryValue(raw, key string) (string, bool) {
+	var (
+		val   string
+		found bool
+	)
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		k, v, _ := strings.Cut(pair, "=")
+		if k != key && (!strings.ContainsAny(k, "%+") || unescape(k) != key) {
+			continue
+		}
+		val, found = v, true
+	}
+	if !found {
+		return "", false
+	}
+	if strings.ContainsAny(val, "%+") {
+		val = unescape(val)
+	}
+	return val, true
+}
+
+// unescape decodes a form-encoded query component the way Python's
+// unquote_plus does: '+' is a space, a valid %XX is its byte, an invalid one
+// is kept literally, and invalid UTF-8 becomes U+FFFD.
+func unescape(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '+':
+			b.WriteByte(' ')
+		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+			i += 2
+		default:
+			b.WriteByte(c)
+		}
+	}
+	out := b.String()
+	if !utf8.ValidString(out) {
+		out = strings.ToValidUTF8(out, "\uFFFD")
+	}
+	return out
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
+}
+
+// positiveInt parses s as DRF's _positive_int does: an integer (surrounding
+// whitespace and a sign allowed, as Python's int()), negative is an error,
+// zero is an error when strict, and the result is capped at cutoff when
+// cutoff > 0.
+func positiveInt(s string, strict bool, cutoff int) (int, bool) {
+	n, ok := parseInt(s)
+	if !ok || n < 0 || (n == 0 && strict) {
+		return 0, false
+	}
+	if cutoff > 0 && n > int64(cutoff) {
+		return cutoff, true
+	}
+	return int(n), true
+}
+
+// parseInt parses a decimal integer as Python's int(str) does for the
+// inputs that matter here: surrounding ASCII whitespace, an optional sign,
+// digits with single underscores between them. Values beyond int64 are
+// rejected (callers treat them like any invalid number).
+func parseInt(s string) (int64, bool) {
+	s = strings.TrimSpace(s)
+	if len(s) > 40 {
+		return 0, false
+	}
+	if strings.IndexByte(s, '_') >= 0 {
+		if strings.HasPrefix(s, "_") || strings.HasSuffix(s, "_") || strings.Contains(s, "__") ||
+			strings.Contains(s, "+_") || strings.Contains(s, "-_") {
+			return 0, false
+		}
+		s = strings.ReplaceAll(s, "_", "")
+	}
+	if s == "" || s == "+" || s == "-" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return n, true
+}
+
+// links builds next and previous URLs from one request the way DRF's
+// replace_query_param and remove_query_param do: the query is parsed once
+// (blank values kept), the parameter is set or removed, and the query is
+// re-encoded with its keys sorted (repeated values of a key keep their
+// order) and form encoding (spaces as '+').
+type links struct {
+	base  string       // scheme://host/path (escaped)
+	pairs []queryParam // the request's query, grouped by key in order of first appearance
+}
+
+type queryParam struct {
+	key    string
+	values []string
+}
+
+// newLinks prepares link building for r. baseURL, when set, replaces the
+// request's scheme and host ("https://api.example.com" or with a path
+// prefix, "https://example.com/api").
+func newLinks(r *http.Request, baseURL string) links {
+	var b strings.Builder
+	path := r.URL.EscapedPath()
+	if baseURL != "" {
+		b.Grow(len(baseURL) + len(path))
+		b.WriteString(strings.TrimSuffix(baseURL, "/"))
+	} else {
+		b.Grow(len("https://") + len(r.Host) + len(path))
+		if r.TLS != nil {
+			b.WriteString("https://")
+		} else {
+			b.WriteString("http://")
+		}
+		b.WriteString(r.Host)
+	}
+	if path == "" {
+		path = "/"
+	}
+	b.WriteString(path)
+	l := links{base: b.String()}
+	raw := r.URL.RawQuery
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		if strings.ContainsAny(k, "%+") {
+			k = unescape(k)
+		} else if !utf8.ValidString(k) {
+			k = strings.ToValidUTF8(k, "\uFFFD")
+		}
+		if strings.ContainsAny(v, "%+") {
+			v = unescape(v)
+		} else if !utf8.ValidString(v) {
+			v = strings.ToValidUTF8(v, "\uFFFD")
+		}
+		i := l.index(k)
+		if i < 0 {
+			l.pairs = append(l.pairs, queryParam{key: k})
+			i = len(l.pairs) - 1
+		}
+		l.pairs[i].values = append(l.pairs[i].values, v)
+	}
+	sort.SliceStable(l.pairs, func(i, j int) bool { return l.pairs[i].key < l.pairs[j].key })
+	return l
+}
+
+func (l *links) index(key string) int {
+	for i := range l.pairs {
+		if l.pairs[i].key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// with returns the URL with the given parameters set (value != "") or
+// removed (value == ""), each replacing every value the key had.
+func (l *links) with(set ...string) string {
+	var b strings.Builder
+	b.Grow(len(l.base) + 64)
+	b.WriteString(l.base)
+	first := true
+	write := func(k, v string) {
+		if first {
+			b.WriteByte('?')
+			first = false
+		} else {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(k))
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(v))
+	}
+	// Merge the sorted request keys with the (few) keys being set.
+	override := func(k string) (string, bool) {
+		for i := 0; i+1 < len(set); i += 2 {
+			if set[i] == k {
+				return set[i+1], true
+			}
+		}
+		return "", false
+	}
+	pending := make([]bool, len(set)/2)
+	for i := range pending {
+		pending[i] = set[2*i+1] != "" && l.index(set[2*i]) < 0
+	}
+	flushBefore := func(k string, all bool) {
+		for {
+			best := -1
+			for i, p := range pending {
+				if p && (all || set[2*i] < k) && (best < 0 || set[2*i] < set[2*best]) {
+					best = i
+				}
+			}
+			if best < 0 {
+				return
+			}
+			pending[best] = false
+			write(set[2*best], set[2*best+1])
+		}
+	}
+	for _, p := range l.pairs {
+		flushBefore(p.key, false)
+		if v, ok := override(p.key); ok {
+			if v != "" {
+				write(p.key, v)
+			}
+			continue
+		}
+		for _, v := range p.values {
+			write(p.key, v)
+		}
+	}
+	flushBefore("", true)
+	return b.String()
+}
