@@ -7,12 +7,16 @@
 package views
 
 import (
+	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
 
+	"github.com/cosworth/cosworth/authentication"
 	"github.com/cosworth/cosworth/filters"
+	"github.com/cosworth/cosworth/internal/respond"
 	"github.com/cosworth/cosworth/pagination"
 	"github.com/cosworth/cosworth/permissions"
 	"github.com/cosworth/cosworth/serializers"
@@ -29,7 +33,8 @@ type Generic[T any] struct {
 	Serializer *serializers.Serializer[T]
 	// Permissions are checked in order; nil means AllowAny (DRF's default).
 	Permissions []permissions.Permission
-	// Throttles are checked in order before permissions.
+	// Throttles are checked after permissions, as in DRF; every throttle
+	// sees the request and the longest wait is reported.
 	Throttles []throttling.Throttle
 	// Paginator pages list results; nil means an unpaginated JSON array
 	// bounded by MaxResults.
@@ -68,6 +73,18 @@ type Generic[T any] struct {
 	PerformDestroy func(r *http.Request, tx bun.Tx, obj *T) error
 	// Timeout bounds the database work of one request; 0 means 10s.
 	Timeout time.Duration
+	// MaxBodyBytes bounds a request body; 0 means 1 MiB. A larger body is
+	// answered with 413.
+	MaxBodyBytes int64
+	// Name is the view's name in OPTIONS responses; empty means "<T> List"
+	// for list and create views and "<T> Instance" for detail views.
+	Name string
+	// Description is the view's description in OPTIONS responses.
+	Description string
+
+	once    sync.Once
+	plan    *plan[T]
+	planErr any // the panic value of a failed setup, re-raised on every use
 }
 
 // ListView lists objects: GET (and HEAD).
@@ -97,3 +114,135 @@ type RetrieveDestroyView[T any] Generic[T]
 // RetrieveUpdateDestroyView shows, changes and deletes one object: GET,
 // HEAD, PUT, PATCH, DELETE.
 type RetrieveUpdateDestroyView[T any] Generic[T]
+
+// serve is the request flow every generic view shares, in the order of
+// DRF's APIView.dispatch: the authentication outcome, request-level
+// permissions, throttles, then the handler of the method (405 when the
+// view has none). Every response carries the Allow header, as DRF's do.
+func (g *Generic[T]) serve(w http.ResponseWriter, r *http.Request, c caps) {
+	p := g.setup(c)
+	method := r.Method
+	if method == http.MethodHead {
+		// HEAD answers like GET, without the body (Django's View does the same).
+		w = headWriter{w}
+		if c&(capList|capRetrieve) != 0 {
+			method = http.MethodGet
+		}
+	}
+	w.Header()["Allow"] = p.allow
+	if err := initial(r, g.Permissions, g.Throttles); err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	a := actionNone
+	switch method {
+	case http.MethodGet:
+		if c&capList != 0 {
+			a = actionList
+		} else if c&capRetrieve != 0 {
+			a = actionRetrieve
+		}
+	case http.MethodPost:
+		if c&capCreate != 0 {
+			a = actionCreate
+		}
+	case http.MethodPut:
+		if c&capUpdate != 0 {
+			a = actionPut
+		}
+	case http.MethodPatch:
+		if c&capUpdate != 0 {
+			a = actionPatch
+		}
+	case http.MethodDelete:
+		if c&capDestroy != 0 {
+			a = actionDestroy
+		}
+	case http.MethodOptions:
+		respond.JSON(w, http.StatusOK, p.options)
+		return
+	}
+	if a == actionNone {
+		WriteError(w, r, &methodNotAllowed{method: r.Method})
+		return
+	}
+	if err := g.run(w, r, p, a); err != nil {
+		WriteError(w, r, err)
+	}
+}
+
+// action is what a request asks a generic view to do.
+type action uint8
+
+const (
+	actionNone action = iota
+	actionList
+	actionRetrieve
+	actionCreate
+	actionPut
+	actionPatch
+	actionDestroy
+)
+
+// run performs a with r's context bounded by the view's Timeout.
+func (g *Generic[T]) run(w http.ResponseWriter, r *http.Request, p *plan[T], a action) error {
+	ctx, cancel := context.WithTimeout(r.Context(), p.timeout)
+	defer cancel()
+	r = r.WithContext(ctx)
+	switch a {
+	case actionList:
+		return g.list(w, r, p)
+	case actionRetrieve:
+		return g.retrieve(w, r, p)
+	case actionCreate:
+		return g.create(w, r, p)
+	case actionPut:
+		return g.update(w, r, p, serializers.Update)
+	case actionPatch:
+		return g.update(w, r, p, serializers.Partial)
+	case actionDestroy:
+		return g.destroy(w, r, p)
+	}
+	return nil
+}
+
+// initial runs the checks of DRF's APIView.initial: the authentication
+// outcome first (a rejected or uncheckable credential is answered before
+// anything else), then request-level permissions, then throttles.
+func initial(r *http.Request, perms []permissions.Permission, throttles []throttling.Throttle) error {
+	if _, err := authentication.FromContext(r.Context()); err != nil {
+		return err
+	}
+	if err := permissions.Check(r, perms); err != nil {
+		return err
+	}
+	return checkThrottles(r, throttles)
+}
+
+// checkThrottles consults every throttle, as DRF 3.14 does, and refuses the
+// request with the longest wait when any refuses it. A throttle whose
+// store fails refuses the request with 503.
+func checkThrottles(r *http.Request, throttles []throttling.Throttle) error {
+	var wait time.Duration
+	refused := false
+	for _, t := range throttles {
+		d, err := t.Allow(r)
+		if err != nil {
+			return unavailable(err)
+		}
+		if d > 0 {
+			refused = true
+			wait = max(wait, d)
+		}
+	}
+	if refused {
+		return &throttling.Throttled{Wait: wait}
+	}
+	return nil
+}
+
+// headWriter answers HEAD: the headers (with Content-Length) of the GET
+// response, no body.
+type headWriter struct{ http.ResponseWriter }
+
+func (h headWriter) Write(b []byte) (int, error) { return len(b), nil }

@@ -1,0 +1,58 @@
+package views
+
+import (
+	"net/http"
+
+	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/serializers"
+)
+
+// ServeHTTP serves POST, and OPTIONS.
+func (v *CreateView[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	(*Generic[T])(v).serve(w, r, capCreate)
+}
+
+// Describe describes the view for schema generation. It sets the view up,
+// so a misconfigured view panics here.
+func (v *CreateView[T]) Describe() Info { return (*Generic[T])(v).setup(capCreate).info }
+
+// create answers POST: decode and validate the body into a new T, then in
+// one transaction PerformCreate or an INSERT ... RETURNING * (so database
+// defaults, ids and timestamps come back), then 201 with the
+// representation. A unique or foreign-key violation is a 400 on the field
+// (Serializer.ConstraintError), never a 500.
+func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) error {
+	in := respond.GetBuffer()
+	defer respond.PutBuffer(in)
+	body, err := readBody(r, p.maxBody, in)
+	if err != nil {
+		return err
+	}
+	obj := new(T)
+	ctx := r.Context()
+	if err := p.ser.Decode(ctx, body, obj, serializers.Create); err != nil {
+		return err
+	}
+	tx, err := g.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if g.PerformCreate != nil {
+		err = g.PerformCreate(r, tx, obj)
+	} else {
+		_, err = tx.NewInsert().Model(obj).Returning("*").Exec(ctx)
+	}
+	if err == nil {
+		err = tx.Commit()
+	} else {
+		_ = tx.Rollback()
+	}
+	if err != nil {
+		return p.dbError(err)
+	}
+	out := respond.GetBuffer()
+	*out = p.ser.AppendJSON(*out, obj)
+	respond.JSON(w, http.StatusCreated, *out)
+	respond.PutBuffer(out)
+	return nil
+}

@@ -1,0 +1,44 @@
+package views
+
+import (
+	"net/http"
+)
+
+// ServeHTTP serves DELETE, and OPTIONS.
+func (v *DestroyView[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	(*Generic[T])(v).serve(w, r, capDestroy)
+}
+
+// Describe describes the view for schema generation. It sets the view up,
+// so a misconfigured view panics here.
+func (v *DestroyView[T]) Describe() Info { return (*Generic[T])(v).setup(capDestroy).info }
+
+// destroy answers DELETE: in one transaction it loads the object (locked
+// on PostgreSQL), checks object permissions and runs PerformDestroy or a
+// DELETE by primary key; then 204 with no body (and, as in DRF, no
+// Content-Type).
+func (g *Generic[T]) destroy(w http.ResponseWriter, r *http.Request, p *plan[T]) error {
+	ctx := r.Context()
+	tx, err := g.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	obj, err := g.load(r, p, &tx)
+	if err == nil {
+		if g.PerformDestroy != nil {
+			err = g.PerformDestroy(r, tx, obj)
+		} else {
+			_, err = tx.NewDelete().Model(obj).WherePK().Exec(ctx)
+		}
+	}
+	if err == nil {
+		err = tx.Commit()
+	} else {
+		_ = tx.Rollback()
+	}
+	if err != nil {
+		return p.dbError(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

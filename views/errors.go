@@ -1,0 +1,120 @@
+package views
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/cosworth/cosworth/filters"
+	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/serializers"
+)
+
+// WriteError answers err the way the generic views do, for handlers of
+// an APIView or any other handler that wants DRF's error responses:
+//
+//   - *serializers.ValidationError: 400 {"field": ["message", ...]}
+//   - *serializers.ParseError: 400 {"detail": "JSON parse error - ..."}
+//   - *filters.FieldError: 400 {"field": ["message"]}
+//   - errors wrapping models.ErrNotFound (and sql.ErrNoRows): 404 {"detail": "Not found."}
+//   - authentication, permission and throttling errors: 401, 403, 429
+//     with DRF's bodies and headers
+//   - errors wrapping models.ErrUnavailable, and deadlines: 503
+//   - a request the client canceled: logged, not answered
+//   - anything else: 500 {"detail": "A server error occurred."}, with the
+//     cause logged and never sent.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	err = classify(err)
+	var ve *serializers.ValidationError
+	if errors.As(err, &ve) {
+		b := respond.GetBuffer()
+		*b = appendValidation(*b, ve)
+		respond.JSON(w, http.StatusBadRequest, *b)
+		respond.PutBuffer(b)
+		return
+	}
+	var fe *filters.FieldError
+	if errors.As(err, &fe) {
+		b := respond.GetBuffer()
+		*b = append(*b, '{')
+		*b = respond.AppendString(*b, fe.Field)
+		*b = append(*b, ":["...)
+		*b = respond.AppendString(*b, fe.Message)
+		*b = append(*b, "]}"...)
+		respond.JSON(w, http.StatusBadRequest, *b)
+		respond.PutBuffer(b)
+		return
+	}
+	respond.Write(w, r, err)
+}
+
+// appendValidation appends DRF's body of a validation error.
+func appendValidation(dst []byte, e *serializers.ValidationError) []byte {
+	if len(e.Fields) == 0 {
+		dst = append(dst, `{"non_field_errors":[`...)
+		dst = respond.AppendString(dst, "Invalid input.")
+		return append(dst, "]}"...)
+	}
+	dst = append(dst, '{')
+	for i, f := range e.Fields {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = respond.AppendString(dst, f.Field)
+		dst = append(dst, ':', '[')
+		for j, m := range f.Messages {
+			if j > 0 {
+				dst = append(dst, ',')
+			}
+			dst = respond.AppendString(dst, m)
+		}
+		dst = append(dst, ']')
+	}
+	return append(dst, '}')
+}
+
+// methodNotAllowed is DRF's MethodNotAllowed: 405 with the method named.
+// The Allow header is already on every response of a view.
+type methodNotAllowed struct{ method string }
+
+func (e *methodNotAllowed) Error() string   { return `Method "` + e.method + `" not allowed.` }
+func (e *methodNotAllowed) StatusCode() int { return http.StatusMethodNotAllowed }
+
+// unsupportedMediaType is DRF's UnsupportedMediaType: 415 naming the
+// request's Content-Type.
+type unsupportedMediaType struct{ contentType string }
+
+func (e *unsupportedMediaType) Error() string {
+	return `Unsupported media type "` + e.contentType + `" in request.`
+}
+func (e *unsupportedMediaType) StatusCode() int { return http.StatusUnsupportedMediaType }
+
+// tooLarge is a request body beyond the view's MaxBodyBytes: 413.
+type tooLarge struct{}
+
+func (tooLarge) Error() string   { return respond.MsgTooLarge }
+func (tooLarge) StatusCode() int { return http.StatusRequestEntityTooLarge }
+
+// badBody is a request body that could not be read (the client went
+// away or sent a broken chunked body): DRF's ParseError default, 400.
+type badBody struct{ err error }
+
+func (e *badBody) Error() string   { return "Malformed request." }
+func (e *badBody) Unwrap() error   { return e.err }
+func (e *badBody) StatusCode() int { return http.StatusBadRequest }
+
+// unavailableError is a dependency (a throttle's store) that could not
+// answer: 503 with DRF's ServiceUnavailable message; the cause is logged.
+type unavailableError struct{ err error }
+
+func unavailable(err error) error {
+	var re respond.Error
+	if errors.As(err, &re) {
+		return err
+	}
+	return &unavailableError{err: err}
+}
+
+func (e *unavailableError) Error() string            { return respond.MsgUnavailable }
+func (e *unavailableError) Unwrap() error            { return e.err }
+func (e *unavailableError) StatusCode() int          { return http.StatusServiceUnavailable }
+func (e *unavailableError) SetHeaders(h http.Header) { h.Set("Retry-After", "1") }

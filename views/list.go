@@ -1,0 +1,59 @@
+package views
+
+import (
+	"net/http"
+
+	"github.com/cosworth/cosworth/internal/respond"
+)
+
+// ServeHTTP serves GET and HEAD (the list), and OPTIONS.
+func (v *ListView[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	(*Generic[T])(v).serve(w, r, capList)
+}
+
+// Describe describes the view for schema generation. It sets the view up,
+// so a misconfigured view panics here.
+func (v *ListView[T]) Describe() Info { return (*Generic[T])(v).setup(capList).info }
+
+// list answers a list request: the Queryset scope, the built-in filters
+// (search, field filters, ordering), the extra Filters, then one page from
+// the Paginator or, without one, a JSON array of at most MaxResults objects.
+func (g *Generic[T]) list(w http.ResponseWriter, r *http.Request, p *plan[T]) error {
+	var rows []T
+	q := g.DB.NewSelect().Model(&rows)
+	if g.Queryset != nil {
+		q = g.Queryset(r, q)
+	}
+	var err error
+	for _, f := range p.filters {
+		if q, err = f.Apply(r, q); err != nil {
+			return err
+		}
+	}
+	for _, f := range g.Filters {
+		if q, err = f.Apply(r, q); err != nil {
+			return err
+		}
+	}
+	if p.defaultOrder != "" {
+		q = q.OrderExpr(p.defaultOrder)
+	}
+	out := respond.GetBuffer()
+	defer respond.PutBuffer(out)
+	if g.Paginator == nil {
+		if err := q.Limit(int64(p.maxResults)).Scan(r.Context()); err != nil {
+			return err
+		}
+		*out = p.ser.AppendList(*out, rows)
+	} else {
+		page, err := g.Paginator.Paginate(r, q, &rows)
+		if err != nil {
+			return err
+		}
+		*out = page.AppendOpen(*out)
+		*out = p.ser.AppendList(*out, rows)
+		*out = page.AppendClose(*out)
+	}
+	respond.JSON(w, http.StatusOK, *out)
+	return nil
+}

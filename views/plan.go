@@ -1,0 +1,309 @@
+package views
+
+import (
+	"encoding"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/schema"
+
+	"github.com/cosworth/cosworth/filters"
+	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/pagination"
+	"github.com/cosworth/cosworth/serializers"
+)
+
+// caps is the set of actions a view kind serves.
+type caps uint8
+
+const (
+	capList caps = 1 << iota
+	capCreate
+	capRetrieve
+	capUpdate
+	capDestroy
+)
+
+// Defaults for zero-valued fields.
+const (
+	defaultTimeout    = 10 * time.Second
+	defaultMaxBody    = 1 << 20
+	defaultMaxResults = 1000
+)
+
+// plan is everything a view needs per request, computed once on first use.
+// ServeHTTP only reads it.
+type plan[T any] struct {
+	caps   caps
+	ser    *serializers.Serializer[T]
+	fields *serializers.Plan
+	table  *schema.Table
+
+	allow   []string // the Allow header value, in DRF's order
+	methods []string // the allowed methods, for Describe
+
+	timeout    time.Duration
+	maxBody    int64
+	maxResults int
+
+	// Detail views.
+	urlParam    string
+	lookupWhere string // `"book"."id" = ?`, identifiers quoted once here
+	parseLookup func(string) (any, bool)
+	forUpdate   string // "UPDATE OF \"book\"" on PostgreSQL, "" elsewhere
+
+	// Writes.
+	updateCols []string // writable columns an update sets
+
+	// Lists.
+	filters      []filters.Filter // built-in: search, field filters, ordering
+	defaultOrder string           // applied when there is no ordering filter
+
+	options []byte // the OPTIONS body
+	info    Info
+}
+
+// setup returns the view's plan, building it on first use. A
+// misconfigured view panics with a "cosworth/views:" message, on every use.
+func (g *Generic[T]) setup(c caps) *plan[T] {
+	g.once.Do(func() {
+		defer func() {
+			if v := recover(); v != nil {
+				g.planErr = v
+			}
+		}()
+		g.plan = g.build(c)
+	})
+	if g.plan == nil {
+		panic(g.planErr)
+	}
+	return g.plan
+}
+
+func setupPanic(format string, args ...any) {
+	panic("cosworth/views: " + fmt.Sprintf(format, args...))
+}
+
+func (g *Generic[T]) build(c caps) *plan[T] {
+	typ := reflect.TypeFor[T]()
+	if typ.Kind() != reflect.Struct {
+		setupPanic("the model type %s is not a struct; use a bun model struct such as views.ListView[Book]", typ)
+	}
+	if g.DB == nil {
+		setupPanic("%s view has no DB; set DB to the *bun.DB returned by models.Open", typ.Name())
+	}
+	p := &plan[T]{
+		caps:       c,
+		timeout:    g.Timeout,
+		maxBody:    g.MaxBodyBytes,
+		maxResults: g.MaxResults,
+		urlParam:   g.URLParam,
+	}
+	if p.timeout <= 0 {
+		p.timeout = defaultTimeout
+	}
+	if p.maxBody <= 0 {
+		p.maxBody = defaultMaxBody
+	}
+	if p.maxResults <= 0 {
+		p.maxResults = defaultMaxResults
+	}
+	if p.urlParam == "" {
+		p.urlParam = "id"
+	}
+	p.ser = g.Serializer
+	if p.ser == nil {
+		p.ser = &serializers.Serializer[T]{}
+	}
+	p.fields = p.ser.Plan()
+	p.table = g.DB.Table(typ)
+	if len(p.table.PKs) == 0 {
+		setupPanic("model %s has no primary key; embed models.Base or tag a field `bun:\",pk\"`", typ.Name())
+	}
+	pg := g.DB.Dialect().Name() == dialect.PG
+
+	for _, f := range p.fields.Fields {
+		if f.Column != "" && !f.ReadOnly && p.table.HasField(f.Column) && !isPK(p.table, f.Column) {
+			p.updateCols = append(p.updateCols, f.Column)
+		}
+	}
+
+	p.allow, p.methods = allowed(c)
+	detail := c&(capRetrieve|capUpdate|capDestroy) != 0
+	lookup := g.LookupField
+	if detail {
+		var col string
+		var ftype reflect.Type
+		if lookup == "" {
+			pk := p.table.PKs[0]
+			col, ftype = pk.Name, pk.IndirectType
+			lookup = col
+			for _, f := range p.fields.Fields {
+				if f.Column == col {
+					lookup = f.Name
+				}
+			}
+		} else {
+			f := fieldByName(p.fields, lookup)
+			if f == nil || f.Column == "" {
+				setupPanic("LookupField %q is not a serialized column of %s; name a JSON field such as %q", lookup, typ.Name(), "id")
+			}
+			col, ftype = f.Column, f.Type
+		}
+		sf, ok := p.table.FieldMap[col]
+		if !ok {
+			setupPanic("LookupField %q has no column in table %s", lookup, p.table.Name)
+		}
+		p.lookupWhere = string(p.table.SQLAlias) + "." + string(sf.SQLName) + " = ?"
+		p.parseLookup = lookupParser(typ, lookup, ftype)
+		if pg {
+			p.forUpdate = "UPDATE OF " + string(p.table.SQLAlias)
+		}
+	}
+
+	if c&capList != 0 {
+		if v, ok := g.Paginator.(pagination.Validator); ok {
+			if err := v.Validate(p.table); err != nil {
+				setupPanic("Paginator of %s: %v", typ.Name(), err)
+			}
+		}
+		p.filters, p.defaultOrder = g.builtinFilters(p)
+	}
+	name := g.Name
+	if name == "" {
+		name = splitCamel(typ.Name())
+		if detail {
+			name += " Instance"
+		} else {
+			name += " List"
+		}
+	}
+	p.options = optionsBody(name, g.Description)
+	p.info = Info{
+		Model:       typ,
+		Name:        typ.Name(),
+		Plan:        p.fields,
+		Methods:     p.methods,
+		Detail:      detail,
+		Paginator:   g.Paginator,
+		Search:      g.Search,
+		Ordering:    g.Ordering,
+		Filter:      g.Filter,
+		Permissions: g.Permissions,
+	}
+	if detail {
+		p.info.URLParam = p.urlParam
+		p.info.LookupField = lookup
+	}
+	return p
+}
+
+// allowed lists the methods of a view kind in DRF's order
+// (http_method_names: get, post, put, patch, delete, head, options), as
+// the Allow header value and as a list.
+func allowed(c caps) ([]string, []string) {
+	var m []string
+	if c&(capList|capRetrieve) != 0 {
+		m = append(m, http.MethodGet)
+	}
+	if c&capCreate != 0 {
+		m = append(m, http.MethodPost)
+	}
+	if c&capUpdate != 0 {
+		m = append(m, http.MethodPut, http.MethodPatch)
+	}
+	if c&capDestroy != 0 {
+		m = append(m, http.MethodDelete)
+	}
+	if c&(capList|capRetrieve) != 0 {
+		m = append(m, http.MethodHead)
+	}
+	m = append(m, http.MethodOptions)
+	return []string{strings.Join(m, ", ")}, m
+}
+
+func isPK(t *schema.Table, col string) bool {
+	for _, f := range t.PKs {
+		if f.Name == col {
+			return true
+		}
+	}
+	return false
+}
+
+func fieldByName(p *serializers.Plan, name string) *serializers.Field {
+	for i := range p.Fields {
+		if p.Fields[i].Name == name {
+			return &p.Fields[i]
+		}
+	}
+	return nil
+}
+
+// lookupParser returns the parser of URL lookup values for a field of type
+// t. A value that does not parse is a 404, as Django's get_object_or_404
+// answers a malformed primary key.
+func lookupParser(model reflect.Type, name string, t reflect.Type) func(string) (any, bool) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		bits := t.Bits()
+		return func(s string) (any, bool) {
+			n, err := strconv.ParseInt(s, 10, bits)
+			return n, err == nil
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		bits := t.Bits()
+		return func(s string) (any, bool) {
+			n, err := strconv.ParseUint(s, 10, bits)
+			return n, err == nil
+		}
+	case reflect.String:
+		return func(s string) (any, bool) { return s, s != "" }
+	}
+	if reflect.PointerTo(t).Implements(reflect.TypeFor[encoding.TextUnmarshaler]()) {
+		return func(s string) (any, bool) {
+			v := reflect.New(t)
+			if err := v.Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s)); err != nil {
+				return nil, false
+			}
+			return v.Elem().Interface(), true
+		}
+	}
+	setupPanic("lookup field %q of %s has type %s; use an integer, string or encoding.TextUnmarshaler field", name, model.Name(), t)
+	return nil
+}
+
+// splitCamel turns "BookAuthor" into "Book Author", as DRF's
+// get_view_name formats class names.
+func splitCamel(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && r >= 'A' && r <= 'Z' {
+			prev := s[i-1]
+			nextLower := i+1 < len(s) && s[i+1] >= 'a' && s[i+1] <= 'z'
+			if (prev >= 'a' && prev <= 'z') || (prev >= 'A' && prev <= 'Z' && nextLower) {
+				b.WriteByte(' ')
+			}
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// optionsBody is DRF's SimpleMetadata for a JSON-only view.
+func optionsBody(name, description string) []byte {
+	b := append([]byte(nil), `{"name":`...)
+	b = respond.AppendString(b, name)
+	b = append(b, `,"description":`...)
+	b = respond.AppendString(b, description)
+	b = append(b, `,"renders":["application/json"],"parses":["application/json"]}`...)
+	return b
+}
