@@ -271,7 +271,9 @@ type valid struct {
 // fieldErrors is DRF's {"field": ["message"]}, in field order.
 type fieldErrors []struct{ field, msg string }
 
-func (e *fieldErrors) add(field, msg string) { *e = append(*e, struct{ field, msg string }{field, msg}) }
+func (e *fieldErrors) add(field, msg string) {
+	*e = append(*e, struct{ field, msg string }{field, msg})
+}
 
 func (e fieldErrors) appendJSON(dst []byte) []byte {
 	dst = append(dst, '{')
