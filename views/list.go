@@ -35,9 +35,6 @@ func (g *Generic[T]) list(w http.ResponseWriter, r *http.Request, p *plan[T]) er
 			return err
 		}
 	}
-	if p.defaultOrder != "" {
-		q = q.OrderExpr(p.defaultOrder)
-	}
 	out := respond.GetBuffer()
 	defer respond.PutBuffer(out)
 	if g.Paginator == nil {

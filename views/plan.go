@@ -61,8 +61,7 @@ type plan[T any] struct {
 	updateCols []string // writable columns an update sets
 
 	// Lists.
-	filters      []filters.Filter // built-in: search, field filters, ordering
-	defaultOrder string           // applied when there is no ordering filter
+	filters []filters.Filter // built-in: field filters, search, ordering
 
 	options []byte // the OPTIONS body
 	info    Info
@@ -120,17 +119,21 @@ func (g *Generic[T]) build(c caps) *plan[T] {
 	if p.ser == nil {
 		p.ser = &serializers.Serializer[T]{}
 	}
-	p.fields = p.ser.Plan()
 	p.table = g.DB.Table(typ)
 	if len(p.table.PKs) == 0 {
 		setupPanic("model %s has no primary key; embed models.Base or tag a field `bun:\",pk\"`", typ.Name())
 	}
+	p.fields = p.ser.Plan()
 	pg := g.DB.Dialect().Name() == dialect.PG
 
 	for _, f := range p.fields.Fields {
 		if f.Column != "" && !f.ReadOnly && p.table.HasField(f.Column) && !isPK(p.table, f.Column) {
 			p.updateCols = append(p.updateCols, f.Column)
 		}
+	}
+	if len(p.updateCols) > 0 && p.table.HasField("updated_at") {
+		// models.Base's hook sets UpdatedAt; the column must be named to be written.
+		p.updateCols = append(p.updateCols, "updated_at")
 	}
 
 	p.allow, p.methods = allowed(c)
@@ -172,7 +175,7 @@ func (g *Generic[T]) build(c caps) *plan[T] {
 				setupPanic("Paginator of %s: %v", typ.Name(), err)
 			}
 		}
-		p.filters, p.defaultOrder = g.builtinFilters(p)
+		p.filters = g.builtinFilters(p)
 	}
 	name := g.Name
 	if name == "" {
@@ -306,4 +309,39 @@ func optionsBody(name, description string) []byte {
 	b = respond.AppendString(b, description)
 	b = append(b, `,"renders":["application/json"],"parses":["application/json"]}`...)
 	return b
+}
+
+// builtinFilters builds the view's field filters, search and ordering from
+// the model's bun table, in the order DRF's usual filter_backends run
+// (DjangoFilterBackend, SearchFilter, OrderingFilter). The ordering always
+// applies (the default, then the primary key, keep pages stable) unless the
+// paginator orders the query itself (a cursor).
+func (g *Generic[T]) builtinFilters(p *plan[T]) []filters.Filter {
+	var fs []filters.Filter
+	name := p.table.TypeName
+	if len(g.Filter) > 0 {
+		f, err := filters.NewFields(p.table, g.Filter)
+		if err != nil {
+			setupPanic("Filter of %s: %v", name, err)
+		}
+		fs = append(fs, f)
+	}
+	if len(g.Search) > 0 {
+		f, err := filters.NewSearch(p.table, g.Search)
+		if err != nil {
+			setupPanic("Search of %s: %v", name, err)
+		}
+		fs = append(fs, f)
+	}
+	if so, ok := g.Paginator.(pagination.SelfOrdering); ok && so.OrdersQuery() {
+		return fs
+	}
+	f, err := filters.NewOrdering(p.table, g.Ordering, g.DefaultOrdering)
+	if err != nil {
+		if len(g.Ordering) == 0 && len(g.DefaultOrdering) == 0 {
+			return fs // no single-column key to order by, and none asked for
+		}
+		setupPanic("Ordering of %s: %v", name, err)
+	}
+	return append(fs, f)
 }
