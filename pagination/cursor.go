@@ -178,6 +178,9 @@ func (c Cursor) Paginate(r *http.Request, q *bun.SelectQuery, rows any) (*Page, 
 		return nil, err
 	}
 	s := rv.Elem()
+	if s.IsNil() {
+		s.Set(reflect.MakeSlice(s.Type(), 0, 0))
+	}
 	n := s.Len()
 	hasMore := n > size
 	if hasMore {
@@ -309,13 +312,13 @@ var timeType = reflect.TypeFor[time.Time]()
 func newCursorPlan(table *schema.Table, ordering string) (*cursorPlan, error) {
 	name, desc := strings.CutPrefix(ordering, "-")
 	if len(table.PKs) != 1 {
-		return nil, fmt.Errorf("cosworth/pagination: Cursor needs a model with a single-column primary key; %s has %d", table.TypeName, len(table.PKs))
+		return nil, fmt.Errorf("cosworth/pagination: Cursor needs a model with a single-column primary key; %s has %d", table.Type.Name(), len(table.PKs))
 	}
 	pk := table.PKs[0]
 	field := fieldByJSONName(table, name)
 	if field == nil {
 		return nil, fmt.Errorf("cosworth/pagination: Cursor.Ordering %q: %q is not a field of %s (fields: %s); use a JSON field name with an optional leading \"-\"",
-			ordering, name, table.TypeName, strings.Join(jsonNames(table), ", "))
+			ordering, name, table.Type.Name(), strings.Join(jsonNames(table), ", "))
 	}
 	fields := []*schema.Field{field}
 	if field != pk {
@@ -329,7 +332,7 @@ func newCursorPlan(table *schema.Table, ordering string) (*cursorPlan, error) {
 			t = t.Elem()
 		}
 		if !f.IsPK && !f.NotNull && (isPtr || f.NullZero) {
-			return nil, fmt.Errorf("cosworth/pagination: Cursor.Ordering %q: field %q of %s may be NULL; tag it bun:\",notnull\" or order by the primary key", ordering, jsonName(f), table.TypeName)
+			return nil, fmt.Errorf("cosworth/pagination: Cursor.Ordering %q: field %q of %s may be NULL; tag it bun:\",notnull\" or order by the primary key", ordering, jsonName(f), table.Type.Name())
 		}
 		var kind valueKind
 		switch {
@@ -342,7 +345,7 @@ func newCursorPlan(table *schema.Table, ordering string) (*cursorPlan, error) {
 		case t.Kind() == reflect.String:
 			kind = kindString
 		default:
-			return nil, fmt.Errorf("cosworth/pagination: Cursor.Ordering %q: field %q of %s has type %s; cursor pagination orders by integer, string or time.Time fields", ordering, jsonName(f), table.TypeName, f.StructField.Type)
+			return nil, fmt.Errorf("cosworth/pagination: Cursor.Ordering %q: field %q of %s has type %s; cursor pagination orders by integer, string or time.Time fields", ordering, jsonName(f), table.Type.Name(), f.StructField.Type)
 		}
 		p.idents = append(p.idents, bun.Ident(f.Name))
 		p.index = append(p.index, f.Index)

@@ -71,8 +71,9 @@ func (p LimitOffset) Paginate(r *http.Request, q *bun.SelectQuery, rows any) (*P
 		if err := q.Limit(int64(limit)).Offset(int64(offset)).Scan(ctx); err != nil {
 			return nil, err
 		}
+		emptyRows(rows, false)
 	} else {
-		emptyRows(rows)
+		emptyRows(rows, true)
 	}
 	page := &Page{Count: count, HasCount: true}
 	hasNext := int64(offset) < count-int64(limit) // offset+limit < count, without overflow

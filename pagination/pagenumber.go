@@ -122,8 +122,9 @@ func (p PageNumber) Paginate(r *http.Request, q *bun.SelectQuery, rows any) (*Pa
 		if err := q.Limit(int64(size)).Offset(offset).Scan(ctx); err != nil {
 			return nil, err
 		}
+		emptyRows(rows, false)
 	} else {
-		emptyRows(rows)
+		emptyRows(rows, true)
 	}
 	page := &Page{Count: count, HasCount: true}
 	hasNext, hasPrev := number < numPages, number > 1
@@ -143,17 +144,20 @@ func (p PageNumber) Paginate(r *http.Request, q *bun.SelectQuery, rows any) (*Pa
 	return page, nil
 }
 
-// emptyRows sets the slice rows points to to length zero (an empty, non-nil
-// slice), for a page the database was not asked for.
-func emptyRows(rows any) {
+// emptyRows makes a nil slice that rows points to empty, so that a page
+// without results encodes as [] (bun leaves it nil when nothing is
+// scanned), and with clear, truncates it (a page the database was not
+// asked for).
+func emptyRows(rows any, clear bool) {
 	v := reflect.ValueOf(rows)
 	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Slice {
 		return
 	}
 	s := v.Elem()
-	if s.IsNil() {
+	switch {
+	case s.IsNil():
 		s.Set(reflect.MakeSlice(s.Type(), 0, 0))
-		return
+	case clear:
+		s.SetLen(0)
 	}
-	s.SetLen(0)
 }
