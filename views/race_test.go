@@ -1,0 +1,5 @@
+//go:build race
+
+package views_test
+
+func init() { raceEnabled = true }
