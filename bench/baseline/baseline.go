@@ -100,21 +100,20 @@ const (
 	msgNull        = "This field may not be null."
 )
 
-const bookColumns = `b.id, b.title, b.isbn, b.author_id, b.price_cents, b.published_on, u.username, b.created_at`
+const bookColumns = `id, title, isbn, author_id, price_cents, published_on, owner, created_at`
 
 const (
 	sqlCount = `SELECT count(*) FROM books`
-	sqlPage  = `SELECT ` + bookColumns + ` FROM books b JOIN users u ON u.id = b.owner_id ORDER BY b.id LIMIT $1 OFFSET $2`
-	sqlGet   = `SELECT ` + bookColumns + ` FROM books b JOIN users u ON u.id = b.owner_id WHERE b.id = $1`
-	sqlOwner = `SELECT owner_id FROM books WHERE id = $1`
-	sqlAdd   = `INSERT INTO books (title, isbn, author_id, price_cents, published_on, owner_id)
+	sqlPage  = `SELECT ` + bookColumns + ` FROM books ORDER BY id LIMIT $1 OFFSET $2`
+	sqlGet   = `SELECT ` + bookColumns + ` FROM books WHERE id = $1`
+	sqlOwner = `SELECT owner FROM books WHERE id = $1`
+	sqlAdd   = `INSERT INTO books (title, isbn, author_id, price_cents, published_on, owner)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, created_at`
 	// sqlPut updates a book the caller may change, in one statement: no
 	// row means the book is missing or not the caller's (sqlOwner tells
 	// which).
-	sqlPut = `UPDATE books b SET title = $2, isbn = $3, author_id = $4, price_cents = $5, published_on = $6
-		FROM users u
-		WHERE b.id = $1 AND u.id = b.owner_id AND (b.owner_id = $7 OR $8)
+	sqlPut = `UPDATE books SET title = $2, isbn = $3, author_id = $4, price_cents = $5, published_on = $6
+		WHERE id = $1 AND (owner = $7 OR $8)
 		RETURNING ` + bookColumns
 )
 
@@ -420,7 +419,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
 	b := book{title: v.title, isbn: v.isbn, author: v.author, priceCents: v.priceCents, publishedOn: v.publishedOn, owner: u.Username}
-	err := h.pool.QueryRow(ctx, sqlAdd, v.title, v.isbn, v.author, v.priceCents, v.publishedOn, u.ID).Scan(&b.id, &b.createdAt)
+	err := h.pool.QueryRow(ctx, sqlAdd, v.title, v.isbn, v.author, v.priceCents, v.publishedOn, u.Username).Scan(&b.id, &b.createdAt)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -450,10 +449,10 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var b book
-	err = h.pool.QueryRow(ctx, sqlPut, id, v.title, v.isbn, v.author, v.priceCents, v.publishedOn, u.ID, u.IsStaff).Scan(b.scanTargets()...)
+	err = h.pool.QueryRow(ctx, sqlPut, id, v.title, v.isbn, v.author, v.priceCents, v.publishedOn, u.Username, u.IsStaff).Scan(b.scanTargets()...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Missing, or not the caller's: tell which.
-		var owner int64
+		var owner string
 		if err := h.pool.QueryRow(ctx, sqlOwner, id).Scan(&owner); err != nil {
 			h.fail(w, r, err)
 			return
