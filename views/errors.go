@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/cosworth/cosworth/filters"
 	"github.com/cosworth/cosworth/internal/respond"
 	"github.com/cosworth/cosworth/serializers"
 )
@@ -28,18 +27,6 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.As(err, &ve) {
 		b := respond.GetBuffer()
 		*b = appendValidation(*b, ve)
-		respond.JSON(w, http.StatusBadRequest, *b)
-		respond.PutBuffer(b)
-		return
-	}
-	var fe *filters.FieldError
-	if errors.As(err, &fe) {
-		b := respond.GetBuffer()
-		*b = append(*b, '{')
-		*b = respond.AppendString(*b, fe.Field)
-		*b = append(*b, ":["...)
-		*b = respond.AppendString(*b, fe.Message)
-		*b = append(*b, "]}"...)
 		respond.JSON(w, http.StatusBadRequest, *b)
 		respond.PutBuffer(b)
 		return

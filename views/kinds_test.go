@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/cosworth/cosworth/authentication"
 	"github.com/cosworth/cosworth/internal/dbtest"
+	"github.com/cosworth/cosworth/internal/faultproxy"
+	"github.com/cosworth/cosworth/models"
 	"github.com/cosworth/cosworth/permissions"
 	"github.com/cosworth/cosworth/throttling"
 	"github.com/cosworth/cosworth/views"
@@ -226,6 +229,49 @@ func TestDatabaseUnavailable(t *testing.T) {
 		w := do(r, "GET", "/1/", "")
 		if w.Code != 503 || w.Body.String() != `{"detail":"Service temporarily unavailable, try again later."}` {
 			t.Fatalf("status %d body %s", w.Code, w.Body)
+		}
+	})
+	t.Run("postgres unreachable", func(t *testing.T) {
+		dsn, _ := dbtest.PostgresSchemaURL(t)
+		u, err := url.Parse(dsn)
+		dbtest.Must(t, err, "parse %s", dsn)
+		proxy := faultproxy.Start(t, u.Host)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		db, err := models.Open(ctx, proxy.Rewrite(dsn), models.WithAcquireTimeout(300*time.Millisecond))
+		dbtest.Must(t, err, "open through the proxy")
+		defer db.Close()
+		dbtest.Must(t, models.CreateTables(ctx, db, allModels...), "create tables")
+		seedBooks(t, db, "alice")
+		r := chi.NewRouter()
+		r.Handle("/books/", &views.ListCreateView[Book]{DB: db, Timeout: 500 * time.Millisecond})
+		r.Handle("/books/{id}/", &views.RetrieveUpdateDestroyView[Book]{DB: db, Timeout: 500 * time.Millisecond})
+		unavailable := `{"detail":"Service temporarily unavailable, try again later."}`
+		reqs := []struct{ method, path, body string }{
+			{"GET", "/books/", ""},
+			{"POST", "/books/", `{"title":"x","isbn":"9780000000099","author":1}`},
+			{"GET", "/books/1/", ""},
+			{"PATCH", "/books/1/", `{"title":"y"}`},
+			{"DELETE", "/books/1/", ""},
+		}
+		for _, fault := range []struct {
+			name  string
+			apply func()
+		}{{"cut", proxy.Cut}, {"blackhole", proxy.Blackhole}} {
+			fault.apply()
+			for _, q := range reqs {
+				start := time.Now()
+				w := do(r, q.method, q.path, q.body)
+				if w.Code != 503 || w.Body.String() != unavailable || w.Header().Get("Retry-After") == "" {
+					t.Errorf("%s: %s %s: status %d body %s", fault.name, q.method, q.path, w.Code, w.Body)
+				}
+				if d := time.Since(start); d > 3*time.Second {
+					t.Errorf("%s: %s %s took %v", fault.name, q.method, q.path, d)
+				}
+			}
+			proxy.Restore()
+			step{name: "restored after " + fault.name, method: "GET", path: "/books/1/", status: 200,
+				want: `{"id":1,"title":"Book 1","isbn":"9780000000001","author":1,"price_cents":100,"owner":"alice"}`}.run(t, r)
 		}
 	})
 	t.Run("deadline", func(t *testing.T) {
