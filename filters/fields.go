@@ -83,7 +83,7 @@ func NewFields(table *schema.Table, fields []string) (*Fields, error) {
 		}
 		parse, err := parserFor(f.StructField.Type)
 		if err != nil {
-			return nil, errorf("filter field %q of %s: %v", name, table.TypeName, err)
+			return nil, errorf("filter field %q of %s: %v", name, table.Type.Name(), err)
 		}
 		ef := exactField{name: name, ident: bun.Ident(f.Name), parse: parse}
 		for _, rel := range table.Relations {
@@ -93,7 +93,7 @@ func NewFields(table *schema.Table, fields []string) (*Fields, error) {
 				kt := rel.JoinPKs[0].StructField.Type
 				parse, err := parserFor(kt)
 				if err != nil {
-					return nil, errorf("filter field %q of %s: related key: %v", name, table.TypeName, err)
+					return nil, errorf("filter field %q of %s: related key: %v", name, table.Type.Name(), err)
 				}
 				k := kt.Kind()
 				ef.parse = choiceParser(parse, k >= reflect.Int && k <= reflect.Uint64)

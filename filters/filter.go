@@ -170,7 +170,7 @@ func lookupField(table *schema.Table, what, name string) (*schema.Field, error) 
 			names = append(names, n)
 		}
 	}
-	return nil, errorf("%s field %q is not a field of %s (fields: %s)", what, name, table.TypeName, strings.Join(names, ", "))
+	return nil, errorf("%s field %q is not a field of %s (fields: %s)", what, name, table.Type.Name(), strings.Join(names, ", "))
 }
 
 func errorf(format string, args ...any) error {

@@ -56,7 +56,7 @@ func NewOrdering(table *schema.Table, allowed, defaults []string) (*Ordering, er
 		return nil, errorf("ordering: nil table; pass db.Table(reflect.TypeFor[Model]())")
 	}
 	if len(table.PKs) != 1 {
-		return nil, errorf("ordering of %s: the model needs a single-column primary key as the tie-breaker (it has %d)", table.TypeName, len(table.PKs))
+		return nil, errorf("ordering of %s: the model needs a single-column primary key as the tie-breaker (it has %d)", table.Type.Name(), len(table.PKs))
 	}
 	o := &Ordering{pkIndex: -1}
 	pk := table.PKs[0]

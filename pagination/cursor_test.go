@@ -158,15 +158,6 @@ func TestCursorWalk(t *testing.T) {
 	}
 }
 
-func contains(s []int64, v int64) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
 // lastPage follows next links without inserting and returns the URL of the
 // last page.
 func lastPage(t *testing.T, db *bun.DB, p pagination.Cursor) string {
