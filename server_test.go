@@ -79,10 +79,13 @@ func readUntilClosed(t *testing.T, conn net.Conn, limit time.Duration) time.Dura
 
 func TestSlowClientTimeouts(t *testing.T) {
 	logger, _ := newLogger()
+	// Each bound below is shorter than ReadTimeout, the fallback net/http
+	// uses for a missing ReadHeaderTimeout or IdleTimeout, so a timeout that
+	// is not applied fails the test.
 	cfg := cosworth.Config{
 		ReadHeaderTimeout: 300 * time.Millisecond,
-		ReadTimeout:       600 * time.Millisecond,
-		IdleTimeout:       400 * time.Millisecond,
+		ReadTimeout:       2 * time.Second,
+		IdleTimeout:       300 * time.Millisecond,
 	}
 	url := serve(t, logger, cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, err := io.ReadAll(r.Body)
@@ -104,7 +107,7 @@ func TestSlowClientTimeouts(t *testing.T) {
 	t.Run("slow headers", func(t *testing.T) {
 		c := dial()
 		fmt.Fprint(c, "GET / HTTP/1.1\r\nHost: x\r\n") // never finishes the headers
-		readUntilClosed(t, c, 3*time.Second)
+		readUntilClosed(t, c, time.Second)
 	})
 	t.Run("slow body", func(t *testing.T) {
 		c := dial()
@@ -121,7 +124,7 @@ func TestSlowClientTimeouts(t *testing.T) {
 		}
 		_, _ = io.Copy(io.Discard, res.Body)
 		res.Body.Close()
-		_ = c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		_ = c.SetReadDeadline(time.Now().Add(time.Second))
 		if _, err := br.ReadByte(); !errors.Is(err, io.EOF) {
 			t.Fatalf("idle connection: %v, want EOF (closed by the server)", err)
 		}
@@ -187,13 +190,13 @@ func TestGracefulShutdown(t *testing.T) {
 func TestShutdownTimeout(t *testing.T) {
 	logger, _ := newLogger()
 	entered := make(chan struct{})
-	stuck := make(chan struct{})
-	defer close(stuck)
+	released := make(chan struct{})
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(entered)
 		select {
-		case <-stuck:
-		case <-r.Context().Done(): // the connection was closed by Close
+		case <-time.After(30 * time.Second):
+		case <-r.Context().Done(): // the connection was closed after the timeout
+			close(released)
 		}
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -221,6 +224,11 @@ func TestShutdownTimeout(t *testing.T) {
 		}
 		if took := time.Since(start); took > 3*time.Second {
 			t.Fatalf("shutdown took %v with a 300ms bound", took)
+		}
+		select {
+		case <-released:
+		case <-time.After(2 * time.Second):
+			t.Fatal("the stuck request's connection was left open after Serve returned")
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Serve did not return: a stuck request held shutdown past its timeout")

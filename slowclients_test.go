@@ -1,0 +1,176 @@
+package cosworth_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cosworth/cosworth"
+)
+
+// TestSlowClientsUnderLoad opens a few hundred slow connections (trickled
+// headers, trickled bodies, idle keep-alives) against a real server while a
+// normal client keeps sending requests. The normal client must keep getting
+// answers, and the server's timeouts must close every slow connection.
+func TestSlowClientsUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	const perKind = 100 // 3 kinds: 300 slow connections, ~600 descriptors in this process
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < 3*perKind*2+200 {
+		t.Skipf("file-descriptor limit %d too low for %d slow connections", lim.Cur, 3*perKind)
+	}
+	cfg := cosworth.Config{
+		ReadHeaderTimeout: 300 * time.Millisecond,
+		ReadTimeout:       2 * time.Second,
+		WriteTimeout:      3 * time.Second,
+		IdleTimeout:       600 * time.Millisecond,
+	}
+	url := serve(t, slogDiscard(), cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, err := io.Copy(io.Discard, r.Body)
+		if err != nil {
+			return
+		}
+		fmt.Fprintf(w, "%d", n)
+	}))
+	addr := strings.TrimPrefix(url, "http://")
+
+	type result struct {
+		kind   string
+		closed time.Duration // how long the server took to close it; 0 = never
+		err    error
+	}
+	results := make(chan result, 3*perKind)
+	var wg sync.WaitGroup
+	// trickle writes one byte of rest every 50ms until the server closes
+	// the connection, after writing head at once.
+	trickle := func(kind, head, rest string) {
+		defer wg.Done()
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			results <- result{kind: kind, err: err}
+			return
+		}
+		defer c.Close()
+		start := time.Now()
+		_ = c.SetDeadline(start.Add(10 * time.Second))
+		if _, err := io.WriteString(c, head); err != nil {
+			results <- result{kind: kind, err: err}
+			return
+		}
+		closed := make(chan struct{})
+		go func() { _, _ = io.Copy(io.Discard, c); close(closed) }()
+		for i := 0; ; i++ {
+			select {
+			case <-closed:
+				results <- result{kind: kind, closed: time.Since(start)}
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			if time.Since(start) > 8*time.Second {
+				results <- result{kind: kind}
+				return
+			}
+			_, _ = c.Write([]byte{rest[i%len(rest)]})
+		}
+	}
+	idle := func() {
+		defer wg.Done()
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			results <- result{kind: "idle", err: err}
+			return
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		br := bufio.NewReader(c)
+		fmt.Fprint(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		res, err := http.ReadResponse(br, nil)
+		if err != nil {
+			results <- result{kind: "idle", err: err}
+			return
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		start := time.Now()
+		_, err = br.ReadByte() // blocks until the server closes the idle connection
+		if err == io.EOF {
+			results <- result{kind: "idle", closed: time.Since(start)}
+			return
+		}
+		results <- result{kind: "idle", err: err}
+	}
+	for range perKind {
+		wg.Add(3)
+		go trickle("header", "GET / HTTP/1.1\r\n", "X-Slow: aaaaaaaa\r\n")
+		go trickle("body", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n", "x")
+		go idle()
+	}
+
+	// A normal client keeps working while the slow ones hang around.
+	c := client(t)
+	var ok, failed atomic.Int64
+	stop := time.Now().Add(1500 * time.Millisecond)
+	for time.Now().Before(stop) {
+		res, err := c.Post(url+"/", "application/json", strings.NewReader(`{"a":1}`))
+		if err != nil {
+			failed.Add(1)
+			t.Errorf("normal client: %v", err)
+			continue
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || string(b) != "7" {
+			failed.Add(1)
+			t.Errorf("normal client: %d %q", res.StatusCode, b)
+			continue
+		}
+		ok.Add(1)
+	}
+	if ok.Load() < 10 {
+		t.Fatalf("the normal client got only %d answers in 1.5s beside slow clients", ok.Load())
+	}
+
+	wg.Wait()
+	close(results)
+	// The slack is below the gap between the timeouts, so a timeout that is
+	// not applied (net/http then falls back to ReadTimeout) fails the test.
+	const slack = 700 * time.Millisecond
+	bounds := map[string]time.Duration{
+		"header": cfg.ReadHeaderTimeout + slack,
+		"body":   cfg.ReadTimeout + slack,
+		"idle":   cfg.IdleTimeout + slack,
+	}
+	worst := map[string]time.Duration{}
+	count := map[string]int{}
+	for r := range results {
+		if r.err != nil {
+			t.Errorf("%s: %v", r.kind, r.err)
+			continue
+		}
+		if r.closed == 0 {
+			t.Errorf("%s connection was never closed by the server", r.kind)
+			continue
+		}
+		count[r.kind]++
+		worst[r.kind] = max(worst[r.kind], r.closed)
+	}
+	for kind, bound := range bounds {
+		if count[kind] != perKind {
+			t.Errorf("%s: %d of %d connections closed", kind, count[kind], perKind)
+		}
+		if worst[kind] > bound {
+			t.Errorf("%s: slowest close after %v, bound %v", kind, worst[kind], bound)
+		}
+	}
+	t.Logf("normal requests answered: %d; slowest close: header %v, body %v, idle %v", ok.Load(), worst["header"], worst["body"], worst["idle"])
+}
