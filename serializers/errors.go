@@ -2,6 +2,8 @@ package serializers
 
 import (
 	"net/http"
+
+	"github.com/cosworth/cosworth/internal/respond"
 )
 
 // ValidationError is a 400 with DRF's body: {"field": ["message", ...]} and
@@ -41,6 +43,31 @@ func (e *ValidationError) Error() string {
 
 // StatusCode is 400.
 func (e *ValidationError) StatusCode() int { return http.StatusBadRequest }
+
+// AppendJSON appends DRF's body for the error to dst:
+// {"field": ["message", ...], ...}, fields in the order found. An empty
+// error is {"non_field_errors": ["Invalid input."]}.
+func (e *ValidationError) AppendJSON(dst []byte) []byte {
+	if len(e.Fields) == 0 {
+		return append(dst, `{"non_field_errors":["Invalid input."]}`...)
+	}
+	dst = append(dst, '{')
+	for i, f := range e.Fields {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = respond.AppendString(dst, f.Field)
+		dst = append(dst, ':', '[')
+		for j, m := range f.Messages {
+			if j > 0 {
+				dst = append(dst, ',')
+			}
+			dst = respond.AppendString(dst, m)
+		}
+		dst = append(dst, ']')
+	}
+	return append(dst, '}')
+}
 
 // ParseError is a request body that is not acceptable JSON: a 400 with
 // {"detail": "JSON parse error - <reason>"}.

@@ -17,6 +17,10 @@ package serializers
 import (
 	"context"
 	"reflect"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/go-playground/validator/v10"
 )
 
 // Mode says what a decode is for: a create (POST), a full update (PUT) or a
@@ -53,6 +57,49 @@ type Serializer[T any] struct {
 	// (DRF's validate()). Return a *ValidationError, or any other error whose
 	// text goes under "non_field_errors".
 	Validate func(ctx context.Context, v *T, mode Mode) error
+	// Validator runs the validate rules the serializer does not implement
+	// itself (see the package documentation); nil means a shared
+	// validator.New(). Set it to use validations registered with
+	// RegisterValidation.
+	Validator *validator.Validate
+
+	state atomic.Pointer[compiled[T]]
+}
+
+// compiled is a Serializer's plan and its Represent functions by field.
+type compiled[T any] struct {
+	plan      *Plan
+	represent []func(dst []byte, v *T) []byte // by field index; nil when none
+}
+
+// compiled returns the serializer's plan, building it on first use.
+func (s *Serializer[T]) compiled() *compiled[T] {
+	if st := s.state.Load(); st != nil {
+		return st
+	}
+	cfg := config{fields: s.Fields, exclude: s.Exclude, readOnly: s.ReadOnly, writeOnly: s.WriteOnly, validator: s.Validator}
+	for name := range s.Represent {
+		cfg.represent = append(cfg.represent, name)
+	}
+	st := &compiled[T]{}
+	if cfg.empty() {
+		st.plan = PlanFor[T]()
+	} else {
+		st.plan = buildPlan(reflect.TypeFor[T](), cfg)
+	}
+	if len(s.Represent) > 0 {
+		st.represent = make([]func([]byte, *T) []byte, len(st.plan.Fields))
+		for name, fn := range s.Represent {
+			if fn == nil {
+				panicf("Represent[%q] is nil", name)
+			}
+			st.represent[st.plan.in.byName[name]] = fn
+		}
+	}
+	if !s.state.CompareAndSwap(nil, st) {
+		return s.state.Load()
+	}
+	return st
 }
 
 // Decode reads the JSON object in body into dst. For Create, dst should be a
@@ -61,18 +108,35 @@ type Serializer[T any] struct {
 // for malformed JSON, trailing data or nesting beyond MaxDepth, and a
 // *ValidationError listing every field problem with DRF's messages.
 // Unknown and read-only fields are ignored.
+//
+// On error dst may be partly changed; callers discard it.
 func (s *Serializer[T]) Decode(ctx context.Context, body []byte, dst *T, mode Mode) error {
-	panic("TODO")
+	st := s.compiled()
+	if err := decode(st.plan, body, unsafe.Pointer(dst), mode); err != nil {
+		return err
+	}
+	if s.Validate != nil {
+		return runValidate(s.Validate(ctx, dst, mode))
+	}
+	return nil
 }
 
 // AppendJSON appends the representation of v to dst.
 func (s *Serializer[T]) AppendJSON(dst []byte, v *T) []byte {
-	panic("TODO")
+	return appendObject(dst, s.compiled(), v)
 }
 
 // AppendList appends a JSON array of the representations of vs to dst.
 func (s *Serializer[T]) AppendList(dst []byte, vs []T) []byte {
-	panic("TODO")
+	st := s.compiled()
+	dst = append(dst, '[')
+	for i := range vs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendObject(dst, st, &vs[i])
+	}
+	return append(dst, ']')
 }
 
 // Plan returns the serializer's field plan (built on first use and cached).
@@ -80,7 +144,7 @@ func (s *Serializer[T]) AppendList(dst []byte, vs []T) []byte {
 // serializer's configuration is invalid (an unknown field name in Fields,
 // Exclude, ReadOnly, WriteOnly or Represent).
 func (s *Serializer[T]) Plan() *Plan {
-	panic("TODO")
+	return s.compiled().plan
 }
 
 // MaxDepth bounds the nesting of JSON values in a request body.
@@ -91,6 +155,8 @@ const MaxDepth = 32
 type Plan struct {
 	Type   reflect.Type
 	Fields []Field
+
+	in *planInternal
 }
 
 // Field is one serialized field.

@@ -1,0 +1,188 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/puddle/v2"
+	"modernc.org/sqlite"
+)
+
+// Classify turns a database error into one of the typed values the rest of
+// Cosworth understands, the same for PostgreSQL and SQLite:
+//
+//   - nil: nil
+//   - sql.ErrNoRows: an error wrapping ErrNotFound (and sql.ErrNoRows)
+//   - a unique, foreign-key, not-null or check violation: *ConstraintError
+//     (Kind, Table, Constraint and Columns as far as the database names
+//     them; the driver's message is kept in Err for logs only)
+//   - a connection that cannot be made, was lost, a pool that is closed or
+//     exhausted, a busy SQLite database, a PostgreSQL server shutting down
+//     or refusing connections: an error wrapping ErrUnavailable (and the cause)
+//   - context.Canceled and context.DeadlineExceeded: unchanged
+//   - anything else: unchanged
+//
+// Classify is idempotent: classifying a classified error returns it as is.
+func Classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ce *ConstraintError
+	if errors.As(err, &ce) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return classifyPostgres(err, pe)
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return classifySQLite(err, se)
+	}
+	if isConnectionError(err) {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return err
+}
+
+func isConnectionError(err error) bool {
+	var connErr *pgconn.ConnectError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &connErr), errors.As(err, &netErr), pgconn.Timeout(err),
+		errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, pgconn.ErrConnClosed), errors.Is(err, puddle.ErrClosedPool),
+		errors.Is(err, net.ErrClosed):
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "closed pool") || strings.Contains(msg, "sql: database is closed")
+}
+
+func classifyPostgres(err error, pe *pgconn.PgError) error {
+	var kind ConstraintKind
+	switch pe.Code {
+	case "23505":
+		kind = Unique
+	case "23503":
+		kind = ForeignKey
+	case "23502":
+		kind = NotNull
+	case "23514":
+		kind = Check
+	default:
+		// Class 08 is connection exception; 57P01-57P03 are shutdowns and
+		// startup; 53300 is too_many_connections.
+		if strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03" || pe.Code == "53300" {
+			return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		return err
+	}
+	ce := &ConstraintError{Kind: kind, Table: pe.TableName, Constraint: pe.ConstraintName, Err: err}
+	if kind == NotNull && pe.ColumnName != "" {
+		ce.Columns = []string{pe.ColumnName}
+	} else {
+		ce.Columns = detailColumns(pe.Detail)
+	}
+	return ce
+}
+
+// detailColumns parses the columns of PostgreSQL's detail text
+// `Key (a, b)=(1, 2) already exists.`; nil when it is not of that form.
+func detailColumns(detail string) []string {
+	const prefix = "Key ("
+	i := strings.Index(detail, prefix)
+	if i < 0 {
+		return nil
+	}
+	rest := detail[i+len(prefix):]
+	j := strings.Index(rest, ")=(")
+	if j <= 0 {
+		return nil
+	}
+	var cols []string
+	for c := range strings.SplitSeq(rest[:j], ",") {
+		c = strings.TrimSpace(c)
+		if len(c) >= 2 && c[0] == '"' && c[len(c)-1] == '"' {
+			c = strings.ReplaceAll(c[1:len(c)-1], `""`, `"`)
+		}
+		if c == "" || strings.ContainsAny(c, "()") {
+			// An expression index: no plain column to name.
+			return nil
+		}
+		cols = append(cols, c)
+	}
+	return cols
+}
+
+// SQLite result codes Classify looks at.
+const (
+	sqliteBusy            = 5
+	sqliteLocked          = 6
+	sqliteConstraintCheck = 275
+	sqliteConstraintFK    = 787
+	sqliteConstraintNN    = 1299
+	sqliteConstraintPK    = 1555
+	sqliteConstraintUniq  = 2067
+)
+
+func classifySQLite(err error, se *sqlite.Error) error {
+	var kind ConstraintKind
+	switch se.Code() {
+	case sqliteConstraintUniq, sqliteConstraintPK:
+		kind = Unique
+	case sqliteConstraintFK:
+		kind = ForeignKey
+	case sqliteConstraintNN:
+		kind = NotNull
+	case sqliteConstraintCheck:
+		kind = Check
+	default:
+		if c := se.Code() & 0xff; c == sqliteBusy || c == sqliteLocked {
+			return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		return err
+	}
+	ce := &ConstraintError{Kind: kind, Err: err}
+	// Messages are "UNIQUE constraint failed: t.a, t.b",
+	// "NOT NULL constraint failed: t.a", "CHECK constraint failed: name"
+	// and "FOREIGN KEY constraint failed" (which names nothing).
+	msg := se.Error()
+	const marker = "constraint failed: "
+	i := strings.Index(msg, marker)
+	if i < 0 {
+		return ce
+	}
+	rest := msg[i+len(marker):]
+	if j := strings.Index(rest, " ("); j >= 0 {
+		rest = rest[:j]
+	}
+	if kind == Check {
+		ce.Constraint = strings.TrimSpace(rest)
+		return ce
+	}
+	for part := range strings.SplitSeq(rest, ",") {
+		part = strings.TrimSpace(part)
+		table, col, ok := strings.Cut(part, ".")
+		if !ok || col == "" {
+			continue
+		}
+		ce.Table = table
+		ce.Columns = append(ce.Columns, col)
+	}
+	return ce
+}

@@ -1,0 +1,240 @@
+package serializers
+
+import (
+	"context"
+	"errors"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/cosworth/cosworth/models"
+)
+
+// maxStackFields is how many fields Decode tracks without allocating.
+const maxStackFields = 32
+
+func decode(p *Plan, body []byte, base unsafe.Pointer, mode Mode) error {
+	in := p.in
+	if err := checkUTF8(body); err != nil {
+		return err
+	}
+	sc := scanner{data: body}
+	if len(body) >= 3 && body[0] == 0xEF && body[1] == 0xBB && body[2] == 0xBF {
+		return &ParseError{Reason: errBOM + ": line 1 column 1 (char 0)"}
+	}
+	sc.ws()
+	var stack [maxStackFields]value
+	var seen []value
+	if len(in.codecs) <= maxStackFields {
+		seen = stack[:len(in.codecs)]
+	} else {
+		seen = make([]value, len(in.codecs))
+	}
+	if sc.pos < len(body) && body[sc.pos] == '{' {
+		sc.depth = 1
+		topObject(&sc, in, seen)
+	} else {
+		var v value
+		if sc.value(&v) {
+			sc.ws()
+			if sc.pos != len(body) {
+				sc.fail(errExtraData, sc.pos)
+			}
+			if sc.err == nil {
+				return notADict(v.kind, v.float)
+			}
+		}
+	}
+	if sc.err == nil {
+		sc.ws()
+		if sc.pos != len(body) {
+			sc.fail(errExtraData, sc.pos)
+		}
+	}
+	if sc.err != nil {
+		return sc.err
+	}
+
+	var ve *ValidationError
+	var scratch []byte
+	var sbuf [64]byte
+	scratch = sbuf[:0]
+	for i := range in.codecs {
+		c := &in.codecs[i]
+		f := &p.Fields[c.idx]
+		if f.ReadOnly {
+			continue
+		}
+		fp := unsafe.Add(base, c.offset)
+		add := func(msg string) {
+			if ve == nil {
+				ve = &ValidationError{}
+			}
+			ve.Add(f.Name, msg)
+		}
+		v := &seen[i]
+		switch {
+		case v.kind == 0: // absent
+			if mode == Partial {
+				continue
+			}
+			if mode == Create && c.setDef != nil {
+				c.setDef(fp)
+				continue
+			}
+			if f.Required {
+				add(msgRequired)
+			}
+		case v.kind == '0': // null
+			if !c.nullable {
+				add(msgNull)
+				continue
+			}
+			c.setNull(fp)
+		default:
+			c.decode(v, fp, &scratch, add)
+			if c.varTag != "" {
+				c.checkVar(in.validator, fp, add)
+			}
+		}
+	}
+	if ve != nil {
+		return ve
+	}
+	return nil
+}
+
+// topObject scans the body's object, remembering for each known field the
+// value of its last occurrence (duplicate keys: the last wins, as in
+// Python).
+func topObject(s *scanner, in *planInternal, seen []value) {
+	s.pos++ // '{'
+	s.ws()
+	if s.pos < len(s.data) && s.data[s.pos] == '}' {
+		s.pos++
+		return
+	}
+	var key, val value
+	var kbuf [64]byte
+	for {
+		if s.pos >= len(s.data) || s.data[s.pos] != '"' {
+			s.fail(errExpectName, s.pos)
+			return
+		}
+		key.kind = 's'
+		if !s.str(&key) {
+			return
+		}
+		s.ws()
+		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
+			s.fail(errExpectColon, s.pos)
+			return
+		}
+		s.pos++
+		s.ws()
+		if !s.value(&val) {
+			return
+		}
+		name := key.raw[1 : len(key.raw)-1]
+		if key.esc {
+			name, _ = unquote(kbuf[:0], name)
+		}
+		if i, ok := in.byName[string(name)]; ok {
+			seen[i] = val
+		}
+		s.ws()
+		if s.pos < len(s.data) {
+			switch s.data[s.pos] {
+			case '}':
+				s.pos++
+				return
+			case ',':
+				s.pos++
+				s.ws()
+				continue
+			}
+		}
+		s.fail(errExpectComma, s.pos)
+		return
+	}
+}
+
+// notADict is DRF's error for a body that is JSON but not an object,
+// naming the value's Python type.
+func notADict(kind byte, float bool) error {
+	name := "dict"
+	switch kind {
+	case '[':
+		name = "list"
+	case 's':
+		name = "str"
+	case 'n':
+		name = "int"
+		if float {
+			name = "float"
+		}
+	case 't', 'f':
+		name = "bool"
+	case '0':
+		name = "NoneType"
+	}
+	return &ValidationError{Fields: []FieldError{{Field: NonFieldErrors, Messages: []string{msgNotADict + name + "."}}}}
+}
+
+// checkUTF8 refuses a body that is not UTF-8, with Python's codec message.
+func checkUTF8(b []byte) error {
+	if utf8.Valid(b) {
+		return nil
+	}
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			reason := "invalid start byte"
+			c := b[i]
+			if c >= 0xC2 && c <= 0xF4 {
+				reason = "invalid continuation byte"
+				if !utf8.FullRune(b[i:]) {
+					reason = "unexpected end of data"
+				}
+			}
+			return &ParseError{Reason: "'utf-8' codec can't decode byte 0x" + string([]byte{hexDigit(c >> 4), hexDigit(c & 0xf)}) + " in position " + itoa(i) + ": " + reason}
+		}
+		i += size
+	}
+	return nil
+}
+
+func hexDigit(c byte) byte { return "0123456789abcdef"[c] }
+
+func itoa(i int) string {
+	var b [20]byte
+	n := len(b)
+	if i == 0 {
+		return "0"
+	}
+	for i > 0 {
+		n--
+		b[n] = byte('0' + i%10)
+		i /= 10
+	}
+	return string(b[n:])
+}
+
+// runValidate runs Serializer.Validate's error through DRF's rules: a
+// *ValidationError as it is; errors the views answer themselves
+// (unavailable, not found, context, anything with a status code) as they
+// are; any other error's text under non_field_errors.
+func runValidate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		return ve
+	}
+	var sc interface{ StatusCode() int }
+	if errors.As(err, &sc) || errors.Is(err, models.ErrUnavailable) || errors.Is(err, models.ErrNotFound) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return &ValidationError{Fields: []FieldError{{Field: NonFieldErrors, Messages: []string{err.Error()}}}}
+}

@@ -1,0 +1,738 @@
+package serializers
+
+import (
+	"encoding/json"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/models"
+)
+
+// Per-kind decoding and encoding of one field at fp (a pointer to the
+// field inside T). Decoders follow DRF's to_internal_value for the
+// matching serializer field: CharField, BooleanField, IntegerField,
+// FloatField, DateField, DateTimeField.
+
+const maxStringLength = 1000 // DRF's MAX_STRING_LENGTH for numbers in strings
+
+// decode decodes v (not null) into the field at fp, reporting problems
+// through add. scratch is a reusable buffer for unescaping.
+func (c *codec) decode(v *value, fp unsafe.Pointer, scratch *[]byte, add func(string)) {
+	if c.ptr && c.kind != kindOther {
+		if c.kind == kindBool && v.kind == 's' && isNullString(stringContent(v, scratch)) {
+			c.setNull(fp) // BooleanField with allow_null: "null", "" ... are None
+			return
+		}
+		fp = c.alloc(fp)
+	}
+	switch c.kind {
+	case kindString:
+		s, msg := c.toString(v, scratch)
+		if msg != "" {
+			add(msg)
+			return
+		}
+		*(*string)(fp) = s
+		if s != "" {
+			c.checkString(s, add)
+		}
+	case kindBool:
+		b, ok := toBool(v, scratch)
+		if !ok {
+			add(msgInvalidBool)
+			return
+		}
+		*(*bool)(fp) = b
+	case kindInt:
+		neg, mag, msg := toInteger(v, scratch)
+		if msg != "" {
+			add(msg)
+			return
+		}
+		i, msg := c.fitInt(neg, mag)
+		if msg != "" {
+			add(msg)
+			return
+		}
+		switch c.bits {
+		case 8:
+			*(*int8)(fp) = int8(i)
+		case 16:
+			*(*int16)(fp) = int16(i)
+		case 32:
+			*(*int32)(fp) = int32(i)
+		default:
+			*(*int64)(fp) = i
+		}
+		c.checkInt(i, add)
+	case kindUint:
+		neg, mag, msg := toInteger(v, scratch)
+		if msg != "" {
+			add(msg)
+			return
+		}
+		u, msg := c.fitUint(neg, mag)
+		if msg != "" {
+			add(msg)
+			return
+		}
+		switch c.bits {
+		case 8:
+			*(*uint8)(fp) = uint8(u)
+		case 16:
+			*(*uint16)(fp) = uint16(u)
+		case 32:
+			*(*uint32)(fp) = uint32(u)
+		default:
+			*(*uint64)(fp) = u
+		}
+		c.checkUint(u, add)
+	case kindFloat:
+		f, ok := toFloat(v, scratch, c.bits)
+		if !ok {
+			add(msgInvalidNumber)
+			return
+		}
+		if c.bits == 32 {
+			*(*float32)(fp) = float32(f)
+		} else {
+			*(*float64)(fp) = f
+		}
+		c.checkFloat(f, add)
+	case kindDate:
+		if v.kind != 's' {
+			add(msgInvalidDate)
+			return
+		}
+		d, err := models.ParseDate(unsafeString(stringContent(v, scratch)))
+		if err != nil {
+			add(msgInvalidDate)
+			return
+		}
+		*(*models.Date)(fp) = d
+	case kindTime:
+		if v.kind != 's' {
+			add(msgInvalidTime)
+			return
+		}
+		t, ok := parseDateTime(stringContent(v, scratch))
+		if !ok {
+			add(msgInvalidTime)
+			return
+		}
+		*(*time.Time)(fp) = t
+	default:
+		if err := json.Unmarshal(v.raw, reflect.NewAt(c.typ, fp).Interface()); err != nil {
+			add(msgInvalid)
+			return
+		}
+	}
+}
+
+// alloc points the pointer field at fp to a new zero value and returns it.
+func (c *codec) alloc(fp unsafe.Pointer) unsafe.Pointer {
+	var p unsafe.Pointer
+	switch c.kind {
+	case kindString:
+		p = unsafe.Pointer(new(string))
+	case kindBool:
+		p = unsafe.Pointer(new(bool))
+	case kindInt, kindUint:
+		switch c.bits {
+		case 8:
+			p = unsafe.Pointer(new(uint8))
+		case 16:
+			p = unsafe.Pointer(new(uint16))
+		case 32:
+			p = unsafe.Pointer(new(uint32))
+		default:
+			p = unsafe.Pointer(new(uint64))
+		}
+	case kindFloat:
+		if c.bits == 32 {
+			p = unsafe.Pointer(new(float32))
+		} else {
+			p = unsafe.Pointer(new(float64))
+		}
+	case kindDate:
+		p = unsafe.Pointer(new(models.Date))
+	case kindTime:
+		p = unsafe.Pointer(new(time.Time))
+	}
+	*(*unsafe.Pointer)(fp) = p
+	return p
+}
+
+// setNull stores null into the field at fp: nil for pointers, the zero
+// value for slices, maps and interfaces.
+func (c *codec) setNull(fp unsafe.Pointer) {
+	if c.ptr {
+		*(*unsafe.Pointer)(fp) = nil
+		return
+	}
+	reflect.NewAt(c.typ, fp).Elem().SetZero()
+}
+
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// stringContent returns the decoded content of the string v, in scratch
+// when it has escapes, else aliasing the body.
+func stringContent(v *value, scratch *[]byte) []byte {
+	inner := v.raw[1 : len(v.raw)-1]
+	if !v.esc {
+		return inner
+	}
+	*scratch, _ = unquote((*scratch)[:0], inner)
+	return *scratch
+}
+
+// toString is CharField.to_internal_value: strings as they are (trimmed),
+// numbers as Python's str() writes them, anything else invalid.
+func (c *codec) toString(v *value, scratch *[]byte) (string, string) {
+	var s string
+	switch v.kind {
+	case 's':
+		inner := v.raw[1 : len(v.raw)-1]
+		if v.esc {
+			b, lone := unquote(make([]byte, 0, len(inner)), inner)
+			if lone != 0 {
+				return "", "Surrogate characters are not allowed: U+" + strings.ToUpper(strconv.FormatInt(int64(lone), 16)) + "."
+			}
+			s = unsafeString(b)
+		} else {
+			s = string(inner)
+		}
+	case 'n':
+		if v.float {
+			f, err := strconv.ParseFloat(unsafeString(v.raw), 64)
+			if err != nil && !math.IsInf(f, 0) {
+				return "", msgInvalidString
+			}
+			s = string(appendPyFloat((*scratch)[:0], f, 64))
+		} else {
+			raw := v.raw
+			if isNegZero(raw) {
+				raw = raw[1:]
+			}
+			s = string(raw)
+		}
+	default:
+		return "", msgInvalidString
+	}
+	if c.trim {
+		s = strings.TrimFunc(s, pyIsSpace)
+	}
+	if s == "" && !c.blankOK {
+		return "", msgBlank
+	}
+	return s, ""
+}
+
+func isNegZero(raw []byte) bool {
+	if len(raw) < 2 || raw[0] != '-' {
+		return false
+	}
+	for _, c := range raw[1:] {
+		if c != '0' {
+			return false
+		}
+	}
+	return true
+}
+
+// pyIsSpace is Python's str.isspace for one character.
+func pyIsSpace(r rune) bool {
+	return unicode.IsSpace(r) || r >= 0x1c && r <= 0x1f
+}
+
+// toBool is BooleanField.to_internal_value.
+func toBool(v *value, scratch *[]byte) (b, ok bool) {
+	switch v.kind {
+	case 't':
+		return true, true
+	case 'f':
+		return false, true
+	case 'n':
+		f, err := strconv.ParseFloat(unsafeString(v.raw), 64)
+		if err == nil && f == 1 {
+			return true, true
+		}
+		if err == nil && f == 0 {
+			return false, true
+		}
+		return false, false
+	case 's':
+		switch string(stringContent(v, scratch)) {
+		case "t", "T", "y", "Y", "yes", "YES", "true", "True", "TRUE", "on", "On", "ON", "1":
+			return true, true
+		case "f", "F", "n", "N", "no", "NO", "false", "False", "FALSE", "off", "Off", "OFF", "0":
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// isNullString reports DRF's BooleanField NULL_VALUES spellings.
+func isNullString(b []byte) bool {
+	switch string(b) {
+	case "null", "Null", "NULL", "":
+		return true
+	}
+	return false
+}
+
+// toInteger is IntegerField.to_internal_value up to the value's sign and
+// magnitude: JSON integers, floats with no fraction (12.0, 1e3: Python's
+// str() of them ends in ".0"), and strings Python's int() accepts after
+// DRF strips a trailing ".0". A magnitude beyond 64 bits is invalid.
+func toInteger(v *value, scratch *[]byte) (neg bool, mag uint64, msg string) {
+	switch v.kind {
+	case 'n':
+		if !v.float {
+			neg, mag, ok := parseDigits(v.raw, false)
+			if !ok {
+				return false, 0, msgInvalidInt
+			}
+			return neg, mag, ""
+		}
+		f, err := strconv.ParseFloat(unsafeString(v.raw), 64)
+		// Python's str(float) switches to exponent notation at 1e16,
+		// which int() refuses.
+		if err != nil || math.Abs(f) >= 1e16 || f != math.Trunc(f) {
+			return false, 0, msgInvalidInt
+		}
+		return f < 0, uint64(math.Abs(f)), ""
+	case 's':
+		s := stringContent(v, scratch)
+		if utf8.RuneCount(s) > maxStringLength {
+			return false, 0, msgStringTooBig
+		}
+		s = stripDecimalZero(s)
+		s = trimPySpace(s)
+		neg, mag, ok := parseDigits(s, true)
+		if !ok {
+			return false, 0, msgInvalidInt
+		}
+		return neg, mag, ""
+	}
+	return false, 0, msgInvalidInt
+}
+
+// stripDecimalZero removes what DRF's re_decimal (\.0*\s*$) matches.
+func stripDecimalZero(s []byte) []byte {
+	i := len(s)
+	for i > 0 && isPyASCIISpace(s[i-1]) {
+		i--
+	}
+	for i > 0 && s[i-1] == '0' {
+		i--
+	}
+	if i > 0 && s[i-1] == '.' {
+		return s[:i-1]
+	}
+	return s
+}
+
+func isPyASCIISpace(c byte) bool {
+	return c == ' ' || c >= '\t' && c <= '\r' || c >= 0x1c && c <= 0x1f
+}
+
+func trimPySpace(s []byte) []byte {
+	for len(s) > 0 && isPyASCIISpace(s[0]) {
+		s = s[1:]
+	}
+	for len(s) > 0 && isPyASCIISpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// parseDigits parses an optionally signed decimal integer. With
+// underscores, single underscores between digits are allowed, as in
+// Python's int(); a leading "+" is allowed then too.
+func parseDigits(s []byte, python bool) (neg bool, mag uint64, ok bool) {
+	if len(s) > 0 && (s[0] == '-' || python && s[0] == '+') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	if len(s) == 0 {
+		return false, 0, false
+	}
+	prevDigit := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '_' && python && prevDigit && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9' {
+			prevDigit = false
+			continue
+		}
+		if c < '0' || c > '9' {
+			return false, 0, false
+		}
+		d := uint64(c - '0')
+		if mag > (math.MaxUint64-d)/10 {
+			return false, 0, false // beyond 64 bits
+		}
+		mag = mag*10 + d
+		prevDigit = true
+	}
+	return neg, mag, true
+}
+
+// fitInt checks that the value fits the field's type: beyond int64 it is
+// invalid; beyond a smaller type it is out of DRF's min/max value range.
+func (c *codec) fitInt(neg bool, mag uint64) (int64, string) {
+	if neg {
+		if mag > 1<<63 {
+			return 0, msgInvalidInt
+		}
+	} else if mag > math.MaxInt64 {
+		return 0, msgInvalidInt
+	}
+	var i int64
+	if neg {
+		i = -int64(mag-1) - 1
+	} else {
+		i = int64(mag)
+	}
+	if c.bits < 64 {
+		lim := int64(1) << (c.bits - 1)
+		if i >= lim {
+			return 0, "Ensure this value is less than or equal to " + strconv.FormatInt(lim-1, 10) + "."
+		}
+		if i < -lim {
+			return 0, "Ensure this value is greater than or equal to " + strconv.FormatInt(-lim, 10) + "."
+		}
+	}
+	return i, ""
+}
+
+func (c *codec) fitUint(neg bool, mag uint64) (uint64, string) {
+	if neg && mag != 0 {
+		return 0, "Ensure this value is greater than or equal to 0."
+	}
+	if c.bits < 64 && mag >= 1<<c.bits {
+		return 0, "Ensure this value is less than or equal to " + strconv.FormatUint(1<<c.bits-1, 10) + "."
+	}
+	return mag, ""
+}
+
+// toFloat is FloatField.to_internal_value: numbers, true and false (1.0
+// and 0.0, as Python's float(True)), and numeric strings Python's float()
+// accepts; NaN and infinities are refused.
+func toFloat(v *value, scratch *[]byte, bits int) (float64, bool) {
+	switch v.kind {
+	case 'n':
+		f, err := strconv.ParseFloat(unsafeString(v.raw), bits)
+		return f, err == nil
+	case 't':
+		return 1, true
+	case 'f':
+		return 0, true
+	case 's':
+		s := stringContent(v, scratch)
+		if utf8.RuneCount(s) > maxStringLength {
+			return 0, false
+		}
+		s = trimPySpace(s)
+		if len(s) == 0 {
+			return 0, false
+		}
+		// Python allows underscores between digits; strconv allows them
+		// only with a base prefix, so drop them after checking placement.
+		clean := make([]byte, 0, 32)
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			switch {
+			case c >= '0' && c <= '9', c == '.', c == '+', c == '-', c == 'e', c == 'E':
+				clean = append(clean, c)
+			case c == '_' && i > 0 && i+1 < len(s) && isDigit(s[i-1]) && isDigit(s[i+1]):
+			default:
+				return 0, false
+			}
+		}
+		f, err := strconv.ParseFloat(unsafeString(clean), bits)
+		return f, err == nil
+	}
+	return 0, false
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// parseDateTime is Django's parse_datetime as DRF's DateTimeField uses it:
+// YYYY-MM-DD[T ]hh:mm[:ss[.ffffff]][ ][Z|±hh[:mm]], or a bare date
+// (midnight); no zone means UTC. The result is UTC, truncated to
+// microseconds.
+func parseDateTime(b []byte) (time.Time, bool) {
+	s := unsafeString(b)
+	if d, err := models.ParseDate(s); err == nil {
+		return d.Time(time.UTC), true
+	}
+	num := func(s string, min, max int) (int, string, bool) {
+		n, i := 0, 0
+		for i < len(s) && i < max && isDigit(s[i]) {
+			n = n*10 + int(s[i]-'0')
+			i++
+		}
+		return n, s[i:], i >= min
+	}
+	if len(s) < 10 {
+		return time.Time{}, false
+	}
+	year, rest, ok := num(s, 4, 4)
+	if !ok || len(rest) == 0 || rest[0] != '-' {
+		return time.Time{}, false
+	}
+	month, rest, ok := num(rest[1:], 1, 2)
+	if !ok || len(rest) == 0 || rest[0] != '-' {
+		return time.Time{}, false
+	}
+	day, rest, ok := num(rest[1:], 1, 2)
+	if !ok || len(rest) == 0 || rest[0] != 'T' && rest[0] != ' ' {
+		return time.Time{}, false
+	}
+	hour, rest, ok := num(rest[1:], 1, 2)
+	if !ok || len(rest) == 0 || rest[0] != ':' {
+		return time.Time{}, false
+	}
+	minute, rest, ok := num(rest[1:], 1, 2)
+	if !ok {
+		return time.Time{}, false
+	}
+	second, micro := 0, 0
+	if len(rest) > 0 && rest[0] == ':' {
+		second, rest, ok = num(rest[1:], 1, 2)
+		if !ok {
+			return time.Time{}, false
+		}
+		if len(rest) > 0 && (rest[0] == '.' || rest[0] == ',') {
+			frac := rest[1:]
+			n := 0
+			for n < len(frac) && isDigit(frac[n]) {
+				n++
+			}
+			if n == 0 || n > 12 {
+				return time.Time{}, false
+			}
+			digits := min(n, 6)
+			micro, _, _ = num(frac, digits, digits)
+			for range 6 - digits {
+				micro *= 10
+			}
+			rest = frac[n:]
+		}
+	}
+	for len(rest) > 0 && pyIsSpace(rune(rest[0])) {
+		rest = rest[1:]
+	}
+	loc := time.UTC
+	if rest != "" {
+		switch {
+		case rest == "Z":
+		case rest[0] == '+' || rest[0] == '-':
+			hh, r2, ok := num(rest[1:], 2, 2)
+			if !ok {
+				return time.Time{}, false
+			}
+			mm := 0
+			if r2 != "" {
+				r2 = strings.TrimPrefix(r2, ":")
+				mm, r2, ok = num(r2, 2, 2)
+				if !ok || r2 != "" {
+					return time.Time{}, false
+				}
+			}
+			off := hh*3600 + mm*60
+			if hh > 23 || mm > 59 {
+				return time.Time{}, false
+			}
+			if rest[0] == '-' {
+				off = -off
+			}
+			loc = time.FixedZone("", off)
+		default:
+			return time.Time{}, false
+		}
+	}
+	if month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59 || year < 1 {
+		return time.Time{}, false
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, second, micro*1000, loc)
+	if t.Day() != day {
+		return time.Time{}, false // e.g. February 30th
+	}
+	return t.UTC(), true
+}
+
+// encode appends the JSON value of the field at fp.
+func (c *codec) encode(dst []byte, fp unsafe.Pointer) []byte {
+	if c.ptr && c.kind != kindOther {
+		fp = *(*unsafe.Pointer)(fp)
+		if fp == nil {
+			return append(dst, "null"...)
+		}
+	}
+	switch c.kind {
+	case kindString:
+		return respond.AppendString(dst, *(*string)(fp))
+	case kindBool:
+		if *(*bool)(fp) {
+			return append(dst, "true"...)
+		}
+		return append(dst, "false"...)
+	case kindInt:
+		var i int64
+		switch c.bits {
+		case 8:
+			i = int64(*(*int8)(fp))
+		case 16:
+			i = int64(*(*int16)(fp))
+		case 32:
+			i = int64(*(*int32)(fp))
+		default:
+			i = *(*int64)(fp)
+		}
+		return strconv.AppendInt(dst, i, 10)
+	case kindUint:
+		var u uint64
+		switch c.bits {
+		case 8:
+			u = uint64(*(*uint8)(fp))
+		case 16:
+			u = uint64(*(*uint16)(fp))
+		case 32:
+			u = uint64(*(*uint32)(fp))
+		default:
+			u = *(*uint64)(fp)
+		}
+		return strconv.AppendUint(dst, u, 10)
+	case kindFloat:
+		if c.bits == 32 {
+			return appendPyFloat(dst, float64(*(*float32)(fp)), 32)
+		}
+		return appendPyFloat(dst, *(*float64)(fp), 64)
+	case kindTime:
+		return appendDateTime(dst, *(*time.Time)(fp))
+	case kindDate:
+		d := *(*models.Date)(fp)
+		if d.IsZero() {
+			return append(dst, "null"...)
+		}
+		dst = append(dst, '"')
+		dst = d.AppendFormat(dst)
+		return append(dst, '"')
+	}
+	b, err := json.Marshal(reflect.NewAt(c.typ, fp).Interface())
+	if err != nil {
+		return append(dst, "null"...)
+	}
+	return append(dst, b...)
+}
+
+// appendDateTime appends t as DRF writes a datetime in UTC:
+// "2024-01-02T03:04:05.123456Z", without the fraction when it is zero.
+func appendDateTime(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	dst = append(dst, '"')
+	if y < 0 || y > 9999 {
+		dst = strconv.AppendInt(dst, int64(y), 10)
+	} else {
+		dst = append(dst, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10))
+	}
+	dst = append(dst, '-', byte('0'+mo/10), byte('0'+mo%10), '-', byte('0'+d/10), byte('0'+d%10),
+		'T', byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10))
+	if us := t.Nanosecond() / 1000; us != 0 {
+		dst = append(dst, '.')
+		for div := 100000; div > 0; div /= 10 {
+			dst = append(dst, byte('0'+us/div%10))
+		}
+	}
+	return append(dst, 'Z', '"')
+}
+
+// appendPyFloat appends f as Python's repr(float) writes it (and so as
+// DRF's JSON does): the shortest round-tripping digits, with ".0" for
+// whole numbers and exponent notation below 1e-4 and from 1e16. NaN and
+// infinities, which JSON cannot hold, are written as null.
+func appendPyFloat(dst []byte, f float64, bits int) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(dst, "null"...)
+	}
+	var buf [32]byte
+	e := strconv.AppendFloat(buf[:0], f, 'e', -1, bits) // [-]d[.ddd]e±dd
+	neg := e[0] == '-'
+	if neg {
+		e = e[1:]
+		dst = append(dst, '-')
+	}
+	ei := 0
+	for ei < len(e) && e[ei] != 'e' {
+		ei++
+	}
+	mant := e[:ei]
+	exp := 0
+	expNeg := e[ei+1] == '-'
+	for _, c := range e[ei+2:] {
+		exp = exp*10 + int(c-'0')
+	}
+	if expNeg {
+		exp = -exp
+	}
+	var digits [24]byte
+	nd := 0
+	for _, c := range mant {
+		if c != '.' {
+			digits[nd] = c
+			nd++
+		}
+	}
+	ds := digits[:nd]
+	if exp >= -4 && exp < 16 {
+		if exp >= 0 {
+			if nd <= exp+1 {
+				dst = append(dst, ds...)
+				for range exp + 1 - nd {
+					dst = append(dst, '0')
+				}
+				return append(dst, '.', '0')
+			}
+			dst = append(dst, ds[:exp+1]...)
+			dst = append(dst, '.')
+			return append(dst, ds[exp+1:]...)
+		}
+		dst = append(dst, '0', '.')
+		for range -exp - 1 {
+			dst = append(dst, '0')
+		}
+		return append(dst, ds...)
+	}
+	dst = append(dst, ds[0])
+	if nd > 1 {
+		dst = append(dst, '.')
+		dst = append(dst, ds[1:]...)
+	}
+	dst = append(dst, 'e')
+	if exp < 0 {
+		dst = append(dst, '-')
+		exp = -exp
+	} else {
+		dst = append(dst, '+')
+	}
+	if exp < 10 {
+		dst = append(dst, '0')
+	}
+	return strconv.AppendInt(dst, int64(exp), 10)
+}
