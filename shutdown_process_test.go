@@ -1,0 +1,160 @@
+package cosworth_test
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// buildTestServer builds internal/testserver into a temporary directory.
+func buildTestServer(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "testserver")
+	out, err := exec.Command("go", "build", "-o", bin, "./internal/testserver").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startTestServer starts bin and returns the process and its address.
+func startTestServer(t *testing.T, bin string, args ...string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the address: %v", err)
+	}
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening ")
+	if !ok {
+		t.Fatalf("unexpected first line %q", line)
+	}
+	return cmd, addr
+}
+
+// waitExit waits for cmd to exit within limit and returns its exit code.
+func waitExit(t *testing.T, cmd *exec.Cmd, limit time.Duration) int {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode()
+		}
+		if err != nil {
+			t.Fatalf("wait: %v", err)
+		}
+		return 0
+	case <-time.After(limit):
+		t.Fatalf("the process did not exit within %v of SIGTERM", limit)
+		return -1
+	}
+}
+
+// slowRequest starts GET /slow?ms=ms and returns once its headers arrived
+// (the request is in flight); the channel yields the body or an error text.
+func slowRequest(t *testing.T, addr, ms string) <-chan string {
+	t.Helper()
+	res, err := (&http.Client{Timeout: 20 * time.Second}).Get("http://" + addr + "/slow?ms=" + ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := make(chan string, 1)
+	go func() {
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		if err != nil {
+			body <- "error: " + err.Error()
+			return
+		}
+		body <- string(b)
+	}()
+	return body
+}
+
+// waitRefused polls addr until connections are refused.
+func waitRefused(t *testing.T, addr string, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err != nil {
+			if !errors.Is(err, syscall.ECONNREFUSED) {
+				t.Fatalf("dial during shutdown: %v, want connection refused", err)
+			}
+			return
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("new connections still accepted %v after SIGTERM", limit)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestGracefulShutdownProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a process")
+	}
+	bin := buildTestServer(t)
+
+	t.Run("in-flight request finishes", func(t *testing.T) {
+		cmd, addr := startTestServer(t, bin, "-shutdown", "5s")
+		body := slowRequest(t, addr, "1000")
+		start := time.Now()
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		waitRefused(t, addr, 900*time.Millisecond) // before the in-flight request ends
+		if got := <-body; got != "done" {
+			t.Fatalf("in-flight request got %q, want it to finish", got)
+		}
+		if code := waitExit(t, cmd, 5*time.Second); code != 0 {
+			t.Fatalf("exit code %d after a clean shutdown", code)
+		}
+		if took := time.Since(start); took < 900*time.Millisecond {
+			t.Fatalf("exited after %v, before the in-flight request could finish", took)
+		}
+	})
+
+	t.Run("shutdown bound", func(t *testing.T) {
+		cmd, addr := startTestServer(t, bin, "-shutdown", "500ms")
+		body := slowRequest(t, addr, "60000")
+		start := time.Now()
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if code := waitExit(t, cmd, 3*time.Second); code != 1 {
+			t.Fatalf("exit code %d, want 1 when requests had to be cut off", code)
+		}
+		if took := time.Since(start); took < 500*time.Millisecond {
+			t.Fatalf("exited after %v, before its shutdown timeout", took)
+		}
+		if got := <-body; got == "done" {
+			t.Fatal("a 60s request finished inside a 500ms shutdown bound")
+		}
+	})
+}
