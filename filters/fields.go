@@ -61,11 +61,11 @@ type Fields struct {
 
 type exactField struct {
 	name  string
-	ident bun.Ident
+	ident any                                       // bun.Ident, boxed once
 	parse func(string) (v any, msg string, ok bool) // ok false: no filter
 	// fk, when set, checks that the value is the key of a related row.
 	fkTable any // pointer to a zero struct of the related model
-	fkIdent bun.Ident
+	fkIdent any
 }
 
 const whereEq = "?TableAlias.? = ?"

@@ -32,7 +32,7 @@ type Ordering struct {
 
 type orderField struct {
 	name  string // JSON name
-	ident bun.Ident
+	ident any    // bun.Ident, boxed once
 }
 
 type orderTerm struct {
