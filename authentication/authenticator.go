@@ -3,6 +3,8 @@ package authentication
 import (
 	"errors"
 	"net/http"
+
+	"github.com/cosworth/cosworth/internal/respond"
 )
 
 // Authenticator identifies the caller of r. It returns (nil, nil) when r
@@ -52,11 +54,53 @@ func (e *Unavailable) SetHeaders(h http.Header) { h.Set("Retry-After", "1") }
 
 // Failed is the rejection of credentials an authenticator recognised: a
 // 401 with {"detail": Detail} and, when Challenge is set, a WWW-Authenticate
-// header. Code is simplejwt's "code" member ("token_not_valid") when set.
+// header. Code is simplejwt's "code" member ("token_not_valid") when set,
+// and Messages simplejwt's per-token-class reasons.
+//
+// Middleware sets Challenge to the first configured authenticator's
+// challenge, whichever authenticator failed, as DRF does; an authenticator
+// need not set it.
 type Failed struct {
 	Detail    string
 	Code      string
 	Challenge string
+	Messages  []TokenMessage
+}
+
+// TokenMessage is one entry of simplejwt's "messages" list: why a token was
+// not valid as a given token class.
+type TokenMessage struct {
+	TokenClass string // "AccessToken"
+	TokenType  string // "access"
+	Message    string // "Token is invalid or expired"
+}
+
+// AppendJSON appends {"detail": ..., "code": ..., "messages": [...]},
+// leaving out the members that are not set.
+func (e *Failed) AppendJSON(dst []byte) []byte {
+	dst = append(dst, `{"detail":`...)
+	dst = respond.AppendString(dst, e.Detail)
+	if e.Code != "" {
+		dst = append(dst, `,"code":`...)
+		dst = respond.AppendString(dst, e.Code)
+	}
+	if len(e.Messages) > 0 {
+		dst = append(dst, `,"messages":[`...)
+		for i, m := range e.Messages {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"token_class":`...)
+			dst = respond.AppendString(dst, m.TokenClass)
+			dst = append(dst, `,"token_type":`...)
+			dst = respond.AppendString(dst, m.TokenType)
+			dst = append(dst, `,"message":`...)
+			dst = respond.AppendString(dst, m.Message)
+			dst = append(dst, '}')
+		}
+		dst = append(dst, ']')
+	}
+	return append(dst, '}')
 }
 
 func (e *Failed) Error() string { return e.Detail }

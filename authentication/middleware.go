@@ -9,7 +9,9 @@ import (
 // Middleware runs auths in order on every request and stores the outcome in
 // the request context: the first authenticator that returns a principal or
 // an error decides; when none recognises the credentials the request is
-// anonymous. It never writes a response itself: views answer an
+// anonymous. A *Failed gets the first authenticator's challenge (DRF's
+// WWW-Authenticate rule); any other error becomes an *Unavailable (503),
+// never anonymous access. It never writes a response itself: views answer an
 // authentication error (401, or 503 for an unavailable backend) when they
 // start, so a handler that needs no identity is not blocked by it.
 func Middleware(auths ...Authenticator) func(http.Handler) http.Handler {
@@ -21,15 +23,16 @@ func Middleware(auths ...Authenticator) func(http.Handler) http.Handler {
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			st := &state{challenge: challenge}
+			st := &state{challenge: challenge, configured: len(auths) > 0}
 			for _, a := range auths {
 				p, err := a.Authenticate(r)
 				if err != nil {
 					var f *Failed
 					if errors.As(err, &f) {
-						if f.Challenge == "" {
-							f.Challenge = challenge
-						}
+						// Copy: the authenticator may return a shared value.
+						cp := *f
+						cp.Challenge = challenge
+						err = &cp
 					} else {
 						if !errors.Is(err, ErrUnavailable) {
 							err = fmt.Errorf("%w: %w", ErrUnavailable, err)

@@ -27,11 +27,18 @@ type state struct {
 	principal *Principal
 	err       error
 	challenge string
+	// configured is set when authenticators ran (Middleware with at least
+	// one, or WithPrincipal): DRF's request.authenticators is non-empty.
+	configured bool
 }
 
 // WithPrincipal returns ctx carrying p as the authenticated principal.
 func WithPrincipal(ctx context.Context, p *Principal) context.Context {
-	return context.WithValue(ctx, stateKey{}, &state{principal: p})
+	st := &state{principal: p, configured: true}
+	if old, ok := ctx.Value(stateKey{}).(*state); ok {
+		st.challenge = old.challenge
+	}
+	return context.WithValue(ctx, stateKey{}, st)
 }
 
 // PrincipalFrom returns the principal of ctx, or nil for an anonymous request.
@@ -51,6 +58,17 @@ func FromContext(ctx context.Context) (*Principal, error) {
 		return s.principal, s.err
 	}
 	return nil, nil
+}
+
+// HasAuthenticators reports whether authentication ran for ctx with at
+// least one authenticator (DRF's non-empty request.authenticators). When
+// none did, a permission denial is a 403 with the permission's own message
+// even for an anonymous request, as in DRF.
+func HasAuthenticators(ctx context.Context) bool {
+	if s, ok := ctx.Value(stateKey{}).(*state); ok {
+		return s.configured
+	}
+	return false
 }
 
 // Challenge returns the WWW-Authenticate value of the first configured

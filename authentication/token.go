@@ -1,0 +1,142 @@
+package authentication
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/uptrace/bun"
+
+	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/models"
+)
+
+// Token authenticates "Authorization: Token <key>" requests against
+// models.Token, as DRF's TokenAuthentication: one indexed query by the
+// key's SHA-256 digest (the key itself is never stored), joined with the
+// user. Its messages are DRF's: "Invalid token header. No credentials
+// provided.", "Invalid token header. Token string should not contain
+// spaces.", "Invalid token.", "User inactive or deleted.". Keys of the
+// wrong shape are refused without a query.
+//
+// Choose it for long-lived keys handed to scripts and integrations that a
+// user or an admin revokes by deleting the row; choose JWT for short-lived
+// stateless tokens, Redis for instant revocation without a database query.
+type Token struct {
+	DB bun.IDB
+	// Keyword is the scheme: "Token" when empty (matched
+	// case-insensitively, as DRF does).
+	Keyword string
+}
+
+var (
+	_ Authenticator = (*Token)(nil)
+	_ Challenger    = (*Token)(nil)
+)
+
+// DRF's TokenAuthentication messages.
+const (
+	msgTokenNoCredentials = "Invalid token header. No credentials provided."
+	msgTokenSpaces        = "Invalid token header. Token string should not contain spaces."
+	msgTokenInvalid       = "Invalid token."
+	msgTokenUserInactive  = "User inactive or deleted."
+	msgUnableToLogIn      = "Unable to log in with provided credentials."
+)
+
+func (t *Token) keyword() string {
+	if t.Keyword == "" {
+		return "Token"
+	}
+	return t.Keyword
+}
+
+// Challenge returns the keyword, "Token".
+func (t *Token) Challenge() string { return t.keyword() }
+
+// schemeCredentials splits an Authorization header the way DRF does (on
+// white space): ok is false when the scheme is not keyword (compared
+// case-insensitively); otherwise n is the number of parts.
+func schemeCredentials(h, keyword string) (cred string, n int, ok bool) {
+	parts := strings.Fields(h)
+	if len(parts) == 0 || !strings.EqualFold(parts[0], keyword) {
+		return "", 0, false
+	}
+	if len(parts) == 2 {
+		cred = parts[1]
+	}
+	return cred, len(parts), true
+}
+
+// Authenticate implements Authenticator. A database failure is returned
+// as an error (Middleware answers 503).
+func (t *Token) Authenticate(r *http.Request) (*Principal, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return nil, nil
+	}
+	key, n, ok := schemeCredentials(h, t.keyword())
+	if !ok {
+		return nil, nil
+	}
+	switch {
+	case n == 1:
+		return nil, &Failed{Detail: msgTokenNoCredentials}
+	case n > 2:
+		return nil, &Failed{Detail: msgTokenSpaces}
+	}
+	u, err := models.UserByToken(r.Context(), t.DB, key)
+	if err != nil {
+		if errors.Is(err, models.ErrNotFound) {
+			return nil, &Failed{Detail: msgTokenInvalid}
+		}
+		return nil, err
+	}
+	if !u.IsActive {
+		return nil, &Failed{Detail: msgTokenUserInactive}
+	}
+	return &Principal{ID: u.ID, Username: u.Username, IsStaff: u.IsStaff, Backend: "token"}, nil
+}
+
+// ObtainHandler answers POST {"username", "password"} with 200 {"token":
+// <key>}, a new models.Token, as DRF's ObtainAuthToken (which returns the
+// user's one key; here each call creates a key, since only digests are
+// stored). Errors are DRF's: 400 {"username": ["This field is
+// required."]}, 400 {"non_field_errors": ["Unable to log in with provided
+// credentials."]}, 415 for a non-JSON body. As in DRF, the request's own
+// authentication outcome is answered first (a bad Authorization header is
+// a 401). Throttle it: the bookstore allows 5 a minute per client (see
+// throttling.Handler).
+func (t *Token) ObtainHandler() http.Handler {
+	if t.DB == nil {
+		panic("cosworth/authentication: Token.ObtainHandler needs DB")
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !postOnly(w, r) {
+			return
+		}
+		if _, err := FromContext(r.Context()); err != nil {
+			respond.Write(w, r, err)
+			return
+		}
+		vals, err := readFields(r, credentialField{name: "username"}, credentialField{name: "password", keepSpace: true})
+		if err != nil {
+			respond.Write(w, r, err)
+			return
+		}
+		ctx := r.Context()
+		u, err := models.AuthenticateUser(ctx, t.DB, vals[0], vals[1])
+		if err != nil {
+			if errors.Is(err, models.ErrNotFound) {
+				err = &fieldErrors{fields: []fieldError{{"non_field_errors", msgUnableToLogIn}}}
+			}
+			respond.Write(w, r, err)
+			return
+		}
+		_, key, err := models.NewToken(ctx, t.DB, u.ID)
+		if err != nil {
+			respond.Write(w, r, err)
+			return
+		}
+		writeJSON(w, "token", key)
+	})
+}
