@@ -283,7 +283,7 @@ type cursorPlan struct {
 }
 
 type cursorPlanKey struct {
-	table    *schema.Table
+	model    reflect.Type
 	ordering string
 }
 
@@ -292,12 +292,13 @@ type cursorPlanResult struct {
 	err  error
 }
 
-// cursorPlans caches plans by table and ordering; both come from code, not
-// requests, so the map is bounded by the program.
+// cursorPlans caches plans by model type and ordering; both come from
+// code, not requests, so the map is bounded by the program. (A plan holds
+// only column names and struct indexes, the same for every bun.DB.)
 var cursorPlans sync.Map // cursorPlanKey -> cursorPlanResult
 
 func cursorPlanFor(table *schema.Table, ordering string) (*cursorPlan, error) {
-	k := cursorPlanKey{table, ordering}
+	k := cursorPlanKey{table.Type, ordering}
 	if v, ok := cursorPlans.Load(k); ok {
 		res := v.(cursorPlanResult)
 		return res.plan, res.err

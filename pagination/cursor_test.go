@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -111,6 +112,8 @@ func orderedBy(t *testing.T, db *bun.DB, seen []int64, ordering string) {
 			return a.Rank < b.Rank
 		case field == "name" && a.Name != b.Name:
 			return a.Name < b.Name
+		case field == "created" && !a.Created.Equal(b.Created):
+			return a.Created.Before(b.Created)
 		}
 		return a.ID < b.ID
 	}
@@ -126,7 +129,7 @@ func orderedBy(t *testing.T, db *bun.DB, seen []int64, ordering string) {
 }
 
 func TestCursorWalk(t *testing.T) {
-	for _, ordering := range []string{"", "id", "rank", "-rank", "name"} {
+	for _, ordering := range []string{"", "id", "rank", "-rank", "name", "-created", "created"} {
 		t.Run("ordering="+ordering, func(t *testing.T) {
 			forEachDB(t, func(t *testing.T, db *bun.DB) {
 				insertItems(t, db, 23)
@@ -135,7 +138,7 @@ func TestCursorWalk(t *testing.T) {
 				n := 0
 				insert := func() {
 					n++
-					row := item{Name: "new " + strings.Repeat("z", n), Rank: int64(n % 3)}
+					row := item{Name: "new " + strings.Repeat("z", n), Rank: int64(n % 3), Created: created0.Add(time.Duration(n) * time.Millisecond)}
 					_, err := db.NewInsert().Model(&row).Exec(context.Background())
 					dbtest.Must(t, err, "insert between pages")
 				}
@@ -313,7 +316,7 @@ func TestCursorValidate(t *testing.T) {
 		{pagination.Cursor{}, ""},
 		{pagination.Cursor{Ordering: "-name"}, ""},
 		{pagination.Cursor{Ordering: "rank"}, ""},
-		{pagination.Cursor{Ordering: "titel"}, `"titel" is not a field of item (fields: id, name, rank, note)`},
+		{pagination.Cursor{Ordering: "titel"}, `"titel" is not a field of item (fields: id, name, rank, note, created)`},
 		{pagination.Cursor{Ordering: "note"}, `field "note" of item may be NULL`},
 		{pagination.Cursor{Key: []byte("short")}, "Cursor.Key is 5 bytes; use at least 32"},
 	}

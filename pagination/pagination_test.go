@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -20,10 +21,11 @@ import (
 // item is the test model.
 type item struct {
 	bun.BaseModel `bun:"table:items"`
-	ID            int64   `bun:"id,pk,autoincrement" json:"id"`
-	Name          string  `bun:"name,notnull" json:"name"`
-	Rank          int64   `bun:"rank,notnull" json:"rank"`
-	Note          *string `bun:"note" json:"note"`
+	ID            int64     `bun:"id,pk,autoincrement" json:"id"`
+	Name          string    `bun:"name,notnull" json:"name"`
+	Rank          int64     `bun:"rank,notnull" json:"rank"`
+	Note          *string   `bun:"note" json:"note"`
+	Created       time.Time `bun:"created,notnull" json:"created"`
 }
 
 // forEachDB runs fn against a fresh items table on PostgreSQL and SQLite.
@@ -38,6 +40,8 @@ func forEachDB(t *testing.T, fn func(t *testing.T, db *bun.DB)) {
 	}
 }
 
+var created0 = time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
+
 func insertItems(t testing.TB, db *bun.DB, n int) {
 	t.Helper()
 	if n == 0 {
@@ -45,7 +49,8 @@ func insertItems(t testing.TB, db *bun.DB, n int) {
 	}
 	rows := make([]item, n)
 	for i := range rows {
-		rows[i] = item{Name: fmt.Sprintf("item %d", i+1), Rank: int64(i % 3)}
+		// Created has ties (pairs of rows) and sub-second precision.
+		rows[i] = item{Name: fmt.Sprintf("item %d", i+1), Rank: int64(i % 3), Created: created0.Add(time.Duration(i/2) * 1500 * time.Microsecond)}
 	}
 	_, err := db.NewInsert().Model(&rows).Exec(context.Background())
 	dbtest.Must(t, err, "insert")
