@@ -51,4 +51,16 @@ func (b *Base) BeforeAppendModel(_ context.Context, q bun.Query) error {
 	return nil
 }
 
-var _ bun.BeforeAppendModelHook = (*Base)(nil)
+// AfterScanRow is bun's hook, run after a row is read into a model
+// embedding Base: it puts the timestamps in time.UTC, whatever location
+// the driver gave them.
+func (b *Base) AfterScanRow(context.Context) error {
+	b.CreatedAt = b.CreatedAt.UTC()
+	b.UpdatedAt = b.UpdatedAt.UTC()
+	return nil
+}
+
+var (
+	_ bun.BeforeAppendModelHook = (*Base)(nil)
+	_ bun.AfterScanRowHook      = (*Base)(nil)
+)

@@ -163,7 +163,7 @@ func classifySQLite(err error, se *sqlite.Error) error {
 	// and "FOREIGN KEY constraint failed" (which names nothing).
 	msg := se.Error()
 	const marker = "constraint failed: "
-	i := strings.Index(msg, marker)
+	i := strings.LastIndex(msg, marker)
 	if i < 0 {
 		return ce
 	}
