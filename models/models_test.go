@@ -167,7 +167,9 @@ func TestClassifyConstraints(t *testing.T) {
 			}{
 				{"unique", func() error { return insert(c, db, &Author{Name: "B", Email: "dup@example.com"}) },
 					models.Unique, "authors", []string{"email"}},
-				{"primary key", func() error { return insert(c, db, &Author{Base: models.Base{ID: a.ID}, Name: "C", Email: "c@example.com"}) },
+				{"primary key", func() error {
+					return insert(c, db, &Author{Base: models.Base{ID: a.ID}, Name: "C", Email: "c@example.com"})
+				},
 					models.Unique, "authors", []string{"id"}},
 				{"foreign key", func() error { return insert(c, db, &Book{Title: "T", AuthorID: a.ID + 1000}) },
 					models.ForeignKey, "books", fkColumns(name)},
