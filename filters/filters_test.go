@@ -17,6 +17,7 @@ import (
 	"github.com/cosworth/cosworth/filters"
 	"github.com/cosworth/cosworth/internal/dbtest"
 	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/models"
 )
 
 type author struct {
@@ -430,5 +431,87 @@ func TestFieldErrorBody(t *testing.T) {
 	}
 	if got := string(e.AppendJSON(nil)); got != `{"a\"b":["Enter a number."]}` {
 		t.Errorf("AppendJSON = %s", got)
+	}
+}
+
+// review embeds models.Base (flattened by bun) and has a models.Date.
+type review struct {
+	bun.BaseModel `bun:"table:reviews"`
+	models.Base
+	Title string       `bun:"title,notnull" json:"title"`
+	On    *models.Date `bun:"on,type:date" json:"on"`
+	Stars int          `bun:"stars,notnull" json:"stars"`
+}
+
+func TestEmbeddedBaseAndDate(t *testing.T) {
+	for name, open := range dbtest.Dialects(t, (*review)(nil)) {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			ctx := context.Background()
+			d1, d2 := models.Date{Year: 2024, Month: 1, Day: 2}, models.Date{Year: 2024, Month: 3, Day: 4}
+			rows := []review{{Title: "first", On: &d1, Stars: 5}, {Title: "second", On: &d2, Stars: 3}, {Title: "undated", Stars: 4}}
+			for i := range rows {
+				rows[i].CreatedAt = t0.Add(time.Duration(i) * time.Minute)
+				_, err := db.NewInsert().Model(&rows[i]).Exec(ctx)
+				dbtest.Must(t, err, "insert")
+			}
+			tb := db.Table(reflect.TypeFor[review]())
+			run := func(f filters.Filter, query string) ([]string, error) {
+				r := httptest.NewRequest(http.MethodGet, "http://h/reviews/?"+query, nil)
+				var got []review
+				q, err := f.Apply(r, db.NewSelect().Model(&got))
+				if err != nil {
+					return nil, err
+				}
+				if _, ok := f.(*filters.Ordering); !ok {
+					q = q.OrderExpr("?TableAlias.id")
+				}
+				dbtest.Must(t, q.Scan(ctx), "scan")
+				var titles []string
+				for _, r := range got {
+					titles = append(titles, r.Title)
+				}
+				return titles, nil
+			}
+			o, err := filters.NewOrdering(tb, []string{"created_at", "stars", "on"}, []string{"-created_at"})
+			dbtest.Must(t, err, "ordering over Base fields")
+			fields, err := filters.NewFields(tb, []string{"on", "id", "created_at"})
+			dbtest.Must(t, err, "fields")
+			search, err := filters.NewSearch(tb, []string{"title", "on"})
+			dbtest.Must(t, err, "search over a date")
+			tests := []struct {
+				f     filters.Filter
+				query string
+				want  string
+			}{
+				{o, "", "undated,second,first"},
+				{o, "ordering=created_at", "first,second,undated"},
+				{o, "ordering=-stars", "first,undated,second"},
+				{fields, "on=2024-03-04", "second"},
+				{fields, "id=1", "first"},
+				{fields, "on=2024-02-30", `{"on":["Enter a valid date."]}`},
+				{fields, "on=someday", `{"on":["Enter a valid date."]}`},
+				{search, "search=2024-01", "first"},
+				{search, "search=und", "undated"},
+			}
+			for _, tt := range tests {
+				got, err := run(tt.f, tt.query)
+				var s string
+				if fe, ok := err.(*filters.FieldError); ok {
+					s = string(fe.AppendJSON(nil))
+				} else if err != nil {
+					t.Fatalf("%s: %v", tt.query, err)
+				} else {
+					s = strings.Join(got, ",")
+				}
+				if s != tt.want {
+					t.Errorf("%s: got %s, want %s", tt.query, s, tt.want)
+				}
+			}
+			_, err = filters.NewSearch(tb, []string{"rating"})
+			if err == nil || !strings.Contains(err.Error(), "(fields: id, created_at, updated_at, title, on, stars)") {
+				t.Errorf("unknown field error: %v", err)
+			}
+		})
 	}
 }
