@@ -80,14 +80,22 @@ func CheckObject(r *http.Request, perms []Permission, obj any) error {
 	return nil
 }
 
+// deny is DRF's APIView.permission_denied: when authenticators are
+// configured and none accepted the request, it is NotAuthenticated (401
+// with the first authenticator's challenge, or 403 when it has none, both
+// with "Authentication credentials were not provided."); otherwise it is
+// PermissionDenied (403) with the permission's message. With no
+// authenticators at all, an anonymous request gets the 403 too.
 func deny(r *http.Request, p Permission) error {
 	ctx := r.Context()
-	if authentication.PrincipalFrom(ctx) == nil {
+	if authentication.PrincipalFrom(ctx) == nil && authentication.HasAuthenticators(ctx) {
 		return &Denied{NotAuthenticated: true, Challenge: authentication.Challenge(ctx), Message: MsgNotAuthenticated}
 	}
 	msg := MsgDenied
 	if m, ok := p.(Messager); ok {
-		msg = m.Message()
+		if s := m.Message(); s != "" {
+			msg = s
+		}
 	}
 	return &Denied{Message: msg}
 }

@@ -20,7 +20,7 @@ type Throttle interface {
 }
 
 // Throttled is a request refused by a throttle: 429 with DRF's message and
-// a Retry-After header in whole seconds.
+// a Retry-After header in whole seconds (the wait rounded up, at least 1).
 type Throttled struct {
 	Wait time.Duration
 }
@@ -33,8 +33,14 @@ func (e *Throttled) seconds() int64 {
 	return s
 }
 
+// Error is DRF's message: "Request was throttled. Expected available in 1
+// second." or "... in N seconds.", N being the wait rounded up.
 func (e *Throttled) Error() string {
-	return "Request was throttled. Expected available in " + strconv.FormatInt(e.seconds(), 10) + " seconds."
+	n := e.seconds()
+	if n == 1 {
+		return "Request was throttled. Expected available in 1 second."
+	}
+	return "Request was throttled. Expected available in " + strconv.FormatInt(n, 10) + " seconds."
 }
 
 // StatusCode is 429.

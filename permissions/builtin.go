@@ -1,0 +1,108 @@
+package permissions
+
+import (
+	"net/http"
+
+	"github.com/cosworth/cosworth/authentication"
+)
+
+// SafeMethod reports whether method is one of DRF's SAFE_METHODS: GET,
+// HEAD or OPTIONS.
+func SafeMethod(method string) bool {
+	return method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
+}
+
+// The built-in permissions, as ready values (DRF's permission classes).
+// Their types are unexported, so these values cannot be replaced by
+// other behaviour.
+var (
+	// AllowAny grants every request.
+	AllowAny = allowAny{}
+	// IsAuthenticated grants requests with a principal.
+	IsAuthenticated = isAuthenticated{}
+	// IsAdminUser grants requests whose principal is staff.
+	IsAdminUser = isAdminUser{}
+	// IsAuthenticatedOrReadOnly grants safe methods to anyone and other
+	// methods to requests with a principal.
+	IsAuthenticatedOrReadOnly = isAuthenticatedOrReadOnly{}
+)
+
+type allowAny struct{}
+
+func (allowAny) HasPermission(*http.Request) bool            { return true }
+func (allowAny) HasObjectPermission(*http.Request, any) bool { return true }
+
+type isAuthenticated struct{}
+
+func (isAuthenticated) HasPermission(r *http.Request) bool {
+	return authentication.PrincipalFrom(r.Context()) != nil
+}
+func (isAuthenticated) HasObjectPermission(*http.Request, any) bool { return true }
+
+type isAdminUser struct{}
+
+func (isAdminUser) HasPermission(r *http.Request) bool {
+	p := authentication.PrincipalFrom(r.Context())
+	return p != nil && p.IsStaff
+}
+func (isAdminUser) HasObjectPermission(*http.Request, any) bool { return true }
+
+type isAuthenticatedOrReadOnly struct{}
+
+func (isAuthenticatedOrReadOnly) HasPermission(r *http.Request) bool {
+	return SafeMethod(r.Method) || authentication.PrincipalFrom(r.Context()) != nil
+}
+func (isAuthenticatedOrReadOnly) HasObjectPermission(*http.Request, any) bool { return true }
+
+// OwnerOrReadOnly grants safe methods on an object to anyone and other
+// methods only to the object's owner (and to staff when Staff is set). It
+// has no request-level restriction (combine it with IsAuthenticatedOrReadOnly
+// to keep anonymous writes out of list endpoints). The owner is found by
+// OwnerID (compared with Principal.ID) or, when OwnerID is nil, by
+// OwnerName (compared with Principal.Username). An object that is not a *T
+// is refused: a misconfigured view fails closed.
+type OwnerOrReadOnly[T any] struct {
+	OwnerID   func(*T) int64
+	OwnerName func(*T) string
+	Staff     bool
+}
+
+// IsOwnerOrReadOnly returns an OwnerOrReadOnly that identifies owners by
+// id.
+func IsOwnerOrReadOnly[T any](ownerID func(*T) int64) OwnerOrReadOnly[T] {
+	return OwnerOrReadOnly[T]{OwnerID: ownerID}
+}
+
+// IsOwnerOrStaffOrReadOnly returns an OwnerOrReadOnly that identifies
+// owners by id and lets staff write too.
+func IsOwnerOrStaffOrReadOnly[T any](ownerID func(*T) int64) OwnerOrReadOnly[T] {
+	return OwnerOrReadOnly[T]{OwnerID: ownerID, Staff: true}
+}
+
+// HasPermission grants every request.
+func (OwnerOrReadOnly[T]) HasPermission(*http.Request) bool { return true }
+
+// HasObjectPermission grants safe methods, and others to the owner (or staff).
+func (o OwnerOrReadOnly[T]) HasObjectPermission(r *http.Request, obj any) bool {
+	if SafeMethod(r.Method) {
+		return true
+	}
+	p := authentication.PrincipalFrom(r.Context())
+	if p == nil {
+		return false
+	}
+	if o.Staff && p.IsStaff {
+		return true
+	}
+	v, ok := obj.(*T)
+	if !ok || v == nil {
+		return false
+	}
+	switch {
+	case o.OwnerID != nil:
+		return p.ID != 0 && o.OwnerID(v) == p.ID
+	case o.OwnerName != nil:
+		return p.Username != "" && o.OwnerName(v) == p.Username
+	}
+	return false
+}

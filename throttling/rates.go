@@ -1,0 +1,155 @@
+package throttling
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/cosworth/cosworth/authentication"
+	"github.com/cosworth/cosworth/internal/respond"
+)
+
+// Options configures a throttle.
+type Options struct {
+	// Store counts requests: when nil, a MemoryStore of the throttle's own.
+	// Share one store between throttles freely: keys include the scope.
+	Store Store
+	// ClientIP finds the client address of anonymous requests: by default
+	// r.RemoteAddr only (X-Forwarded-For is ignored unless trusted
+	// proxies are configured, see TrustProxies).
+	ClientIP ClientIP
+}
+
+// rateThrottle is the machinery shared by the three throttles.
+type rateThrottle struct {
+	scope string
+	rate  Rate
+	store Store
+	ip    ClientIP
+}
+
+func newRateThrottle(scope, rate string, o Options) rateThrottle {
+	if scope == "" {
+		panic("cosworth/throttling: a throttle needs a scope")
+	}
+	t := rateThrottle{scope: scope, rate: MustRate(rate), store: o.Store, ip: o.ClientIP}
+	if t.store == nil {
+		t.store = &MemoryStore{}
+	}
+	return t
+}
+
+// allow asks the store about the key "throttle_<scope>_<ident>", as DRF's
+// cache key.
+func (t *rateThrottle) allow(ctx context.Context, ident string) (time.Duration, error) {
+	return t.store.Allow(ctx, "throttle_"+t.scope+"_"+ident, t.rate)
+}
+
+// Rate returns the throttle's rate.
+func (t *rateThrottle) Rate() Rate { return t.rate }
+
+// AnonRate limits anonymous requests by client address (DRF's
+// AnonRateThrottle, scope "anon"); authenticated requests pass.
+type AnonRate struct{ rateThrottle }
+
+// NewAnonRate returns an AnonRate with a DRF rate string ("100/day"). It
+// panics on a bad rate string.
+func NewAnonRate(rate string, o Options) *AnonRate {
+	return &AnonRate{newRateThrottle("anon", rate, o)}
+}
+
+// Allow implements Throttle.
+func (t *AnonRate) Allow(r *http.Request) (time.Duration, error) {
+	if authentication.PrincipalFrom(r.Context()) != nil {
+		return 0, nil
+	}
+	return t.allow(r.Context(), t.ip.Addr(r))
+}
+
+// UserRate limits authenticated requests by user id and anonymous ones by
+// client address (DRF's UserRateThrottle, scope "user").
+type UserRate struct{ rateThrottle }
+
+// NewUserRate returns a UserRate with a DRF rate string ("1000/day"). It
+// panics on a bad rate string.
+func NewUserRate(rate string, o Options) *UserRate {
+	return &UserRate{newRateThrottle("user", rate, o)}
+}
+
+// Allow implements Throttle.
+func (t *UserRate) Allow(r *http.Request) (time.Duration, error) {
+	return t.allow(r.Context(), ident(r, t.ip))
+}
+
+// ScopedRate limits requests per scope and caller (user id, or client
+// address when anonymous), as DRF's ScopedRateThrottle: give views that
+// share a budget one ScopedRate (or throttles with equal scope and store).
+type ScopedRate struct{ rateThrottle }
+
+// NewScopedRate returns a ScopedRate for scope with a DRF rate string. It
+// panics on a bad rate string or an empty scope.
+func NewScopedRate(scope, rate string, o Options) *ScopedRate {
+	return &ScopedRate{newRateThrottle(scope, rate, o)}
+}
+
+// Allow implements Throttle.
+func (t *ScopedRate) Allow(r *http.Request) (time.Duration, error) {
+	return t.allow(r.Context(), ident(r, t.ip))
+}
+
+// ident is the user's id, or the client address when anonymous.
+func ident(r *http.Request, ip ClientIP) string {
+	if p := authentication.PrincipalFrom(r.Context()); p != nil {
+		if p.ID != 0 {
+			return strconv.FormatInt(p.ID, 10)
+		}
+		return "u:" + p.Username
+	}
+	return ip.Addr(r)
+}
+
+var (
+	_ Throttle = (*AnonRate)(nil)
+	_ Throttle = (*UserRate)(nil)
+	_ Throttle = (*ScopedRate)(nil)
+)
+
+// Handler wraps next with throttles, for handlers outside the generic
+// views (such as the token endpoints): every throttle is consulted, as DRF
+// does, and a refused request gets 429 with Retry-After and DRF's message
+// (the longest wait); a store that cannot answer gives 503. Mount it after
+// authentication.Middleware so UserRate and ScopedRate see the principal:
+//
+//	r.Method("POST", "/api/token-auth/", throttling.Handler(tok.ObtainHandler(),
+//		throttling.NewScopedRate("token-auth", "5/min", throttling.Options{Store: store})))
+func Handler(next http.Handler, throttles ...Throttle) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := Check(r, throttles); err != nil {
+			respond.Write(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Check consults every throttle and returns a *Throttled with the longest
+// wait when any refuses r, the store's error (503) when one fails, or nil.
+func Check(r *http.Request, throttles []Throttle) error {
+	var wait time.Duration
+	refused := false
+	for _, t := range throttles {
+		d, err := t.Allow(r)
+		if err != nil {
+			return err
+		}
+		if d > 0 {
+			refused = true
+			wait = max(wait, d)
+		}
+	}
+	if refused {
+		return &Throttled{Wait: wait}
+	}
+	return nil
+}
