@@ -1,0 +1,113 @@
+package authentication_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/cosworth/cosworth/authentication"
+	"github.com/cosworth/cosworth/internal/dbtest"
+	"github.com/cosworth/cosworth/models"
+)
+
+func TestTokenAuthentication(t *testing.T) {
+	ctx := context.Background()
+	db, users := usersDB(t)
+	tok := &authentication.Token{DB: db}
+	mux := http.NewServeMux()
+	mux.Handle("/token-auth/", tok.ObtainHandler())
+	mux.Handle("/me/", whoami)
+	url := serve(t, authentication.Middleware(tok)(mux))
+
+	// Obtain: a key, stored hashed.
+	key := do(t, "POST", url+"/token-auth/", "", map[string]any{"username": "alice", "password": "alice-pass-123"}).expect(t, 200, "").json(t)["token"].(string)
+	if len(key) != 40 {
+		t.Fatalf("key %q", key)
+	}
+	var dump string
+	dbtest.Must(t, db.NewRaw("SELECT string_agg(t::text, '|') FROM auth_tokens AS t").Scan(ctx, &dump), "dump")
+	if dump == "" || strings.Contains(dump, key) || !strings.Contains(dump, models.TokenDigest(key)) {
+		t.Fatalf("auth_tokens rows %q: want the digest and not the key", dump)
+	}
+
+	want := fmt.Sprintf(`{"id": %d, "username": "alice", "is_staff": false, "backend": "token"}`, users["alice"].ID)
+	do(t, "GET", url+"/me/", "Token "+key, nil).expect(t, 200, want)
+	do(t, "GET", url+"/me/", "TOKEN  "+key+" ", nil).expect(t, 200, want)
+	for _, c := range []struct{ auth, body string }{
+		{"Token", `{"detail": "Invalid token header. No credentials provided."}`},
+		{"Token " + key + " x", `{"detail": "Invalid token header. Token string should not contain spaces."}`},
+		{"Token " + strings.ToUpper(key), `{"detail": "Invalid token."}`},
+		{"Token " + models.TokenDigest(key), `{"detail": "Invalid token."}`},
+		{"Token 0123456789abcdef0123456789abcdef01234567", `{"detail": "Invalid token."}`},
+		{"Token ' OR 1=1 --", `{"detail": "Invalid token header. Token string should not contain spaces."}`},
+		{"Token '--", `{"detail": "Invalid token."}`},
+	} {
+		rp := do(t, "GET", url+"/me/", c.auth, nil).expect(t, 401, c.body)
+		if rp.header.Get("WWW-Authenticate") != "Token" {
+			t.Errorf("%q: WWW-Authenticate %q", c.auth, rp.header.Get("WWW-Authenticate"))
+		}
+	}
+	do(t, "GET", url+"/me/", "Bearer "+key, nil).expect(t, 200, `{"anonymous": true}`)
+
+	// An inactive user's token is refused.
+	_, ghostKey, err := models.NewToken(ctx, db, users["ghost"].ID)
+	dbtest.Must(t, err, "token for ghost")
+	do(t, "GET", url+"/me/", "Token "+ghostKey, nil).expect(t, 401, `{"detail": "User inactive or deleted."}`)
+
+	// Obtain errors are DRF's ObtainAuthToken's.
+	do(t, "POST", url+"/token-auth/", "", map[string]any{"username": "alice", "password": "nope"}).expect(t, 400, `{"non_field_errors": ["Unable to log in with provided credentials."]}`)
+	do(t, "POST", url+"/token-auth/", "", map[string]any{"username": "ghost", "password": "ghost-pass-123"}).expect(t, 400, `{"non_field_errors": ["Unable to log in with provided credentials."]}`)
+	do(t, "POST", url+"/token-auth/", "", map[string]any{"username": "nobody", "password": "x"}).expect(t, 400, `{"non_field_errors": ["Unable to log in with provided credentials."]}`)
+	do(t, "POST", url+"/token-auth/", "", map[string]any{"password": "x"}).expect(t, 400, `{"username": ["This field is required."]}`)
+	// DRF does not trim the password of ObtainAuthToken.
+	do(t, "POST", url+"/token-auth/", "", map[string]any{"username": "alice", "password": " alice-pass-123"}).expect(t, 400, "")
+	do(t, "POST", url+"/token-auth/", "", "username=alice", "Content-Type", "application/x-www-form-urlencoded").expect(t, 415, "")
+	// As DRF, the request's own bad credentials are answered first.
+	do(t, "POST", url+"/token-auth/", "Token 0123456789abcdef0123456789abcdef01234567", map[string]any{"username": "alice", "password": "alice-pass-123"}).expect(t, 401, `{"detail": "Invalid token."}`)
+
+	// Deleting the token revokes it.
+	dbtest.Must(t, models.DeleteToken(ctx, db, key), "delete")
+	do(t, "GET", url+"/me/", "Token "+key, nil).expect(t, 401, `{"detail": "Invalid token."}`)
+}
+
+// TestTokenDatabaseDown checks a token lookup on a database that cannot
+// answer is a 503, never anonymous.
+func TestTokenDatabaseDown(t *testing.T) {
+	db, _ := usersDB(t)
+	_ = db.Close()
+	url := serve(t, authentication.Middleware(&authentication.Token{DB: db})(whoami))
+	do(t, "GET", url, "Token 0123456789abcdef0123456789abcdef01234567", nil).expect(t, 503, `{"detail": "Service temporarily unavailable, try again later."}`)
+	do(t, "GET", url, "", nil).expect(t, 200, `{"anonymous": true}`)
+}
+
+// TestMiddlewareChallenge checks DRF's rules: the first authenticator that
+// recognises the credentials decides, and a 401 carries the first
+// configured authenticator's challenge whichever failed.
+func TestMiddlewareChallenge(t *testing.T) {
+	db, users := usersDB(t)
+	j := &authentication.JWT{Key: testSecret, DB: db}
+	tok := &authentication.Token{DB: db}
+	_, key, err := models.NewToken(context.Background(), db, users["admin"].ID)
+	dbtest.Must(t, err, "token")
+	_, access, err := j.IssuePair(users["alice"].ID, nil)
+	dbtest.Must(t, err, "pair")
+
+	jwtFirst := serve(t, authentication.Middleware(j, tok)(whoami))
+	tokenFirst := serve(t, authentication.Middleware(tok, j)(whoami))
+	for _, url := range []string{jwtFirst, tokenFirst} {
+		do(t, "GET", url, "Bearer "+access, nil).expect(t, 200, fmt.Sprintf(`{"id": %d, "username": "alice", "is_staff": false, "backend": "jwt"}`, users["alice"].ID))
+		do(t, "GET", url, "Token "+key, nil).expect(t, 200, fmt.Sprintf(`{"id": %d, "username": "admin", "is_staff": true, "backend": "token"}`, users["admin"].ID))
+		do(t, "GET", url, "", nil).expect(t, 200, `{"anonymous": true}`)
+	}
+	if h := do(t, "GET", jwtFirst, "Token bad", nil).expect(t, 401, `{"detail": "Invalid token."}`).header.Get("WWW-Authenticate"); h != `Bearer realm="api"` {
+		t.Errorf("JWT first, bad Token: WWW-Authenticate %q", h)
+	}
+	if h := do(t, "GET", tokenFirst, "Bearer bad", nil).expect(t, 401, "").header.Get("WWW-Authenticate"); h != "Token" {
+		t.Errorf("Token first, bad Bearer: WWW-Authenticate %q", h)
+	}
+	// An authenticator without a challenge first: DRF answers 403.
+	plain := authentication.AuthenticatorFunc(func(*http.Request) (*authentication.Principal, error) { return nil, nil })
+	do(t, "GET", serve(t, authentication.Middleware(plain, tok)(whoami)), "Token bad", nil).expect(t, 403, `{"detail": "Invalid token."}`)
+}
