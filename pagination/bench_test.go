@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -16,11 +17,12 @@ import (
 // windowItem is item with the total row count of a window function.
 type windowItem struct {
 	bun.BaseModel `bun:"table:items,alias:item"`
-	ID            int64   `bun:"id,pk,autoincrement"`
-	Name          string  `bun:"name,notnull"`
-	Rank          int64   `bun:"rank,notnull"`
-	Note          *string `bun:"note"`
-	Total         int64   `bun:"total,scanonly"`
+	ID            int64     `bun:"id,pk,autoincrement"`
+	Name          string    `bun:"name,notnull"`
+	Rank          int64     `bun:"rank,notnull"`
+	Note          *string   `bun:"note"`
+	Created       time.Time `bun:"created,notnull"`
+	Total         int64     `bun:"total,scanonly"`
 }
 
 func benchDB(b *testing.B, rows int) *bun.DB {
@@ -28,7 +30,7 @@ func benchDB(b *testing.B, rows int) *bun.DB {
 	ctx := context.Background()
 	_, err := db.NewCreateTable().Model((*item)(nil)).Exec(ctx)
 	dbtest.Must(b, err, "create")
-	_, err = db.ExecContext(ctx, "INSERT INTO items (name, rank) SELECT 'item ' || g, g % 3 FROM generate_series(1, ?) AS g", rows)
+	_, err = db.ExecContext(ctx, "INSERT INTO items (name, rank, created) SELECT 'item ' || g, g % 3, now() FROM generate_series(1, ?) AS g", rows)
 	dbtest.Must(b, err, "fill")
 	_, err = db.ExecContext(ctx, "ANALYZE items")
 	dbtest.Must(b, err, "analyze")
