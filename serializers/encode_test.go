@@ -243,7 +243,7 @@ func TestPlanPanics(t *testing.T) {
 		{"unknown cosworth option", func() { serializers.PlanFor[badCosworth]() }, `unknown cosworth tag option "readonly"`},
 		{"bad default", func() { serializers.PlanFor[badDefault]() }, "default=ten is not a valid int"},
 		{"cross-field rule", func() { serializers.PlanFor[crossField]() }, "write it as Serializer.Validate"},
-		{"duplicate names", func() { serializers.PlanFor[dupNames]() }, `two fields named "X" (X and B)`},
+		{"duplicate names", func() { serializers.PlanFor[dupNames]() }, `two fields named "X" in JSON (X and B)`},
 		{"embedded pointer", func() { serializers.PlanFor[embedsPointer]() }, "embed models.Base by value"},
 		{"read and write only", func() { serializers.PlanFor[bothWays]() }, "both read-only and write-only"},
 		{"email on int", func() { serializers.PlanFor[emailOnInt]() }, `"email" applies to strings`},
