@@ -312,6 +312,17 @@ func TestRedisStoreOutage(t *testing.T) {
 			if el := time.Since(start); el > 2*time.Second {
 				t.Fatalf("answered after %v; timeout 150 ms (asserting < 2 s)", el)
 			}
+			// The breaker is open: further calls fail at once instead of
+			// each waiting out the timeout (50 calls in less than one timeout).
+			start = time.Now()
+			for range 50 {
+				if _, err := closed.Allow(ctx, "k", rate); err == nil {
+					t.Fatal("no error with Redis down")
+				}
+			}
+			if el := time.Since(start); el >= 150*time.Millisecond {
+				t.Fatalf("50 calls took %v with the breaker open", el)
+			}
 			// Through the handler: 503 with Retry-After.
 			srv := httptest.NewServer(throttling.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}),
 				throttling.NewUserRate("2/min", throttling.Options{Store: closed})))
