@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/uptrace/bun"
+
+	"github.com/cosworth/cosworth/authentication"
+	"github.com/cosworth/cosworth/models"
+	"github.com/cosworth/cosworth/permissions"
+	"github.com/cosworth/cosworth/serializers"
+)
+
+// Author is a writer of books: {id, name, email, created_at}. Deleting an
+// author deletes its books (the foreign key of Book.AuthorID cascades).
+type Author struct {
+	bun.BaseModel `bun:"table:authors,alias:author"`
+	models.Base          // id, created_at, updated_at (updated_at is not serialized)
+	Name          string `bun:"name,notnull" json:"name" validate:"required,max=100"`
+	Email         string `bun:"email,notnull,unique" json:"email" validate:"required,email"`
+}
+
+// Book is a book on sale: {id, title, isbn, author, price_cents,
+// published_on, owner, created_at}. author is the author's id; owner is the
+// username of the user who created it, read-only, stored as owner_id.
+type Book struct {
+	bun.BaseModel `bun:"table:books,alias:book"`
+	models.Base
+	Title       string       `bun:"title,notnull" json:"title" validate:"required,max=200"`
+	ISBN        string       `bun:"isbn,notnull,unique" json:"isbn" validate:"required,len=13,numeric"`
+	AuthorID    int64        `bun:"author_id,notnull" json:"author" validate:"required"`
+	PriceCents  int64        `bun:"price_cents,notnull" json:"price_cents" validate:"required,min=0"`
+	PublishedOn *models.Date `bun:"published_on,type:date" json:"published_on"`
+	OwnerID     int64        `bun:"owner_id,notnull" json:"-"`
+
+	// Owner is loaded with the book (the views' Queryset joins it) and
+	// represented by its username.
+	Owner *models.User `bun:"rel:belongs-to,join:owner_id=id,on_delete:cascade" json:"owner" cosworth:"read_only"`
+	// Author is only declared for its foreign key: deleting an author
+	// deletes its books.
+	Author *Author `bun:"rel:belongs-to,join:author_id=id,on_delete:cascade" json:"-"`
+}
+
+// tables lists the models in creation order (referenced tables first).
+func tables() []any {
+	return []any{(*models.User)(nil), (*models.Token)(nil), (*Author)(nil), (*Book)(nil)}
+}
+
+// authorSerializer represents an author as {id, name, email, created_at}.
+// A duplicate email is the database's unique violation, which the views
+// answer as DRF does: 400 {"email": ["author with this email already exists."]}.
+func authorSerializer() *serializers.Serializer[Author] {
+	return &serializers.Serializer[Author]{Exclude: []string{"updated_at"}}
+}
+
+// bookSerializer represents a book with its owner as a username and
+// checks that the author exists, with DRF's message for a missing
+// primary key.
+func bookSerializer(db *bun.DB) *serializers.Serializer[Book] {
+	return &serializers.Serializer[Book]{
+		Exclude: []string{"updated_at"},
+		Represent: map[string]func(dst []byte, b *Book) []byte{
+			"owner": func(dst []byte, b *Book) []byte {
+				if b.Owner == nil {
+					return append(dst, "null"...)
+				}
+				return strconv.AppendQuote(dst, b.Owner.Username)
+			},
+		},
+		Validate: func(ctx context.Context, b *Book, mode serializers.Mode) error {
+			ok, err := db.NewSelect().Model((*Author)(nil)).Where("id = ?", b.AuthorID).Exists(ctx)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				ve := &serializers.ValidationError{}
+				ve.Add("author", `Invalid pk "`+strconv.FormatInt(b.AuthorID, 10)+`" - object does not exist.`)
+				return ve
+			}
+			return nil
+		},
+	}
+}
+
+// withOwner joins each book's owner, whose username represents it.
+func withOwner(_ *http.Request, q *bun.SelectQuery) *bun.SelectQuery {
+	return q.Relation("Owner", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Column("id", "username") })
+}
+
+// createBook saves a new book as the caller's (DRF's perform_create with
+// serializer.save(owner=request.user)).
+func createBook(r *http.Request, tx bun.Tx, b *Book) error {
+	p := authentication.PrincipalFrom(r.Context())
+	b.OwnerID = p.ID
+	b.Owner = &models.User{Username: p.Username}
+	_, err := tx.NewInsert().Model(b).Returning("*").Exec(r.Context())
+	return err
+}
+
+// bookOwner is the owner of a book, for IsOwnerOrStaffOrReadOnly.
+func bookOwner(b *Book) int64 { return b.OwnerID }
+
+// staffDeletes lets only staff delete; every other method passes. It is
+// a permission written by hand, the way a DRF project writes a
+// BasePermission subclass.
+type staffDeletes struct{}
+
+// HasPermission refuses DELETE to non-staff.
+func (staffDeletes) HasPermission(r *http.Request) bool {
+	return r.Method != http.MethodDelete || permissions.IsAdminUser.HasPermission(r)
+}
+
+// HasObjectPermission grants: the request-level check decided.
+func (staffDeletes) HasObjectPermission(*http.Request, any) bool { return true }

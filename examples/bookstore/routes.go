@@ -1,0 +1,119 @@
+package main
+
+import (
+	"crypto/sha256"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/redis/go-redis/v9"
+	"github.com/uptrace/bun"
+
+	"github.com/cosworth/cosworth"
+	"github.com/cosworth/cosworth/authentication"
+	"github.com/cosworth/cosworth/models"
+	"github.com/cosworth/cosworth/pagination"
+	"github.com/cosworth/cosworth/permissions"
+	"github.com/cosworth/cosworth/throttling"
+	"github.com/cosworth/cosworth/views"
+)
+
+// deps is what the routes are built from.
+type deps struct {
+	db        *bun.DB
+	jwt       *authentication.JWT
+	auth      []authentication.Authenticator // JWT first: its challenge is the WWW-Authenticate of a 401
+	tokenAuth http.Handler                   // POST /api/token-auth/
+	login     throttling.Throttle            // 5 a minute per client, for /api/token-auth/
+	cursorKey []byte
+	health    http.Handler
+}
+
+// newDeps builds the authenticators, throttles and keys from the
+// configuration. With Redis, DRF tokens and throttle counters live there
+// (shared by every instance); without, tokens are rows of the database and
+// counters are kept in this process.
+func newDeps(db *bun.DB, rdb *redis.Client, cfg config, pingers []cosworth.Pinger) deps {
+	d := deps{
+		db:     db,
+		jwt:    &authentication.JWT{Key: []byte(cfg.secret), DB: db},
+		health: cosworth.Health(db, pingers...),
+	}
+	// Cursors are signed with a key derived from the secret, so that every
+	// instance accepts the others' cursors.
+	sum := sha256.Sum256([]byte("bookstore cursor key\x00" + cfg.secret))
+	d.cursorKey = sum[:]
+
+	var tokens authentication.Authenticator
+	var store throttling.Store
+	if rdb != nil {
+		rt := &authentication.Redis{Client: rdb, Prefix: cfg.redisPrefix}
+		tokens, d.tokenAuth = rt, rt.ObtainHandler(db)
+		store = &throttling.RedisStore{Client: rdb, Prefix: cfg.redisPrefix}
+	} else {
+		dt := &authentication.Token{DB: db}
+		tokens, d.tokenAuth = dt, dt.ObtainHandler()
+		store = &throttling.MemoryStore{}
+	}
+	d.auth = []authentication.Authenticator{d.jwt, tokens}
+	d.login = throttling.NewScopedRate("token-auth", "5/min", throttling.Options{Store: store})
+	return d
+}
+
+// routes lists every route of the service on one screen.
+func routes(d deps) http.Handler {
+	r := chi.NewRouter()
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) { views.WriteError(w, r, models.ErrNotFound) })
+	r.Handle("/healthz", d.health)
+	r.Handle("/readyz", d.health)
+
+	r.Route("/api", func(r chi.Router) {
+		r.Use(authentication.Middleware(d.auth...))
+
+		r.Handle("/register/", registerView(d.db))
+		r.Handle("/me/", meView())
+		r.Handle("/token/", d.jwt.ObtainPairHandler(d.db))
+		r.Handle("/token/refresh/", d.jwt.RefreshHandler())
+		r.Handle("/token/verify/", d.jwt.VerifyHandler())
+		r.Handle("/token-auth/", throttling.Handler(d.tokenAuth, d.login))
+
+		r.Handle("/authors/", &views.ListCreateView[Author]{
+			DB:          d.db,
+			Serializer:  authorSerializer(),
+			Permissions: []permissions.Permission{permissions.IsAuthenticatedOrReadOnly},
+			Paginator:   pagination.PageNumber{PageSize: 10, MaxPageSize: 100},
+			Search:      []string{"name"},
+			Ordering:    []string{"name", "created_at"},
+		})
+		r.Handle("/authors/{id}/", &views.RetrieveUpdateDestroyView[Author]{
+			DB:         d.db,
+			Serializer: authorSerializer(),
+			// Anyone reads, authenticated users change, only staff delete.
+			Permissions: []permissions.Permission{permissions.IsAuthenticatedOrReadOnly, staffDeletes{}},
+		})
+
+		r.Handle("/books/", &views.ListCreateView[Book]{
+			DB:            d.db,
+			Serializer:    bookSerializer(d.db),
+			Queryset:      withOwner,
+			Permissions:   []permissions.Permission{permissions.IsAuthenticatedOrReadOnly},
+			Paginator:     pagination.LimitOffset{DefaultLimit: 10, MaxLimit: 100},
+			Search:        []string{"title", "isbn"},
+			Ordering:      []string{"title", "price_cents", "published_on"},
+			Filter:        []string{"author"},
+			PerformCreate: createBook,
+		})
+		r.Handle("/books/recent/", &views.ListView[Book]{
+			DB:         d.db,
+			Serializer: bookSerializer(d.db),
+			Queryset:   withOwner,
+			Paginator:  pagination.Cursor{PageSize: 10, Ordering: "-id", Key: d.cursorKey},
+		})
+		r.Handle("/books/{id}/", &views.RetrieveUpdateDestroyView[Book]{
+			DB:          d.db,
+			Serializer:  bookSerializer(d.db),
+			Queryset:    withOwner,
+			Permissions: []permissions.Permission{permissions.IsAuthenticatedOrReadOnly, permissions.IsOwnerOrStaffOrReadOnly(bookOwner)},
+		})
+	})
+	return r
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+
+	"github.com/cosworth/cosworth/authentication"
+	"github.com/cosworth/cosworth/models"
+	"github.com/cosworth/cosworth/permissions"
+	"github.com/cosworth/cosworth/serializers"
+	"github.com/cosworth/cosworth/views"
+)
+
+// userOut is the representation of a user: {id, username, is_staff}.
+type userOut struct {
+	ID       int64  `json:"id"`
+	Username string `json:"username"`
+	IsStaff  bool   `json:"is_staff"`
+}
+
+// msgUsernameTaken is Django's message for a duplicate username.
+const msgUsernameTaken = "A user with that username already exists."
+
+// registerView creates regular users: POST {username, password} -> 201
+// {id, username, is_staff}. The password is stored hashed (argon2id);
+// is_staff in the body is ignored, like any unknown field.
+func registerView(db *bun.DB) *views.APIView {
+	return &views.APIView{
+		Name: "Register",
+		Post: func(w http.ResponseWriter, r *http.Request) error {
+			var in struct {
+				Username *string `json:"username"`
+				Password *string `json:"password"`
+			}
+			if err := views.ReadJSON(r, &in); err != nil {
+				return err
+			}
+			ve := &serializers.ValidationError{}
+			checkString(ve, "username", in.Username, 150)
+			checkString(ve, "password", in.Password, models.MaxPasswordLength)
+			if in.Username != nil && *in.Username != "" && !validUsername(*in.Username) {
+				ve.Add("username", "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.")
+			}
+			if len(ve.Fields) > 0 {
+				return ve
+			}
+			u, err := models.CreateUser(r.Context(), db, *in.Username, *in.Password, false)
+			if err != nil {
+				var ce *models.ConstraintError
+				if errors.As(models.Classify(err), &ce) && ce.Kind == models.Unique {
+					ve.Add("username", msgUsernameTaken)
+					return ve
+				}
+				return err
+			}
+			return views.WriteJSON(w, http.StatusCreated, userOut{ID: u.ID, Username: u.Username, IsStaff: u.IsStaff})
+		},
+	}
+}
+
+// checkString applies the rules of DRF's CharField(max_length=max) to a
+// required field, with DRF's messages.
+func checkString(ve *serializers.ValidationError, field string, v *string, max int) {
+	switch {
+	case v == nil:
+		ve.Add(field, "This field is required.")
+	case *v == "":
+		ve.Add(field, "This field may not be blank.")
+	case utf8.RuneCountInString(*v) > max:
+		ve.Add(field, "Ensure this field has no more than "+strconv.Itoa(max)+" characters.")
+	}
+}
+
+// validUsername applies Django's username rule: letters, digits and
+// @ . + - _ only.
+func validUsername(s string) bool {
+	for _, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '@' || c == '.' || c == '+' || c == '-' || c == '_':
+		case c > 127: // Django's \w is Unicode-aware
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// meView answers GET /api/me/ with the caller: {id, username, is_staff}.
+func meView() *views.APIView {
+	return &views.APIView{
+		Name:        "Me",
+		Permissions: []permissions.Permission{permissions.IsAuthenticated},
+		Get: func(w http.ResponseWriter, r *http.Request) error {
+			p := authentication.PrincipalFrom(r.Context())
+			return views.WriteJSON(w, http.StatusOK, userOut{ID: p.ID, Username: p.Username, IsStaff: p.IsStaff})
+		},
+	}
+}
+
+// demoUsers are created by -demo when they do not exist.
+var demoUsers = []struct {
+	username, password string
+	staff              bool
+}{
+	{"alice", "alice-pass-123", false},
+	{"bob", "bob-pass-123", false},
+	{"admin", "admin-pass-123", true},
+}
+
+// createDemoUsers creates the demo users that do not exist yet.
+func createDemoUsers(ctx context.Context, db *bun.DB, logger *slog.Logger) error {
+	var existing []string
+	names := make([]string, len(demoUsers))
+	for i, u := range demoUsers {
+		names[i] = u.username
+	}
+	if err := db.NewSelect().Model((*models.User)(nil)).Column("username").
+		Where("username IN (?)", bun.In(names)).Scan(ctx, &existing); err != nil {
+		return fmt.Errorf("look up demo users: %w", err)
+	}
+	for _, u := range demoUsers {
+		if slices.Contains(existing, u.username) {
+			continue
+		}
+		if _, err := models.CreateUser(ctx, db, u.username, u.password, u.staff); err != nil {
+			var ce *models.ConstraintError
+			if errors.As(models.Classify(err), &ce) && ce.Kind == models.Unique {
+				continue // another instance created it meanwhile
+			}
+			return fmt.Errorf("create demo user %s: %w", u.username, err)
+		}
+		logger.Info("demo user created", slog.String("username", u.username), slog.Bool("is_staff", u.staff))
+	}
+	return nil
+}
