@@ -55,9 +55,18 @@ func decode(p *Plan, body []byte, base unsafe.Pointer, mode Mode) error {
 	}
 
 	var ve *ValidationError
-	var scratch []byte
-	var sbuf [64]byte
-	scratch = sbuf[:0]
+	// Strings of the object share one allocation: their bytes are copied
+	// out of the body (which the caller reuses) into arena.
+	var b buffers
+	total := 0
+	for i := range in.codecs {
+		if in.codecs[i].kind == kindString && seen[i].kind == 's' {
+			total += len(seen[i].raw) - 2
+		}
+	}
+	if total > 0 {
+		b.arena = make([]byte, 0, total)
+	}
 	for i := range in.codecs {
 		c := &in.codecs[i]
 		f := &p.Fields[c.idx]
@@ -91,7 +100,7 @@ func decode(p *Plan, body []byte, base unsafe.Pointer, mode Mode) error {
 			}
 			c.setNull(fp)
 		default:
-			c.decode(v, fp, &scratch, add)
+			c.decode(v, fp, &b, add)
 			if c.varTag != "" {
 				c.checkVar(in.validator, fp, add)
 			}

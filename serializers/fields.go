@@ -22,9 +22,16 @@ import (
 
 const maxStringLength = 1000 // DRF's MAX_STRING_LENGTH for numbers in strings
 
+// buffers are Decode's working memory.
+type buffers struct {
+	scratch []byte // unescaped text that is parsed, not kept
+	arena   []byte // the bytes of the strings the model keeps
+}
+
 // decode decodes v (not null) into the field at fp, reporting problems
-// through add. scratch is a reusable buffer for unescaping.
-func (c *codec) decode(v *value, fp unsafe.Pointer, scratch *[]byte, add func(string)) {
+// through add.
+func (c *codec) decode(v *value, fp unsafe.Pointer, b *buffers, add func(string)) {
+	scratch := &b.scratch
 	if c.ptr && c.kind != kindOther {
 		if c.kind == kindBool && v.kind == 's' && isNullString(stringContent(v, scratch)) {
 			c.setNull(fp) // BooleanField with allow_null: "null", "" ... are None
@@ -34,7 +41,7 @@ func (c *codec) decode(v *value, fp unsafe.Pointer, scratch *[]byte, add func(st
 	}
 	switch c.kind {
 	case kindString:
-		s, msg := c.toString(v, scratch)
+		s, msg := c.toString(v, b)
 		if msg != "" {
 			add(msg)
 			return
@@ -200,27 +207,29 @@ func stringContent(v *value, scratch *[]byte) []byte {
 
 // toString is CharField.to_internal_value: strings as they are (trimmed),
 // numbers as Python's str() writes them, anything else invalid.
-func (c *codec) toString(v *value, scratch *[]byte) (string, string) {
+func (c *codec) toString(v *value, b *buffers) (string, string) {
 	var s string
 	switch v.kind {
 	case 's':
 		inner := v.raw[1 : len(v.raw)-1]
+		start := len(b.arena)
+		var lone rune
 		if v.esc {
-			b, lone := unquote(make([]byte, 0, len(inner)), inner)
-			if lone != 0 {
-				return "", "Surrogate characters are not allowed: U+" + strings.ToUpper(strconv.FormatInt(int64(lone), 16)) + "."
-			}
-			s = unsafeString(b)
+			b.arena, lone = unquote(b.arena, inner)
 		} else {
-			s = string(inner)
+			b.arena = append(b.arena, inner...)
 		}
+		if lone != 0 {
+			return "", "Surrogate characters are not allowed: U+" + strings.ToUpper(strconv.FormatInt(int64(lone), 16)) + "."
+		}
+		s = unsafeString(b.arena[start:])
 	case 'n':
 		if v.float {
 			f, err := strconv.ParseFloat(unsafeString(v.raw), 64)
 			if err != nil && !math.IsInf(f, 0) {
 				return "", msgInvalidString
 			}
-			s = string(appendPyFloat((*scratch)[:0], f, 64))
+			s = string(appendPyFloat(b.scratch[:0], f, 64))
 		} else {
 			raw := v.raw
 			if isNegZero(raw) {
