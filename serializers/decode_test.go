@@ -238,6 +238,13 @@ func TestDecodeModes(t *testing.T) {
 	if patch.Name != "old" || patch.Count != 7 || patch.Status != "live" {
 		t.Fatalf("PATCH: %+v", patch)
 	}
+	// On error the object is left as it was, every field of it.
+	keep := cur
+	err = s.Decode(ctx, []byte(`{"name":"new","count":-1}`), &keep, serializers.Update)
+	if err == nil || keep.Name != cur.Name || keep.Count != cur.Count || keep.Status != cur.Status {
+		t.Fatalf("failed PUT changed the object: %+v (err %v)", keep, err)
+	}
+
 	// PATCH still validates what is sent.
 	patch = cur
 	err = s.Decode(ctx, []byte(`{"name":""}`), &patch, serializers.Partial)

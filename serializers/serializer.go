@@ -108,15 +108,19 @@ func (s *Serializer[T]) compiled() *compiled[T] {
 // for malformed JSON, trailing data or nesting beyond MaxDepth, and a
 // *ValidationError listing every field problem with DRF's messages.
 // Unknown and read-only fields are ignored.
-//
-// On error dst may be partly changed; callers discard it.
+// On any error, Validate's included, dst is left as it was.
 func (s *Serializer[T]) Decode(ctx context.Context, body []byte, dst *T, mode Mode) error {
 	st := s.compiled()
+	saved := *dst
 	if err := decode(st.plan, body, unsafe.Pointer(dst), mode); err != nil {
+		*dst = saved
 		return err
 	}
 	if s.Validate != nil {
-		return runValidate(s.Validate(ctx, dst, mode))
+		if err := runValidate(s.Validate(ctx, dst, mode)); err != nil {
+			*dst = saved
+			return err
+		}
 	}
 	return nil
 }
