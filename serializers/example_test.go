@@ -17,12 +17,12 @@ import (
 type ExampleBook struct {
 	bun.BaseModel `bun:"table:books"`
 	models.Base                // id, created_at, updated_at: read-only
-	Title       string       `bun:"title,notnull" json:"title" validate:"required,max=200"`
-	ISBN        string       `bun:"isbn,notnull,unique" json:"isbn" validate:"required,len=13,number"`
-	AuthorID    int64        `bun:"author_id,notnull" json:"author" validate:"required"`
-	PriceCents  int64        `bun:"price_cents,notnull" json:"price_cents" validate:"gte=0" cosworth:"default=0"`
-	PublishedOn *models.Date `bun:"published_on,type:date" json:"published_on"`
-	OwnerID     int64        `bun:"owner_id,notnull" json:"owner" cosworth:"read_only"`
+	Title         string       `bun:"title,notnull" json:"title" validate:"required,max=200"`
+	ISBN          string       `bun:"isbn,notnull,unique" json:"isbn" validate:"required,len=13,number"`
+	AuthorID      int64        `bun:"author_id,notnull" json:"author" validate:"required"`
+	PriceCents    int64        `bun:"price_cents,notnull" json:"price_cents" validate:"gte=0" cosworth:"default=0"`
+	PublishedOn   *models.Date `bun:"published_on,type:date" json:"published_on"`
+	OwnerID       int64        `bun:"owner_id,notnull" json:"owner" cosworth:"read_only"`
 }
 
 // The zero Serializer works from T's tags alone. Decode validates with
