@@ -37,7 +37,7 @@ func (g *Generic[T]) destroy(w http.ResponseWriter, r *http.Request, p *plan[T])
 		_ = tx.Rollback()
 	}
 	if err != nil {
-		return p.dbError(err)
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -5,7 +5,7 @@ import (
 	"net/http"
 
 	"github.com/cosworth/cosworth/internal/respond"
-	"github.com/cosworth/cosworth/serializers"
+	"github.com/cosworth/cosworth/models"
 )
 
 // WriteError answers err the way the generic views do, for handlers of
@@ -22,41 +22,8 @@ import (
 //   - anything else: 500 {"detail": "A server error occurred."}, with the
 //     cause logged and never sent.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	err = classify(err)
-	var ve *serializers.ValidationError
-	if errors.As(err, &ve) {
-		b := respond.GetBuffer()
-		*b = appendValidation(*b, ve)
-		respond.JSON(w, http.StatusBadRequest, *b)
-		respond.PutBuffer(b)
-		return
-	}
+	err = models.Classify(err)
 	respond.Write(w, r, err)
-}
-
-// appendValidation appends DRF's body of a validation error.
-func appendValidation(dst []byte, e *serializers.ValidationError) []byte {
-	if len(e.Fields) == 0 {
-		dst = append(dst, `{"non_field_errors":[`...)
-		dst = respond.AppendString(dst, "Invalid input.")
-		return append(dst, "]}"...)
-	}
-	dst = append(dst, '{')
-	for i, f := range e.Fields {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = respond.AppendString(dst, f.Field)
-		dst = append(dst, ':', '[')
-		for j, m := range f.Messages {
-			if j > 0 {
-				dst = append(dst, ',')
-			}
-			dst = respond.AppendString(dst, m)
-		}
-		dst = append(dst, ']')
-	}
-	return append(dst, '}')
 }
 
 // methodNotAllowed is DRF's MethodNotAllowed: 405 with the method named.

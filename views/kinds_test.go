@@ -65,7 +65,7 @@ func TestKinds(t *testing.T) {
 					if k.detail {
 						path = fmt.Sprintf("/x/%d/", i+1)
 					}
-					for _, m := range []string{"GET", "HEAD", "PUT", "PATCH", "DELETE", "POST", "TRACE", "BREW", "OPTIONS"} {
+					for _, m := range []string{"GET", "HEAD", "PUT", "PATCH", "DELETE", "POST", "TRACE", "OPTIONS"} {
 						body := ""
 						switch m {
 						case "POST", "PUT":
@@ -108,6 +108,15 @@ func TestKinds(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// TestUnknownMethod: a method outside DRF's http_method_names is a 405.
+func TestUnknownMethod(t *testing.T) {
+	db := dbtest.SQLite(t, allModels...)
+	w := do(&views.ListCreateView[Book]{DB: db}, "BREW", "/", "")
+	if w.Code != 405 || w.Body.String() != `{"detail":"Method \"BREW\" not allowed."}` || w.Header().Get("Allow") != "GET, POST, HEAD, OPTIONS" {
+		t.Fatalf("status %d body %s Allow %q", w.Code, w.Body, w.Header().Get("Allow"))
 	}
 }
 
@@ -183,8 +192,9 @@ func TestThrottle(t *testing.T) {
 		{"throttled", []throttling.Throttle{wait(0), wait(29500 * time.Millisecond), wait(3 * time.Second)}, nil, 429,
 			`{"detail":"Request was throttled. Expected available in 30 seconds."}`, "30", 3},
 		{"store down", []throttling.Throttle{broken}, nil, 503, `{"detail":"Service temporarily unavailable, try again later."}`, "1", 0},
+		// Without authenticators a denied anonymous request is DRF's PermissionDenied.
 		{"permission first", []throttling.Throttle{wait(time.Minute)}, []permissions.Permission{authOrRead{}}, 403,
-			`{"detail":"Authentication credentials were not provided."}`, "", 0},
+			`{"detail":"You do not have permission to perform this action."}`, "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

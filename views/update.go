@@ -52,7 +52,7 @@ func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], 
 		_ = tx.Rollback()
 	}
 	if err != nil {
-		return p.dbError(err)
+		return p.ser.ConstraintError(err, obj)
 	}
 	out := respond.GetBuffer()
 	*out = p.ser.AppendJSON(*out, obj)
