@@ -156,7 +156,7 @@ func (c *acquireConnector) Close() error {
 func openSQLite(dsn string, o options) (*bun.DB, error) {
 	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite://"), "sqlite:")
 	if path == "" {
-		return nil, errors.New("cosworth/models: empty SQLite path; use a file path, sqlite:FILE or :memory:")
+		return nil, errors.New(`cosworth/models: empty SQLite path (use a file path, sqlite:FILE or ":memory:")`)
 	}
 	memory := path == ":memory:" || strings.Contains(path, "mode=memory")
 	q := url.Values{}
