@@ -364,9 +364,3 @@ func (c *forwardCache) put(k [32]byte, p *Principal) {
 	}
 	c.m[k] = forwardEntry{p: *p, expires: time.Now().Add(c.ttl)}
 }
-
-func (c *forwardCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.m)
-}

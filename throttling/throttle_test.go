@@ -172,11 +172,11 @@ func TestThrottleKinds(t *testing.T) {
 	if !allowed(user, req("3.3.3.3:1", bob)) {
 		t.Fatal("UserRate: bob throttled by alice's budget")
 	}
-	if !allowed(user, req("9.9.9.9:1", nil)) || !allowed(user, req("9.9.9.9:1", nil)) || allowed(user, req("9.9.9.9:1", nil)) {
+	if a, b, c := allowed(user, req("9.9.9.9:1", nil)), allowed(user, req("9.9.9.9:2", nil)), allowed(user, req("9.9.9.9:3", nil)); !a || !b || c {
 		t.Fatal("UserRate: anonymous by address")
 	}
 	// ScopedRate: per scope and caller.
-	if !allowed(scopedA, req("1.1.1.1:1", alice)) || !allowed(scopedA, req("1.1.1.1:1", alice)) || allowed(scopedA, req("1.1.1.1:1", alice)) {
+	if a, b, c := allowed(scopedA, req("1.1.1.1:1", alice)), allowed(scopedA, req("1.1.1.2:1", alice)), allowed(scopedA, req("1.1.1.3:1", alice)); !a || !b || c {
 		t.Fatal("ScopedRate: want 2 per scope")
 	}
 	if !allowed(scopedB, req("1.1.1.1:1", alice)) {
