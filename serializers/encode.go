@@ -1,6 +1,10 @@
 package serializers
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/cosworth/cosworth/internal/respond"
+)
 
 // appendObject appends the representation of the T at base.
 func appendObject[T any](dst []byte, st *compiled[T], v *T) []byte {
@@ -23,3 +27,8 @@ func appendObject[T any](dst []byte, st *compiled[T], v *T) []byte {
 	}
 	return append(dst, '}')
 }
+
+// AppendString appends s as a JSON string, escaped exactly as
+// encoding/json escapes it (invalid UTF-8 becomes U+FFFD). Represent
+// functions use it to write strings.
+func AppendString(dst []byte, s string) []byte { return respond.AppendString(dst, s) }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/uptrace/bun"
 
@@ -58,7 +57,7 @@ func ExampleSerializer_configured() {
 	s := &serializers.Serializer[ExampleBook]{
 		Fields: []string{"id", "title", "price_cents", "owner"},
 		Represent: map[string]func([]byte, *ExampleBook) []byte{
-			"owner": func(dst []byte, b *ExampleBook) []byte { return strconv.AppendQuote(dst, usernames[b.OwnerID]) },
+			"owner": func(dst []byte, b *ExampleBook) []byte { return serializers.AppendString(dst, usernames[b.OwnerID]) },
 		},
 		Validate: func(ctx context.Context, b *ExampleBook, mode serializers.Mode) error {
 			if b.PriceCents > 100000 {
