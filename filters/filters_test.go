@@ -515,3 +515,30 @@ func TestEmbeddedBaseAndDate(t *testing.T) {
 		})
 	}
 }
+
+// TestWithJoin applies every filter to a query that joins a relation with
+// columns of the same names (id, name): columns are qualified with the
+// query's table alias, so nothing is ambiguous.
+func TestWithJoin(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *bun.DB, log *queryLog) {
+		tb := table(db)
+		search := must(filters.NewSearch(tb, []string{"title", "id"}))
+		ordering := must(filters.NewOrdering(tb, []string{"id", "title"}, nil))
+		fields := must(filters.NewFields(tb, []string{"author", "id"}))
+		r := httptest.NewRequest(http.MethodGet, "http://h/books/?search=o&ordering=-id&author=1&id=8", nil)
+		var rows []book
+		q := db.NewSelect().Model(&rows).Relation("Author")
+		for _, f := range []filters.Filter{fields, search, ordering} {
+			var err error
+			if q, err = f.Apply(r, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := q.Scan(r.Context()); err != nil {
+			t.Fatalf("query with a join: %v", err)
+		}
+		if len(rows) != 1 || rows[0].ID != 8 || rows[0].Author == nil || rows[0].Author.Name != "Ann" {
+			t.Fatalf("rows %+v", rows)
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -334,5 +335,70 @@ func TestCursorValidate(t *testing.T) {
 	r := httptest.NewRequest(http.MethodGet, "http://h/items/", nil)
 	if _, err := (pagination.Cursor{Ordering: "nope"}).Paginate(r, db.NewSelect().Model(&rows), &rows); err == nil {
 		t.Error("Paginate with an unknown ordering succeeded")
+	}
+}
+
+type owner struct {
+	bun.BaseModel `bun:"table:owners"`
+	ID            int64  `bun:"id,pk,autoincrement" json:"id"`
+	Name          string `bun:"name,notnull" json:"name"`
+}
+
+type owned struct {
+	bun.BaseModel `bun:"table:owned"`
+	ID            int64  `bun:"id,pk,autoincrement" json:"id"`
+	Name          string `bun:"name,notnull" json:"name"`
+	OwnerID       int64  `bun:"owner_id,notnull" json:"owner"`
+	Owner         *owner `bun:"rel:belongs-to,join:owner_id=id" json:"-"`
+}
+
+// TestJoinedQuery pages a query that joins a relation whose columns have
+// the same names (id, name): the paginators qualify their columns.
+func TestJoinedQuery(t *testing.T) {
+	for name, open := range dbtest.Dialects(t) {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			ctx := context.Background()
+			for _, m := range []any{(*owner)(nil), (*owned)(nil)} {
+				_, err := db.NewCreateTable().Model(m).Exec(ctx)
+				dbtest.Must(t, err, "create")
+			}
+			_, err := db.NewInsert().Model(&[]owner{{Name: "o1"}, {Name: "o2"}}).Exec(ctx)
+			dbtest.Must(t, err, "owners")
+			rows := make([]owned, 9)
+			for i := range rows {
+				rows[i] = owned{Name: fmt.Sprintf("n%d", i), OwnerID: int64(i%2 + 1)}
+			}
+			_, err = db.NewInsert().Model(&rows).Exec(ctx)
+			dbtest.Must(t, err, "owned")
+			for _, p := range []pagination.Paginator{
+				pagination.Cursor{PageSize: 4, Key: testKey, Ordering: "-name"},
+				pagination.PageNumber{PageSize: 4},
+				pagination.LimitOffset{DefaultLimit: 4},
+			} {
+				target, seen := "http://h/owned/", 0
+				for target != "" {
+					var got []owned
+					q := db.NewSelect().Model(&got).Relation("Owner")
+					if _, ok := p.(pagination.Cursor); !ok {
+						q = q.OrderExpr("?TableAlias.id")
+					}
+					page, err := p.Paginate(httptest.NewRequest(http.MethodGet, target, nil), q, &got)
+					if err != nil {
+						t.Fatalf("%T: %v", p, err)
+					}
+					for _, g := range got {
+						if g.Owner == nil || g.Owner.ID != g.OwnerID {
+							t.Fatalf("%T: relation not loaded: %+v", p, g)
+						}
+					}
+					seen += len(got)
+					target = page.Next
+				}
+				if seen != 9 {
+					t.Errorf("%T: %d rows seen, want 9", p, seen)
+				}
+			}
+		})
 	}
 }
