@@ -10,6 +10,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -31,6 +32,7 @@ import (
 	"time"
 
 	"github.com/cosworth/cosworth/internal/dbtest"
+	"github.com/cosworth/cosworth/models"
 )
 
 func TestEndToEnd(t *testing.T) {
@@ -48,10 +50,43 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("postgres+redis", func(t *testing.T) {
 		t.Parallel()
 		dsn, _ := dbtest.PostgresSchemaURL(t)
-		_, prefix := dbtest.Redis(t) // the service's keys live under prefix; dbtest deletes them
+		rdb, prefix := dbtest.Redis(t) // the service's keys live under prefix; dbtest deletes them
 		svc := startBookstore(t, bin, "-db", dsn, "-redis", dbtest.RedisURL(), "-redis-prefix", prefix, "-demo")
 		walkContract(t, svc)
 		svc.stop(t)
+
+		// The data went to PostgreSQL (the test's schema) and the DRF
+		// tokens and throttle counters to Redis (under the prefix).
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		db, err := models.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var users, books int
+		if err := db.NewRaw("SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM books)").Scan(ctx, &users, &books); err != nil {
+			t.Fatal(err)
+		}
+		if users != 4 || books != 5 { // alice, bob, admin, carol; the books left after the deletes
+			t.Errorf("PostgreSQL holds %d users and %d books, want 4 and 5", users, books)
+		}
+		keys, err := rdb.Keys(ctx, prefix+"*").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tokens, throttles int
+		for _, k := range keys {
+			switch {
+			case strings.Contains(k, "authtok:"):
+				tokens++
+			case strings.Contains(k, "throttle_token-auth_"):
+				throttles++
+			}
+		}
+		if tokens != 5 || throttles != 1 { // five successful /api/token-auth/ calls, one client
+			t.Errorf("Redis keys under %s: %d tokens and %d throttle keys, want 5 and 1: %v", prefix, tokens, throttles, keys)
+		}
 	})
 }
 
@@ -644,7 +679,8 @@ func walkContract(t *testing.T, s *service) {
 			t.Errorf("author filter returned %v", r)
 		}
 	}
-	s.req(t, "GET", "/api/books/?author=abc", "", nil).expect(t, 400, "")
+	s.req(t, "GET", "/api/books/?author=abc", "", nil).
+		expect(t, 400, `{"author": ["Select a valid choice. That choice is not one of the available choices."]}`)
 	p = s.req(t, "GET", "/api/books/?search=darkness", "", nil).page(t, "count", "next", "previous", "results")
 	if !slices.Equal(p.names("title"), []string{"The Left Hand of Darkness"}) {
 		t.Errorf("search=darkness: %v", p.names("title"))
@@ -717,13 +753,17 @@ func walkContract(t *testing.T, s *service) {
 	}
 	s.req(t, "GET", a0, "", nil).expect(t, 404, msgNotFound)
 	s.req(t, "GET", b0, "", nil).expect(t, 404, msgNotFound)
-	p = s.req(t, "GET", fmt.Sprintf("/api/books/?author=%d", authorIDs[0]), "", nil).page(t, "count", "next", "previous", "results")
-	if *p.Count != 0 {
-		t.Errorf("books of the deleted author remain: %v", p.names("title"))
-	}
+	// django-filter's answer for an author that no longer exists.
+	s.req(t, "GET", fmt.Sprintf("/api/books/?author=%d", authorIDs[0]), "", nil).
+		expect(t, 400, `{"author": ["Select a valid choice. That choice is not one of the available choices."]}`)
 	p = s.req(t, "GET", "/api/books/", "", nil).page(t, "count", "next", "previous", "results")
 	if *p.Count != 5 { // 12 - the deleted author's 6 - bob's book
 		t.Errorf("books after deleting author 0: count %d", *p.Count)
+	}
+	for _, r := range p.Results {
+		if r["author"] == float64(authorIDs[0]) {
+			t.Errorf("a book of the deleted author remains: %v", r)
+		}
 	}
 
 	// The error table.
