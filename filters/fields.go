@@ -15,14 +15,21 @@ import (
 	"github.com/uptrace/bun/schema"
 )
 
-// Messages of Fields, django-filter's (Django forms') wording.
+// Messages of Fields, in django-filter's (Django forms') wording.
 const (
-	MsgEnterNumber   = "Enter a number."
+	// MsgEnterNumber answers a value that is not a number (NumberFilter).
+	MsgEnterNumber = "Enter a number."
+	// MsgInvalidChoice answers a foreign key that is not the key of an
+	// existing row (ModelChoiceFilter).
 	MsgInvalidChoice = "Select a valid choice. That choice is not one of the available choices."
-	MsgNullChars     = "Null characters are not allowed."
-	MsgDateTime      = "Enter a valid date/time."
-	MsgDate          = "Enter a valid date."
-	MsgInvalid       = "Enter a valid value."
+	// MsgNullChars answers a string value with a NUL character.
+	MsgNullChars = "Null characters are not allowed."
+	// MsgDateTime answers a value that is not an ISO 8601 date/time.
+	MsgDateTime = "Enter a valid date/time."
+	// MsgDate answers a value that is not a date (models.Date).
+	MsgDate = "Enter a valid date."
+	// MsgInvalid answers a value another encoding.TextUnmarshaler refused.
+	MsgInvalid = "Enter a valid value."
 )
 
 // Fields is django-filter's filterset_fields: ?author=3 keeps the rows

@@ -39,6 +39,7 @@ type FieldError struct {
 	Message string
 }
 
+// Error returns "field: message"; it carries nothing but the two.
 func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
 
 // StatusCode is 400.

@@ -210,7 +210,12 @@ func TestSearch(t *testing.T) {
 				t.Errorf("%s: got %v, want %v", tt.query, got, tt.want)
 			}
 		}
-		// Only the first 10 terms reach SQL, and each only as a literal.
+		// Request text reaches SQL only inside quoted literals.
+		_, _ = apply(t, db, s, "http://h/books/?search=%27%29+OR+1%3D1+--")
+		if q := log.last(); !strings.Contains(q, `'%'')%'`) || !strings.Contains(q, `'%OR%'`) || strings.Contains(q, `') OR`) {
+			t.Errorf("attack terms not quoted literals: %s", q)
+		}
+		// Only the first 10 terms reach SQL.
 		_, _ = apply(t, db, s, "http://h/books/?search=t1+t2+t3+t4+t5+t6+t7+t8+t9+t10+t11")
 		q := log.last()
 		if !strings.Contains(q, "t10") || strings.Contains(q, "t11") {

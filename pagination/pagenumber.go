@@ -10,7 +10,11 @@ import (
 
 // Defaults of PageNumber and LimitOffset.
 const (
-	DefaultPageSize    = 10
+	// DefaultPageSize is the page size (and limit) a zero PageSize (or
+	// DefaultLimit) means, and Cursor's.
+	DefaultPageSize = 10
+	// DefaultMaxPageSize is the bound a zero MaxPageSize (or MaxLimit)
+	// means.
 	DefaultMaxPageSize = 100
 )
 
