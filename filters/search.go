@@ -49,6 +49,8 @@ type Search struct {
 	modes  []byte   // match mode per field: 0 contains, '^' starts with, '=' exact
 	pg     string   // the WHERE condition of one term on PostgreSQL
 	lite   string   // and on SQLite
+	starts bool     // some field matches "starts with" (argument ?1)
+	exact  bool     // some field matches exactly (argument ?2)
 }
 
 // NewSearch returns the search over fields (JSON names of table's fields,
@@ -76,6 +78,8 @@ func NewSearch(table *schema.Table, fields []string) (*Search, error) {
 		s.fields = append(s.fields, name)
 		s.idents = append(s.idents, bun.Ident(f.Name))
 		s.modes = append(s.modes, mode)
+		s.starts = s.starts || mode == '^'
+		s.exact = s.exact || mode == '='
 		col := "?TableAlias.?" + strconv.Itoa(3+i)
 		if !isText(f) {
 			col = "CAST(" + col + " AS TEXT)"
@@ -136,20 +140,15 @@ func (s *Search) Apply(r *http.Request, q *bun.SelectQuery) (*bun.SelectQuery, e
 	if q.Dialect().Name() == dialect.PG {
 		cond = s.pg
 	}
-	var hasStarts, hasExact bool
-	for _, m := range s.modes {
-		hasStarts = hasStarts || m == '^'
-		hasExact = hasExact || m == '='
-	}
 	return q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
 		for _, term := range terms {
 			esc := escapeLike(term)
 			args := make([]any, 3, 3+len(s.idents))
 			args[0] = "%" + esc + "%"
-			if hasStarts {
+			if s.starts {
 				args[1] = esc + "%"
 			}
-			if hasExact {
+			if s.exact {
 				args[2] = esc
 			}
 			args = append(args, s.idents...)
