@@ -124,7 +124,7 @@ func createDemoUsers(ctx context.Context, db *bun.DB, logger *slog.Logger) error
 		names[i] = u.username
 	}
 	if err := db.NewSelect().Model((*models.User)(nil)).Column("username").
-		Where("username IN (?)", bun.In(names)).Scan(ctx, &existing); err != nil {
+		Where("username IN (?)", bun.List(names)).Scan(ctx, &existing); err != nil {
 		return fmt.Errorf("look up demo users: %w", err)
 	}
 	for _, u := range demoUsers {
