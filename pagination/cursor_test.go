@@ -16,6 +16,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/cosworth/cosworth/internal/dbtest"
+	"github.com/cosworth/cosworth/models"
 	"github.com/cosworth/cosworth/pagination"
 )
 
@@ -398,6 +399,45 @@ func TestJoinedQuery(t *testing.T) {
 				if seen != 9 {
 					t.Errorf("%T: %d rows seen, want 9", p, seen)
 				}
+			}
+		})
+	}
+}
+
+// entry embeds models.Base, whose fields bun flattens.
+type entry struct {
+	bun.BaseModel `bun:"table:entries"`
+	models.Base
+	Title string `bun:"title,notnull" json:"title"`
+}
+
+func TestCursorOverBase(t *testing.T) {
+	for name, open := range dbtest.Dialects(t, (*entry)(nil)) {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			ctx := context.Background()
+			for i := range 7 {
+				e := entry{Title: fmt.Sprint(i)}
+				e.CreatedAt = created0.Add(time.Duration(i/2) * time.Second) // pairs share a time
+				_, err := db.NewInsert().Model(&e).Exec(ctx)
+				dbtest.Must(t, err, "insert")
+			}
+			p := pagination.Cursor{PageSize: 3, Ordering: "-created_at", Key: testKey}
+			dbtest.Must(t, p.Validate(db.Table(reflect.TypeFor[entry]())), "Validate")
+			var titles []string
+			target := "http://h/entries/"
+			for target != "" {
+				var rows []entry
+				page, err := p.Paginate(httptest.NewRequest(http.MethodGet, target, nil), db.NewSelect().Model(&rows), &rows)
+				dbtest.Must(t, err, "page")
+				for _, r := range rows {
+					titles = append(titles, r.Title)
+				}
+				target = page.Next
+			}
+			// Newest first; equal times by id, descending.
+			if got := strings.Join(titles, ","); got != "6,5,4,3,2,1,0" {
+				t.Errorf("walk = %s", got)
 			}
 		})
 	}
