@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# scripts/fuzz.sh: run every fuzz target for a short, bounded time.
+#
+#   scripts/fuzz.sh            each target for FUZZTIME (default 10s)
+#   FUZZTIME=5m scripts/fuzz.sh   a longer local session
+#
+# Packages run in parallel (one `go test -fuzz` per target at a time within a
+# package, as go test requires); targets need no external service (SQLite
+# only). A failing input is written under the package's testdata/fuzz/ by go
+# test: commit it with the fix, and it becomes a regression seed that plain
+# `go test` runs. Exits non-zero when any target fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+FUZZTIME="${FUZZTIME:-10s}"
+# package:target ...
+targets=(
+  "./serializers:FuzzDecode ./serializers:FuzzDecodeDepth"
+  "./pagination:FuzzPaginationQuery ./pagination:FuzzCursor"
+  "./filters:FuzzFilters"
+  "./authentication:FuzzAuthorization ./authentication:FuzzJWTParse"
+)
+
+logdir="$(mktemp -d)"
+trap 'rm -rf "$logdir"' EXIT
+
+run_group() {
+  local group="$1" status=0 pkg target
+  for pt in $group; do
+    pkg="${pt%%:*}"; target="${pt##*:}"
+    if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" >"$logdir/$target.log" 2>&1; then
+      echo "ok   $pkg $target ($(grep -o 'execs: [0-9]*' "$logdir/$target.log" | tail -1))"
+    else
+      echo "FAIL $pkg $target"; sed 's/^/    /' "$logdir/$target.log" | tail -30
+      status=1
+    fi
+  done
+  return $status
+}
+
+pids=()
+for group in "${targets[@]}"; do
+  run_group "$group" &
+  pids+=($!)
+done
+status=0
+for pid in "${pids[@]}"; do
+  wait "$pid" || status=1
+done
+exit $status
