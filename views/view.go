@@ -184,11 +184,15 @@ const (
 	actionDestroy
 )
 
-// run performs a with r's context bounded by the view's Timeout.
+// run performs a with r's context bounded by the view's Timeout. When the
+// context already ends sooner (a server-wide request timeout), it is used
+// as it is, saving a timer and a request copy.
 func (g *Generic[T]) run(w http.ResponseWriter, r *http.Request, p *plan[T], a action) error {
-	ctx, cancel := context.WithTimeout(r.Context(), p.timeout)
-	defer cancel()
-	r = r.WithContext(ctx)
+	if d, ok := r.Context().Deadline(); !ok || time.Until(d) > p.timeout {
+		ctx, cancel := context.WithTimeout(r.Context(), p.timeout)
+		defer cancel()
+		r = r.WithContext(ctx)
+	}
 	switch a {
 	case actionList:
 		return g.list(w, r, p)
