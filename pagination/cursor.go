@@ -152,7 +152,7 @@ func (c Cursor) Paginate(r *http.Request, q *bun.SelectQuery, rows any) (*Page, 
 	if raw, ok := queryValue(r.URL.RawQuery, param); ok && raw != "" {
 		cur = plan.decode(key, raw)
 		if cur == nil {
-			return nil, errInvalidCursor
+			return nil, invalidCursor()
 		}
 	}
 	size := c.pageSize()

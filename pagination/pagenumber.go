@@ -98,7 +98,7 @@ func (p PageNumber) Paginate(r *http.Request, q *bun.SelectQuery, rows any) (*Pa
 	if hasPage && raw != "last" {
 		// Reject a malformed number before touching the database.
 		if n, ok := parseInt(raw); !ok || n < 1 {
-			return nil, errInvalidPage
+			return nil, invalidPage()
 		}
 	}
 	ctx := r.Context()
@@ -117,7 +117,7 @@ func (p PageNumber) Paginate(r *http.Request, q *bun.SelectQuery, rows any) (*Pa
 		} else {
 			number, _ = parseInt(raw)
 			if number > numPages {
-				return nil, errInvalidPage
+				return nil, invalidPage()
 			}
 		}
 	}

@@ -59,11 +59,10 @@ type InvalidPageError struct {
 	Detail string
 }
 
-// Errors returned by the paginators; they carry no request data.
-var (
-	errInvalidPage   = &InvalidPageError{Detail: respond.MsgInvalidPage}
-	errInvalidCursor = &InvalidPageError{Detail: respond.MsgInvalidCurso}
-)
+// invalidPage and invalidCursor return the paginators' errors, fresh each
+// time (a caller may change what it receives); they carry no request data.
+func invalidPage() error   { return &InvalidPageError{Detail: respond.MsgInvalidPage} }
+func invalidCursor() error { return &InvalidPageError{Detail: respond.MsgInvalidCurso} }
 
 // Error returns the detail, prefixed with the package name.
 func (e *InvalidPageError) Error() string { return "cosworth/pagination: " + e.Detail }
