@@ -1,0 +1,192 @@
+package bench_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"testing"
+)
+
+// TestSameBytes sends the same requests to both servers and requires the
+// same status, Content-Type and body bytes, so the benchmarks compare equal
+// work. Writes are checked across the servers: what one answers to a create
+// or an update must be what the other answers to a GET of the same row.
+func TestSameBytes(t *testing.T) {
+	s := setup(t)
+	reads := []string{
+		"/api/books/",
+		listPath,
+		"/api/books/?limit=3&offset=5",
+		"/api/books/?limit=5&offset=2",
+		"/api/books/?limit=1000",
+		"/api/books/?limit=0",
+		"/api/books/?limit=abc&offset=xyz",
+		"/api/books/?offset=995",
+		"/api/books/?offset=5000",
+		"/api/books/1/",
+		"/api/books/7/",  // quotes, <, >, &
+		"/api/books/10/", // no published_on, created_at without microseconds
+		"/api/books/17/", // non-ASCII title
+		"/api/books/1000/",
+		"/api/books/1001/", // missing
+		"/api/books/abc/",  // not an id
+	}
+	for _, path := range reads {
+		t.Run("GET "+path, func(t *testing.T) {
+			b, c := newSink(), newSink()
+			s.baseline.ServeHTTP(b, getRequest(path))
+			s.cosworth.ServeHTTP(c, getRequest(path))
+			same(t, b, c)
+		})
+	}
+
+	t.Run("unauthenticated create", func(t *testing.T) {
+		b, c := newSink(), newSink()
+		for _, x := range []struct {
+			h http.Handler
+			w *sink
+		}{{s.baseline, b}, {s.cosworth, c}} {
+			r := writeRequest(http.MethodPost, "/api/books/")
+			r.Header.Del("Authorization")
+			setBody(r, createBody(nextISBN()))
+			x.h.ServeHTTP(x.w, r)
+		}
+		same(t, b, c)
+		if b.status != http.StatusUnauthorized || b.h.Get("WWW-Authenticate") != c.h.Get("WWW-Authenticate") {
+			t.Fatalf("status %d, WWW-Authenticate %q and %q", b.status, b.h.Get("WWW-Authenticate"), c.h.Get("WWW-Authenticate"))
+		}
+	})
+	t.Run("update of another user's book", func(t *testing.T) {
+		b, c := newSink(), newSink()
+		for _, x := range []struct {
+			h http.Handler
+			w *sink
+		}{{s.baseline, b}, {s.cosworth, c}} {
+			r := writeRequest(http.MethodPut, "/api/books/2/")
+			setBody(r, updateBody(2, 1))
+			x.h.ServeHTTP(x.w, r)
+		}
+		same(t, b, c)
+		if b.status != http.StatusForbidden {
+			t.Fatalf("status %d, want 403", b.status)
+		}
+	})
+
+	for _, x := range []struct {
+		name         string
+		write, check http.Handler
+	}{{"cosworth then baseline", s.cosworth, s.baseline}, {"baseline then cosworth", s.baseline, s.cosworth}} {
+		t.Run("create, "+x.name, func(t *testing.T) {
+			w := newSink()
+			r := writeRequest(http.MethodPost, "/api/books/")
+			setBody(r, createBody(nextISBN()))
+			serveOK(t, x.write, w, r, http.StatusCreated)
+			id := objectID(t, w.body)
+			g := newSink()
+			serveOK(t, x.check, g, getRequest("/api/books/"+strconv.FormatInt(id, 10)+"/"), http.StatusOK)
+			if !bytes.Equal(w.body, g.body) {
+				t.Fatalf("create answered\n%s\nGET answers\n%s", w.body, g.body)
+			}
+		})
+		t.Run("update, "+x.name, func(t *testing.T) {
+			id := 3
+			if x.write == s.baseline {
+				id = 5
+			}
+			w := newSink()
+			r := writeRequest(http.MethodPut, "/api/books/"+strconv.Itoa(id)+"/")
+			setBody(r, updateBody(id, 42))
+			serveOK(t, x.write, w, r, http.StatusOK)
+			g := newSink()
+			serveOK(t, x.check, g, getRequest("/api/books/"+strconv.Itoa(id)+"/"), http.StatusOK)
+			if !bytes.Equal(w.body, g.body) {
+				t.Fatalf("update answered\n%s\nGET answers\n%s", w.body, g.body)
+			}
+		})
+	}
+}
+
+func same(t *testing.T, b, c *sink) {
+	t.Helper()
+	if b.status != c.status || b.h.Get("Content-Type") != c.h.Get("Content-Type") || !bytes.Equal(b.body, c.body) {
+		t.Fatalf("baseline: %d %q\n%s\ncosworth: %d %q\n%s", b.status, b.h.Get("Content-Type"), b.body, c.status, c.h.Get("Content-Type"), c.body)
+	}
+}
+
+func objectID(t *testing.T, body []byte) int64 {
+	t.Helper()
+	var v struct {
+		ID int64 `json:"id"`
+	}
+	if err := json.Unmarshal(body, &v); err != nil || v.ID == 0 {
+		t.Fatalf("no id in %s: %v", body, err)
+	}
+	return v.ID
+}
+
+// allocBudget is how many more allocations per request Cosworth may make
+// than the hand-written baseline, on list and retrieve (issue 5's target).
+const allocBudget = 15
+
+// allocCeiling is what the test enforces until the budget is met: the
+// extra allocations per request measured on 2026-11-25 (list +165,
+// retrieve +78, with or without -race) plus a margin of 5 for run-to-run
+// noise. It fails on any regression beyond today's figure. Each
+// optimisation that lands (docs/performance.md lists them) lowers it; once
+// a value is at or below allocBudget, delete its entry so the budget
+// itself applies. The gap is reported by every run (t.Log) and in
+// docs/performance.md, never hidden.
+var allocCeiling = map[string]float64{
+	"list":     170,
+	"retrieve": 83,
+}
+
+// TestAllocBudget holds Cosworth's list and retrieve to at most
+// allocBudget allocations per request more than the baseline's (or, while
+// that is not met yet, to allocCeiling), measured in process over real
+// PostgreSQL.
+func TestAllocBudget(t *testing.T) {
+	s := setup(t)
+	rs := retrieveRequests()
+	cases := []struct {
+		name string
+		req  func(i int) *http.Request
+	}{
+		{"list", func(int) *http.Request { return getRequest(listPath) }},
+		{"retrieve", func(i int) *http.Request { return rs[i%len(rs)] }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			allocs := map[string]float64{}
+			for _, impl := range s.each() {
+				w := newSink()
+				reqs := make([]*http.Request, 0, 300)
+				for i := range 300 {
+					reqs = append(reqs, c.req(i))
+				}
+				// Warm up: connections, prepared statements, pools.
+				for _, r := range reqs[:50] {
+					serveOK(t, impl.h, w, r, http.StatusOK)
+				}
+				i := 50
+				allocs[impl.name] = testing.AllocsPerRun(200, func() {
+					serveOK(t, impl.h, w, reqs[i%len(reqs)], http.StatusOK)
+					i++
+				})
+			}
+			extra := allocs["cosworth"] - allocs["baseline"]
+			t.Logf("%s: baseline %.0f allocs/request, cosworth %.0f (%+.0f; budget +%d)", c.name, allocs["baseline"], allocs["cosworth"], extra, allocBudget)
+			limit, what := float64(allocBudget), "the budget"
+			if ceiling, ok := allocCeiling[c.name]; ok {
+				limit, what = ceiling, "today's measured ceiling (the budget is not met yet)"
+				t.Logf("%s: BUDGET NOT MET: %.0f extra allocations per request against a budget of %d; enforcing the ceiling +%.0f",
+					c.name, extra, allocBudget, ceiling)
+			}
+			if extra > limit {
+				t.Errorf("%s: cosworth makes %.0f allocations per request, %.0f more than the baseline's %.0f; %s is +%.0f",
+					c.name, allocs["cosworth"], extra, allocs["baseline"], what, limit)
+			}
+		})
+	}
+}
