@@ -115,10 +115,17 @@ func (Cursor) OrdersQuery() bool { return true }
 
 // Validate checks the Cursor against the model's table: the ordering must
 // name a non-NULL integer, string or time field, the table must have a
-// single-column primary key, and Key must be long enough. Views call it
+// single-column primary key, Key must be long enough, PageSize not
+// negative and BaseURL an absolute http(s) URL. Views call it
 // once, on first use, and panic with its error.
 func (c Cursor) Validate(table *schema.Table) error {
 	if _, err := c.key(); err != nil {
+		return err
+	}
+	if c.PageSize < 0 {
+		return fmt.Errorf("cosworth/pagination: Cursor.PageSize is %d; it must not be negative (0 means 10)", c.PageSize)
+	}
+	if err := checkBaseURL("Cursor", c.BaseURL); err != nil {
 		return err
 	}
 	_, err := cursorPlanFor(table, c.ordering())

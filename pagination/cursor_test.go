@@ -321,6 +321,8 @@ func TestCursorValidate(t *testing.T) {
 		{pagination.Cursor{Ordering: "titel"}, `"titel" is not a field of item (fields: id, name, rank, note, created)`},
 		{pagination.Cursor{Ordering: "note"}, `field "note" of item may be NULL`},
 		{pagination.Cursor{Key: []byte("short")}, "Cursor.Key is 5 bytes; use at least 32"},
+		{pagination.Cursor{PageSize: -1}, "Cursor.PageSize is -1"},
+		{pagination.Cursor{BaseURL: "https://x.example/api?v=1"}, `Cursor.BaseURL "https://x.example/api?v=1" must be an absolute http(s) URL`},
 	}
 	for _, tt := range tests {
 		err := tt.c.Validate(table)
@@ -329,6 +331,21 @@ func TestCursorValidate(t *testing.T) {
 			t.Errorf("%+v: %v", tt.c, err)
 		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 			t.Errorf("%+v: error %v, want one containing %q", tt.c, err, tt.want)
+		}
+	}
+	for _, p := range []pagination.Validator{
+		pagination.PageNumber{PageSize: -1}, pagination.LimitOffset{MaxLimit: -5},
+		pagination.PageNumber{BaseURL: "api.example.com"}, pagination.LimitOffset{BaseURL: "ftp://x/"},
+	} {
+		if err := p.Validate(table); err == nil {
+			t.Errorf("%+v: no error", p)
+		}
+	}
+	for _, p := range []pagination.Validator{
+		pagination.PageNumber{}, pagination.LimitOffset{BaseURL: "https://api.example.com/v1/"},
+	} {
+		if err := p.Validate(table); err != nil {
+			t.Errorf("%+v: %v", p, err)
 		}
 	}
 	// A misconfigured cursor also fails at run time, never a page.

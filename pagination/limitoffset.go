@@ -1,10 +1,12 @@
 package pagination
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
 )
 
 // LimitOffset pages results by ?limit=N&offset=M, as DRF's
@@ -55,6 +57,16 @@ func (p LimitOffset) window(r *http.Request) (limit, offset int) {
 		}
 	}
 	return limit, offset
+}
+
+// Validate checks the configuration: limits must not be negative and
+// BaseURL, when set, must be an absolute http(s) URL without a query. Views
+// call it once, on first use, and panic with its error.
+func (p LimitOffset) Validate(*schema.Table) error {
+	if p.DefaultLimit < 0 || p.MaxLimit < 0 {
+		return fmt.Errorf("cosworth/pagination: LimitOffset{DefaultLimit: %d, MaxLimit: %d}: limits must not be negative (0 means the default, 10 and 100)", p.DefaultLimit, p.MaxLimit)
+	}
+	return checkBaseURL("LimitOffset", p.BaseURL)
 }
 
 // Paginate counts the rows q selects and scans the window r asks for into

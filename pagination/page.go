@@ -1,6 +1,7 @@
 package pagination
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -170,6 +171,19 @@ type links struct {
 type queryParam struct {
 	key    string
 	values []string
+}
+
+// checkBaseURL reports a BaseURL that cannot prefix a path: it must be
+// empty or an absolute http or https URL without a query or fragment.
+func checkBaseURL(what, base string) error {
+	if base == "" {
+		return nil
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(base, "?#") {
+		return fmt.Errorf("cosworth/pagination: %s.BaseURL %q must be an absolute http(s) URL without a query or fragment, such as \"https://api.example.com\" or \"https://example.com/api\"", what, base)
+	}
+	return nil
 }
 
 // newLinks prepares link building for r. baseURL, when set, replaces the

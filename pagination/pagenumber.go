@@ -1,11 +1,13 @@
 package pagination
 
 import (
+	"fmt"
 	"net/http"
 	"reflect"
 	"strconv"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
 )
 
 // Defaults of PageNumber and LimitOffset.
@@ -85,6 +87,16 @@ func (p PageNumber) pageSize(r *http.Request) int {
 		}
 	}
 	return size
+}
+
+// Validate checks the configuration: sizes must not be negative and
+// BaseURL, when set, must be an absolute http(s) URL without a query. Views
+// call it once, on first use, and panic with its error.
+func (p PageNumber) Validate(*schema.Table) error {
+	if p.PageSize < 0 || p.MaxPageSize < 0 {
+		return fmt.Errorf("cosworth/pagination: PageNumber{PageSize: %d, MaxPageSize: %d}: sizes must not be negative (0 means the default, 10 and 100)", p.PageSize, p.MaxPageSize)
+	}
+	return checkBaseURL("PageNumber", p.BaseURL)
 }
 
 // Paginate counts the rows q selects, checks the requested page against

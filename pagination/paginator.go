@@ -39,10 +39,12 @@ type SelfOrdering interface {
 	OrdersQuery() bool
 }
 
-// Validator is implemented by a Paginator whose configuration depends on
-// the model (Cursor's ordering field). A view calls Validate once, on first
-// use, with the model's bun table, and panics with the error's text when it
-// fails; the text says what is wrong and how to fix it.
+// Validator is implemented by a Paginator whose configuration can be
+// checked before the first request: all three paginators (their sizes and
+// BaseURL) and Cursor's ordering field, which depends on the model. A view
+// calls Validate once, on first use, with the model's bun table, and panics
+// with the error's text when it fails; the text says what is wrong and how
+// to fix it.
 type Validator interface {
 	Validate(table *schema.Table) error
 }
