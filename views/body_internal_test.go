@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -113,4 +115,38 @@ func TestSplitCamel(t *testing.T) {
 			t.Errorf("splitCamel(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+func TestLookupParser(t *testing.T) {
+	type id16 int16
+	tests := []struct {
+		typ  reflect.Type
+		in   string
+		want any
+		ok   bool
+	}{
+		{reflect.TypeFor[int64](), "42", int64(42), true},
+		{reflect.TypeFor[int64](), "-1", int64(-1), true},
+		{reflect.TypeFor[int64](), "4x", nil, false},
+		{reflect.TypeFor[id16](), "40000", nil, false},
+		{reflect.TypeFor[*int32](), "7", int64(7), true},
+		{reflect.TypeFor[uint32](), "7", uint64(7), true},
+		{reflect.TypeFor[uint32](), "-7", nil, false},
+		{reflect.TypeFor[string](), "abc", "abc", true},
+		{reflect.TypeFor[string](), "", nil, false},
+		{reflect.TypeFor[netip.Addr](), "127.0.0.1", netip.MustParseAddr("127.0.0.1"), true},
+		{reflect.TypeFor[netip.Addr](), "nope", nil, false},
+	}
+	for _, tt := range tests {
+		got, ok := lookupParser(reflect.TypeFor[struct{}](), "id", tt.typ)(tt.in)
+		if ok != tt.ok || (ok && got != tt.want) {
+			t.Errorf("%s(%q) = %v, %v; want %v, %v", tt.typ, tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+	defer func() {
+		if v, _ := recover().(string); !strings.HasPrefix(v, "cosworth/views: lookup field \"at\"") {
+			t.Fatalf("panic %q", v)
+		}
+	}()
+	lookupParser(reflect.TypeFor[struct{}](), "at", reflect.TypeFor[[]byte]())
 }
