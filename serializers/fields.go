@@ -240,7 +240,7 @@ func (c *codec) toString(v *value, b *buffers) (string, string) {
 	default:
 		return "", msgInvalidString
 	}
-	if c.trim {
+	if c.trim && s != "" && (mayBeSpace(s[0]) || mayBeSpace(s[len(s)-1])) {
 		s = strings.TrimFunc(s, pyIsSpace)
 	}
 	if s == "" && !c.blankOK {
@@ -260,6 +260,11 @@ func isNegZero(raw []byte) bool {
 	}
 	return true
 }
+
+// mayBeSpace reports whether a string starting or ending with byte c may
+// start or end with Python whitespace: an ASCII space or control byte, or
+// a multi-byte character.
+func mayBeSpace(c byte) bool { return c <= ' ' || c >= 0x80 }
 
 // pyIsSpace is Python's str.isspace for one character.
 func pyIsSpace(r rune) bool {
