@@ -276,6 +276,9 @@ func TestOrdering(t *testing.T) {
 			{"ordering=(select+1)", byPriceDesc},
 			{"ordering=price_cents%00", byPriceDesc},
 			{"ordering=nope&ordering=price_cents", byPriceAsc}, // last value wins
+			// Only the first 100 terms are examined.
+			{"ordering=" + strings.Repeat("x,", 99) + "price_cents", byPriceAsc},
+			{"ordering=" + strings.Repeat("x,", 100) + "price_cents", byPriceDesc},
 		}
 		for _, tt := range tests {
 			got, err := apply(t, db, o, "http://h/books/?"+tt.query)

@@ -15,14 +15,19 @@ const OrderingParam = "ordering"
 // ignored.
 const MaxOrderingTerms = 5
 
+// maxOrderingScan bounds the comma-separated terms of ?ordering= examined,
+// valid or not, so a long parameter costs little.
+const maxOrderingScan = 100
+
 // Ordering is DRF's OrderingFilter: ?ordering=title,-price orders by the
 // named fields, "-" meaning descending. Only the allowed fields count;
 // unknown names, a repeated field and anything that is not exactly a field
 // name with an optional single "-" are ignored (DRF ignores unknown
-// fields), and at most MaxOrderingTerms fields are used. When no valid
-// field remains, the default ordering applies. The primary key is always
-// the final tie-breaker (ascending, unless the ordering already names it),
-// so pages of a paginated list are stable.
+// fields), and at most MaxOrderingTerms fields are used, found among the
+// first 100 comma-separated terms. When no valid field remains, the
+// default ordering applies. The primary key is always the final
+// tie-breaker (ascending, unless the ordering already names it), so pages
+// of a paginated list are stable.
 type Ordering struct {
 	allowed  []orderField
 	defaults []orderTerm
@@ -112,8 +117,10 @@ func (o *Ordering) Apply(r *http.Request, q *bun.SelectQuery) (*bun.SelectQuery,
 	)
 	if len(o.allowed) > 0 {
 		if raw, ok := queryValue(r.URL.RawQuery, OrderingParam); ok {
+			scanned := 0
 		terms:
-			for raw != "" && n < MaxOrderingTerms {
+			for raw != "" && n < MaxOrderingTerms && scanned < maxOrderingScan {
+				scanned++
 				var term string
 				term, raw, _ = strings.Cut(raw, ",")
 				term = strings.TrimSpace(term)
