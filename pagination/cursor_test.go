@@ -459,3 +459,39 @@ func TestCursorOverBase(t *testing.T) {
 		})
 	}
 }
+
+// TestCursorConcurrent pages from many goroutines at once, through the
+// first use of a plan and of the per-process key (run with -race).
+func TestCursorConcurrent(t *testing.T) {
+	db := dbtest.SQLite(t)
+	_, err := db.NewCreateTable().Model((*item)(nil)).Exec(context.Background())
+	dbtest.Must(t, err, "create")
+	insertItems(t, db, 20)
+	p := pagination.Cursor{PageSize: 5, Ordering: "-name"} // zero Key: the process key
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			target, seen := "http://h/items/", 0
+			for target != "" {
+				var rows []item
+				page, err := p.Paginate(httptest.NewRequest(http.MethodGet, target, nil), db.NewSelect().Model(&rows), &rows)
+				if err != nil {
+					errs <- err
+					return
+				}
+				seen += len(rows)
+				target = page.Next
+			}
+			if seen != 20 {
+				errs <- fmt.Errorf("saw %d rows, want 20", seen)
+				return
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
