@@ -39,8 +39,9 @@ import (
 // A cursor is base64url of the position and the direction, signed with
 // HMAC-SHA256 under Key and bound to the model's table and the ordering. A
 // cursor that does not decode or verify (forged, truncated, signed with
-// another key, made for another endpoint) is a 404 {"detail": "Invalid
-// cursor"}.
+// another key, made for another model or ordering) is a 404 {"detail":
+// "Invalid cursor"}. Cursors are opaque but not encrypted: a client can
+// decode the position (an id, a timestamp) it carries.
 type Cursor struct {
 	// PageSize is the number of results per page; 0 means 10.
 	PageSize int
