@@ -330,3 +330,65 @@ func TestValidationErrorBody(t *testing.T) {
 		t.Errorf("Error %q StatusCode %d", ve.Error(), ve.StatusCode())
 	}
 }
+
+// Defaults of every kind, and a type with its own JSON methods, which
+// goes through encoding/json.
+type withDefaults struct {
+	S  string      `json:"s" cosworth:"default=a\\, b"`
+	B  bool        `json:"b" cosworth:"default=true"`
+	I8 int8        `json:"i8" cosworth:"default=-3"`
+	I  int         `json:"i" cosworth:"default=7"`
+	U  uint32      `json:"u" cosworth:"default=9"`
+	F  float32     `json:"f" cosworth:"default=0.5"`
+	D  models.Date `json:"d" cosworth:"default=2024-01-02"`
+	T  time.Time   `json:"t" cosworth:"default=2024-01-02T03:04:05Z"`
+	P  *int64      `json:"p" cosworth:"default=5"`
+	L  []int       `json:"l" cosworth:"default=[1\\,2]"`
+	C  celsius     `json:"c"`
+}
+
+type celsius float64
+
+func (c celsius) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + strconv.FormatFloat(float64(c), 'f', 1, 64) + `C"`), nil
+}
+
+func (c *celsius) UnmarshalJSON(b []byte) error {
+	s := strings.TrimSuffix(strings.Trim(string(b), `"`), "C")
+	f, err := strconv.ParseFloat(s, 64)
+	*c = celsius(f)
+	return err
+}
+
+func TestDefaultsAndFallback(t *testing.T) {
+	s := &serializers.Serializer[withDefaults]{}
+	var a, b withDefaults
+	ctx := context.Background()
+	if err := s.Decode(ctx, []byte(`{"c":"21.5C"}`), &a, serializers.Create); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"s":"a, b","b":true,"i8":-3,"i":7,"u":9,"f":0.5,"d":"2024-01-02","t":"2024-01-02T03:04:05Z","p":5,"l":[1,2],"c":"21.5C"}`
+	if got := string(s.AppendJSON(nil, &a)); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if err := s.Decode(ctx, []byte(`{}`), &b, serializers.Create); err != nil {
+		t.Fatal(err)
+	}
+	if a.P == b.P {
+		t.Error("pointer default shared between objects")
+	}
+	*a.P = 6
+	a.L[0] = 100
+	if *b.P != 5 || b.L[0] != 1 {
+		t.Error("changing one object's default changed another's")
+	}
+	// Defaults are for creation only.
+	var c withDefaults
+	if err := s.Decode(ctx, []byte(`{}`), &c, serializers.Update); err != nil || c.I != 0 || c.S != "" {
+		t.Errorf("Update applied defaults: %+v %v", c, err)
+	}
+	var ve *serializers.ValidationError
+	if err := s.Decode(ctx, []byte(`{"c":"hot"}`), &c, serializers.Partial); !errors.As(err, &ve) || string(ve.AppendJSON(nil)) != `{"c":["Invalid value."]}` {
+		t.Errorf("bad fallback value: %v", err)
+	}
+}

@@ -507,7 +507,62 @@ func compileDefault(where, def string, c *codec) func(p unsafe.Pointer) {
 	if err != nil {
 		panicf("%s: default=%s is not a valid %v (%v)", where, def, c.typ, err)
 	}
+	if !c.ptr {
+		// Typed stores for the native kinds: no reflection per request.
+		switch c.kind {
+		case kindString:
+			v := target.String()
+			return func(p unsafe.Pointer) { *(*string)(p) = v }
+		case kindBool:
+			v := target.Bool()
+			return func(p unsafe.Pointer) { *(*bool)(p) = v }
+		case kindInt:
+			v := target.Int()
+			switch c.bits {
+			case 8:
+				return func(p unsafe.Pointer) { *(*int8)(p) = int8(v) }
+			case 16:
+				return func(p unsafe.Pointer) { *(*int16)(p) = int16(v) }
+			case 32:
+				return func(p unsafe.Pointer) { *(*int32)(p) = int32(v) }
+			}
+			return func(p unsafe.Pointer) { *(*int64)(p) = v }
+		case kindUint:
+			v := target.Uint()
+			switch c.bits {
+			case 8:
+				return func(p unsafe.Pointer) { *(*uint8)(p) = uint8(v) }
+			case 16:
+				return func(p unsafe.Pointer) { *(*uint16)(p) = uint16(v) }
+			case 32:
+				return func(p unsafe.Pointer) { *(*uint32)(p) = uint32(v) }
+			}
+			return func(p unsafe.Pointer) { *(*uint64)(p) = v }
+		case kindFloat:
+			v := target.Float()
+			if c.bits == 32 {
+				return func(p unsafe.Pointer) { *(*float32)(p) = float32(v) }
+			}
+			return func(p unsafe.Pointer) { *(*float64)(p) = v }
+		case kindDate:
+			v := target.Interface().(models.Date)
+			return func(p unsafe.Pointer) { *(*models.Date)(p) = v }
+		case kindTime:
+			v := target.Interface().(time.Time)
+			return func(p unsafe.Pointer) { *(*time.Time)(p) = v }
+		}
+	}
 	typ := c.typ
+	if c.kind == kindOther {
+		// Slices, maps and pointers inside must not be shared between
+		// objects: decode the text afresh each time.
+		text := []byte(def)
+		return func(p unsafe.Pointer) {
+			v := reflect.NewAt(typ, p)
+			v.Elem().SetZero()
+			_ = json.Unmarshal(text, v.Interface())
+		}
+	}
 	if c.ptr {
 		elem := target
 		return func(p unsafe.Pointer) {
