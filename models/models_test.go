@@ -288,3 +288,36 @@ func hostPort(t *testing.T, dsn string) string {
 	rest := dsn[strings.Index(dsn, "@")+1:]
 	return rest[:strings.IndexAny(rest, "/?")]
 }
+
+// TestClassifySQLiteBusy holds SQLite's write lock in one transaction: a
+// write from another connection waits out the busy timeout and is
+// ErrUnavailable, and a closed database is ErrUnavailable too.
+func TestClassifySQLiteBusy(t *testing.T) {
+	dir := t.TempDir()
+	c := ctx(t)
+	db, err := models.Open(c, "sqlite:"+dir+"/busy.db?_pragma=busy_timeout(50)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	dbtest.Must(t, models.CreateTables(c, db, (*Author)(nil)), "create tables")
+	tx, err := db.BeginTx(c, nil) // immediate: takes the write lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	start := time.Now()
+	raw := insert(c, db, &Author{Name: "B", Email: "b@example.com"})
+	if err := models.Classify(raw); !errors.Is(err, models.ErrUnavailable) {
+		t.Errorf("write while locked: Classify(%v) = %v, want ErrUnavailable", raw, err)
+	}
+	if waited := time.Since(start); waited > 3*time.Second {
+		t.Errorf("the DSN's busy_timeout(50) was not used: waited %v", waited)
+	}
+	dbtest.Must(t, tx.Rollback(), "rollback")
+	db.Close()
+	_, raw = db.ExecContext(c, "SELECT 1")
+	if err := models.Classify(raw); !errors.Is(err, models.ErrUnavailable) {
+		t.Errorf("closed database: Classify(%v) = %v, want ErrUnavailable", raw, err)
+	}
+}

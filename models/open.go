@@ -167,11 +167,13 @@ func openSQLite(dsn string, o options) (*bun.DB, error) {
 		}
 		q, path = parsed, path[:i]
 	}
+	// Foreign keys are always enforced; the other defaults yield to
+	// pragmas given in the DSN (e.g. ?_pragma=busy_timeout(100)).
 	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "busy_timeout(5000)")
+	setPragma(q, "busy_timeout", "5000")
 	if !memory {
-		q.Add("_pragma", "journal_mode(WAL)")
-		q.Add("_pragma", "synchronous(NORMAL)")
+		setPragma(q, "journal_mode", "WAL")
+		setPragma(q, "synchronous", "NORMAL")
 	}
 	if q.Get("_txlock") == "" {
 		q.Set("_txlock", "immediate")
@@ -190,4 +192,14 @@ func openSQLite(dsn string, o options) (*bun.DB, error) {
 		sqldb.SetMaxIdleConns(int(o.maxConns))
 	}
 	return bun.NewDB(sqldb, sqlitedialect.New()), nil
+}
+
+// setPragma adds _pragma=name(value) to q unless q already sets name.
+func setPragma(q url.Values, name, value string) {
+	for _, p := range q["_pragma"] {
+		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(p)), name) {
+			return
+		}
+	}
+	q.Add("_pragma", name+"("+value+")")
 }
