@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/uptrace/bun"
@@ -95,5 +98,46 @@ func TestConcurrentUniqueCreates(t *testing.T) {
 		if slices.Sort(codes); codes[0] != 201 || codes[1] != 400 {
 			t.Fatalf("round %d: statuses %v, bodies %q", round, codes, bodies)
 		}
+	}
+}
+
+// TestPanickingHookReleasesLock: a hook that panics inside the update
+// transaction does not leave the row locked: the transaction is rolled
+// back as the panic unwinds, even when the request's own deadline (not
+// the view's) bounds the work.
+func TestPanickingHookReleasesLock(t *testing.T) {
+	db := dbtest.Postgres(t, (*Profile)(nil))
+	dbtest.Must(t, db.NewInsert().Model(&Profile{}).Scan(context.Background()), "seed")
+	boom := true
+	h := chi.NewRouter()
+	h.Handle("/{id}/", &views.UpdateView[Profile]{DB: db, Timeout: time.Hour,
+		PerformUpdate: func(r *http.Request, tx bun.Tx, p *Profile) error {
+			if boom {
+				panic("hook bug")
+			}
+			_, err := tx.NewUpdate().Model(p).WherePK().Exec(r.Context())
+			return err
+		}})
+	send := func(timeout time.Duration) *httptest.ResponseRecorder {
+		// Canceled when the test ends, not when a panic unwinds this function.
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		t.Cleanup(cancel)
+		r := httptest.NewRequest("PATCH", "/1/", strings.NewReader(`{"f0":"x"}`)).WithContext(ctx)
+		r.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	func() {
+		defer func() {
+			if v := recover(); v != "hook bug" {
+				t.Fatalf("recovered %v", v)
+			}
+		}()
+		send(time.Minute)
+	}()
+	boom = false
+	if w := send(2 * time.Second); w.Code != http.StatusOK {
+		t.Fatalf("after a panicking hook: status %d body %s (row still locked?)", w.Code, w.Body)
 	}
 }

@@ -37,6 +37,9 @@ func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) 
 	if err != nil {
 		return err
 	}
+	// Rolls back on every path that does not commit, a panicking hook
+	// included; after a commit it is a no-op.
+	defer tx.Rollback()
 	if g.PerformCreate != nil {
 		err = g.PerformCreate(r, tx, obj)
 	} else {
@@ -44,8 +47,6 @@ func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) 
 	}
 	if err == nil {
 		err = tx.Commit()
-	} else {
-		_ = tx.Rollback()
 	}
 	if err != nil {
 		return p.ser.ConstraintError(err, obj)

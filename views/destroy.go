@@ -23,6 +23,9 @@ func (g *Generic[T]) destroy(w http.ResponseWriter, r *http.Request, p *plan[T])
 	if err != nil {
 		return err
 	}
+	// Rolls back on every path that does not commit, a panicking hook
+	// included; after a commit it is a no-op.
+	defer tx.Rollback()
 	obj, err := g.load(r, p, &tx)
 	if err == nil {
 		if g.PerformDestroy != nil {
@@ -33,8 +36,6 @@ func (g *Generic[T]) destroy(w http.ResponseWriter, r *http.Request, p *plan[T])
 	}
 	if err == nil {
 		err = tx.Commit()
-	} else {
-		_ = tx.Rollback()
 	}
 	if err != nil {
 		return err

@@ -32,6 +32,9 @@ func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], 
 	if err != nil {
 		return err
 	}
+	// Rolls back on every path that does not commit, a panicking hook
+	// included; after a commit it is a no-op.
+	defer tx.Rollback()
 	obj, err := g.load(r, p, &tx)
 	if err == nil {
 		err = bodyErr
@@ -48,8 +51,6 @@ func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], 
 	}
 	if err == nil {
 		err = tx.Commit()
-	} else {
-		_ = tx.Rollback()
 	}
 	if err != nil {
 		return p.ser.ConstraintError(err, obj)
