@@ -60,8 +60,8 @@ const (
 //
 // An empty value is no filter, and a repeated parameter uses its last
 // value (both as django-filter). When several parameters are bad, the
-// error names the first in the order of the fields given to NewFields
-// (django-filter lists them all).
+// error lists them all, in the order of the fields given to NewFields, as
+// django-filter does.
 type Fields struct {
 	fields []exactField
 }
@@ -122,9 +122,17 @@ func (fs *Fields) Fields() []string {
 }
 
 // Apply narrows q to the rows equal to r's values for the fields. It
-// returns a *FieldError for a value that does not fit its field, and the
-// database's error when a foreign key check fails to run.
+// returns a *FieldError listing every value that does not fit its field,
+// and the database's error when a foreign key check fails to run.
 func (fs *Fields) Apply(r *http.Request, q *bun.SelectQuery) (*bun.SelectQuery, error) {
+	var fe *FieldError
+	bad := func(field, msg string) {
+		if fe == nil {
+			fe = &FieldError{Field: field, Message: msg}
+		} else {
+			fe.Others = append(fe.Others, FieldError{Field: field, Message: msg})
+		}
+	}
 	for i := range fs.fields {
 		f := &fs.fields[i]
 		raw, ok := queryValue(r.URL.RawQuery, f.name)
@@ -133,7 +141,8 @@ func (fs *Fields) Apply(r *http.Request, q *bun.SelectQuery) (*bun.SelectQuery, 
 		}
 		v, msg, ok := f.parse(raw)
 		if msg != "" {
-			return q, &FieldError{Field: f.name, Message: msg}
+			bad(f.name, msg)
+			continue
 		}
 		if !ok {
 			continue
@@ -148,10 +157,14 @@ func (fs *Fields) Apply(r *http.Request, q *bun.SelectQuery) (*bun.SelectQuery, 
 				return q, err
 			}
 			if !exists {
-				return q, &FieldError{Field: f.name, Message: MsgInvalidChoice}
+				bad(f.name, MsgInvalidChoice)
+				continue
 			}
 		}
 		q = q.Where(whereEq, f.ident, v)
+	}
+	if fe != nil {
+		return q, fe
 	}
 	return q, nil
 }

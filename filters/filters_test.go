@@ -361,8 +361,9 @@ func TestFields(t *testing.T) {
 			{"rating=x", nil, `{"rating":["Enter a number."]}`},
 			{"isbn=9780000000005", []int64{5}, ""},
 			{"author=1&price_cents=1999", []int64{1}, ""},
-			// The first bad parameter in field order is reported.
-			{"price_cents=x&author=x", nil, `{"author":["Select a valid choice. That choice is not one of the available choices."]}`},
+			// Every bad parameter is reported, in field order.
+			{"price_cents=x&author=x", nil, `{"author":["Select a valid choice. That choice is not one of the available choices."],"price_cents":["Enter a number."]}`},
+			{"title=%00&created_at=x&author=3&in_stock=x", nil, `{"author":["Select a valid choice. That choice is not one of the available choices."],"title":["Null characters are not allowed."],"created_at":["Enter a valid date/time."]}`},
 			{"secret=x", all(), ""}, // not a filter field
 		}
 		for _, tt := range tests {
@@ -379,7 +380,7 @@ func TestFields(t *testing.T) {
 				if body := string(fe.AppendJSON(nil)); body != tt.err {
 					t.Errorf("%s: body %s, want %s", tt.query, body, tt.err)
 				}
-				if fe.Error() != fe.Field+": "+fe.Message || strings.Contains(fe.Message, `"book"`) || strings.Contains(strings.ToLower(fe.Message), "from ") {
+				if (len(fe.Others) == 0 && fe.Error() != fe.Field+": "+fe.Message) || strings.Contains(fe.Error(), `"book"`) || strings.Contains(strings.ToLower(fe.Error()), "from ") {
 					t.Errorf("%s: error carries more than its field and message: %v", tt.query, fe)
 				}
 				continue
@@ -439,6 +440,13 @@ func TestFieldErrorBody(t *testing.T) {
 	}
 	if got := string(e.AppendJSON(nil)); got != `{"a\"b":["Enter a number."]}` {
 		t.Errorf("AppendJSON = %s", got)
+	}
+	e.Others = []filters.FieldError{{Field: "b", Message: "Enter a valid date."}}
+	if got := string(e.AppendJSON(nil)); got != `{"a\"b":["Enter a number."],"b":["Enter a valid date."]}` {
+		t.Errorf("AppendJSON with Others = %s", got)
+	}
+	if got := e.Error(); got != `a"b: Enter a number.; b: Enter a valid date.` {
+		t.Errorf("Error with Others = %s", got)
 	}
 }
 
