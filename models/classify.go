@@ -58,6 +58,21 @@ func Classify(err error) error {
 	return err
 }
 
+// IsDriverError reports whether err comes from the database or its
+// driver (a PostgreSQL or SQLite error, a broken connection, a finished
+// transaction): an error whose text is for logs, never for clients.
+func IsDriverError(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pe *pgconn.PgError
+	var se *sqlite.Error
+	var ce *ConstraintError
+	return errors.As(err, &pe) || errors.As(err, &se) || errors.As(err, &ce) ||
+		errors.Is(err, sql.ErrTxDone) || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrNotFound) ||
+		errors.Is(err, sql.ErrNoRows) || isConnectionError(err)
+}
+
 func isConnectionError(err error) bool {
 	var connErr *pgconn.ConnectError
 	var netErr net.Error

@@ -141,3 +141,30 @@ func mustInsert(ctx context.Context, t *testing.T, db bun.IDB, v any) {
 		t.Fatalf("insert %T: %v", v, err)
 	}
 }
+
+// TestForeignKeyInput: a foreign-key field refuses what is not a pk with
+// DRF's PrimaryKeyRelatedField messages.
+func TestForeignKeyInput(t *testing.T) {
+	s := &serializers.Serializer[Book]{}
+	tests := []struct{ in, want string }{
+		{`"abc"`, `Incorrect type. Expected pk value, received str.`},
+		{`true`, `Incorrect type. Expected pk value, received bool.`},
+		{`[1]`, `Incorrect type. Expected pk value, received list.`},
+		{`{}`, `Incorrect type. Expected pk value, received dict.`},
+		{`1.5`, `Incorrect type. Expected pk value, received float.`},
+		{`99999999999999999999999`, `Invalid pk "99999999999999999999999" - object does not exist.`},
+		{`null`, `This field may not be null.`},
+	}
+	for _, tt := range tests {
+		var b Book
+		err := s.Decode(context.Background(), []byte(`{"title":"t","isbn":"1","author":`+tt.in+`}`), &b, serializers.Create)
+		var ve *serializers.ValidationError
+		if !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[0].Field != "author" || ve.Fields[0].Messages[0] != tt.want {
+			t.Errorf("author %s: %v, want %q", tt.in, err, tt.want)
+		}
+	}
+	var b Book
+	if err := s.Decode(context.Background(), []byte(`{"title":"t","isbn":"1","author":"12"}`), &b, serializers.Create); err != nil || b.AuthorID != 12 {
+		t.Errorf(`author "12": %v, %d`, err, b.AuthorID)
+	}
+}

@@ -170,6 +170,11 @@ func topObject(s *scanner, in *planInternal, seen []value) {
 // notADict is DRF's error for a body that is JSON but not an object,
 // naming the value's Python type.
 func notADict(kind byte, float bool) error {
+	return &ValidationError{Fields: []FieldError{{Field: NonFieldErrors, Messages: []string{msgNotADict + pythonType(kind, float) + "."}}}}
+}
+
+// pythonType is the name of the Python type json.loads gives a value.
+func pythonType(kind byte, float bool) string {
 	name := "dict"
 	switch kind {
 	case '[':
@@ -186,7 +191,7 @@ func notADict(kind byte, float bool) error {
 	case '0':
 		name = "NoneType"
 	}
-	return &ValidationError{Fields: []FieldError{{Field: NonFieldErrors, Messages: []string{msgNotADict + name + "."}}}}
+	return name
 }
 
 // checkUTF8 refuses a body that is not UTF-8, with Python's codec message.
@@ -229,9 +234,9 @@ func itoa(i int) string {
 }
 
 // runValidate runs Serializer.Validate's error through DRF's rules: a
-// *ValidationError as it is; errors the views answer themselves
-// (unavailable, not found, context, anything with a status code) as they
-// are; any other error's text under non_field_errors.
+// *ValidationError as it is; errors the views answer themselves (anything
+// with a status code, context errors, and database errors, classified) as
+// they are; any other error's text under non_field_errors.
 func runValidate(err error) error {
 	if err == nil {
 		return nil
@@ -241,9 +246,12 @@ func runValidate(err error) error {
 		return ve
 	}
 	var sc interface{ StatusCode() int }
-	if errors.As(err, &sc) || errors.Is(err, models.ErrUnavailable) || errors.Is(err, models.ErrNotFound) ||
-		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.As(err, &sc) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
+	}
+	if models.IsDriverError(err) {
+		// A query in Validate failed: never show its text to the client.
+		return models.Classify(err)
 	}
 	return &ValidationError{Fields: []FieldError{{Field: NonFieldErrors, Messages: []string{err.Error()}}}}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cosworth/cosworth/internal/dbtest"
 	"github.com/cosworth/cosworth/models"
 	"github.com/cosworth/cosworth/serializers"
 )
@@ -275,6 +276,7 @@ func TestPlanPanics(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
+	db := dbtest.SQLite(t)
 	calls := 0
 	s := &serializers.Serializer[Item]{
 		Validate: func(ctx context.Context, v *Item, mode serializers.Mode) error {
@@ -288,6 +290,9 @@ func TestValidate(t *testing.T) {
 				return ve
 			case "down":
 				return models.ErrUnavailable
+			case "query":
+				_, err := db.ExecContext(ctx, "SELEC 1")
+				return err
 			}
 			return nil
 		},
@@ -309,6 +314,11 @@ func TestValidate(t *testing.T) {
 	err = s.Decode(ctx, []byte(`{"name":"down"}`), &it, serializers.Create)
 	if !errors.Is(err, models.ErrUnavailable) || errors.As(err, &ve) {
 		t.Errorf("unavailable: %v", err)
+	}
+	// A failed query's text never reaches non_field_errors.
+	err = s.Decode(ctx, []byte(`{"name":"query"}`), &it, serializers.Create)
+	if err == nil || errors.As(err, &ve) {
+		t.Errorf("query error: %v", err)
 	}
 	if err := s.Decode(ctx, []byte(`{"name":"fine"}`), &it, serializers.Create); err != nil {
 		t.Errorf("fine: %v", err)

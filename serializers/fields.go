@@ -60,7 +60,7 @@ func (c *codec) decode(v *value, fp unsafe.Pointer, b *buffers, add func(string)
 	case kindInt:
 		neg, mag, msg := toInteger(v, scratch)
 		if msg != "" {
-			add(msg)
+			add(c.intMessage(v, msg))
 			return
 		}
 		i, msg := c.fitInt(neg, mag)
@@ -82,7 +82,7 @@ func (c *codec) decode(v *value, fp unsafe.Pointer, b *buffers, add func(string)
 	case kindUint:
 		neg, mag, msg := toInteger(v, scratch)
 		if msg != "" {
-			add(msg)
+			add(c.intMessage(v, msg))
 			return
 		}
 		u, msg := c.fitUint(neg, mag)
@@ -402,6 +402,22 @@ func parseDigits(s []byte, python bool) (neg bool, mag uint64, ok bool) {
 		prevDigit = true
 	}
 	return neg, mag, true
+}
+
+// intMessage is the message for an integer that does not parse: for a
+// foreign key, DRF's PrimaryKeyRelatedField names the type it got.
+func (c *codec) intMessage(v *value, msg string) string {
+	if !c.fk || msg != msgInvalidInt {
+		return msg
+	}
+	if v.kind == 'n' && !v.float {
+		// An integer too large for any row: DRF looks it up and finds none.
+		if len(v.raw) <= 40 {
+			return `Invalid pk "` + string(v.raw) + `" - object does not exist.`
+		}
+		return msg
+	}
+	return "Incorrect type. Expected pk value, received " + pythonType(v.kind, v.float) + "."
 }
 
 // fitInt checks that the value fits the field's type: beyond int64 it is
