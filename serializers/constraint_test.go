@@ -168,3 +168,44 @@ func TestForeignKeyInput(t *testing.T) {
 		t.Errorf(`author "12": %v, %d`, err, b.AuthorID)
 	}
 }
+
+// TestConcurrentUniqueCreates races creates of the same email: the
+// database lets exactly one through, and every other one maps to the
+// field error, never to an unexpected error.
+func TestConcurrentUniqueCreates(t *testing.T) {
+	for name, open := range dbtest.Dialects(t, (*Author)(nil)) {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			s := &serializers.Serializer[Author]{}
+			const n = 8
+			errs := make(chan error, n)
+			for range n {
+				go func() {
+					var a Author
+					if err := s.Decode(ctx, []byte(`{"name":"Ann","email":"race@example.com"}`), &a, serializers.Create); err != nil {
+						errs <- err
+						return
+					}
+					errs <- s.ConstraintError(insert(ctx, db, &a), &a)
+				}()
+			}
+			created := 0
+			for range n {
+				err := <-errs
+				var ve *serializers.ValidationError
+				switch {
+				case err == nil:
+					created++
+				case errors.As(err, &ve) && string(ve.AppendJSON(nil)) == `{"email":["author with this email already exists."]}`:
+				default:
+					t.Errorf("unexpected error: %v", err)
+				}
+			}
+			if created != 1 {
+				t.Errorf("%d creates succeeded, want 1", created)
+			}
+		})
+	}
+}
