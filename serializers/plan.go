@@ -293,8 +293,8 @@ func kindOf(t reflect.Type) (kind, int) {
 	case dateType:
 		return kindDate, 0
 	}
-	if t.Implements(marshalerType) || reflect.PointerTo(t).Implements(unmarshalType) ||
-		t.Implements(textMarshaler) || reflect.PointerTo(t).Implements(textUnmarshal) {
+	if pt := reflect.PointerTo(t); pt.Implements(marshalerType) || pt.Implements(unmarshalType) ||
+		pt.Implements(textMarshaler) || pt.Implements(textUnmarshal) {
 		return kindOther, 0
 	}
 	switch t.Kind() {
