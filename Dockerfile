@@ -11,8 +11,11 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 # CGO_ENABLED=0: the embedded SQLite is pure Go (modernc), so the binary is
-# fully static and runs in a scratch image.
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/bookstore ./examples/bookstore
+# fully static and runs in a scratch image. The validator_novalidatefn tag
+# drops validator/v10's "validateFn" rule (Cosworth does not use it), whose
+# reflect.MethodByName call with a run-time name stops the linker from
+# removing unused methods: the binary is 9 MB smaller without it.
+RUN CGO_ENABLED=0 go build -tags validator_novalidatefn -trimpath -ldflags "-s -w" -o /out/bookstore ./examples/bookstore
 # A user database for the non-root user, and a data directory it owns (the
 # SQLite file lives there unless DATABASE_URL points elsewhere).
 RUN echo 'nonroot:x:65532:65532:nonroot:/data:/sbin/nologin' > /out/passwd \
