@@ -60,7 +60,7 @@ func decode(p *Plan, body []byte, base unsafe.Pointer, mode Mode) error {
 	var b buffers
 	total := 0
 	for i := range in.codecs {
-		if in.codecs[i].kind == kindString && seen[i].kind == 's' {
+		if in.codecs[i].kind == kindString && seen[i].kind == 's' && !p.Fields[i].ReadOnly {
 			total += len(seen[i].raw) - 2
 		}
 	}

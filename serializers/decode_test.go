@@ -143,6 +143,7 @@ func TestDecodeValues(t *testing.T) {
 		{"string from float", `{"name":1.50}`, func(it Item) bool { return it.Name == "1.5" }},
 		{"string from float exp", `{"name":1e20}`, func(it Item) bool { return it.Name == "1e+20" }},
 		{"string from whole float", `{"name":2.0}`, func(it Item) bool { return it.Name == "2.0" }},
+		{"string from huge float", `{"name":-1e400}`, func(it Item) bool { return it.Name == "-inf" }},
 		{"int", `{"name":"a","count":42}`, func(it Item) bool { return it.Count == 42 }},
 		{"int from string", `{"name":"a","count":"42"}`, func(it Item) bool { return it.Count == 42 }},
 		{"int from padded string", `{"name":"a","count":" 42 "}`, func(it Item) bool { return it.Count == 42 }},

@@ -229,7 +229,14 @@ func (c *codec) toString(v *value, b *buffers) (string, string) {
 			if err != nil && !math.IsInf(f, 0) {
 				return "", msgInvalidString
 			}
-			s = string(appendPyFloat(b.scratch[:0], f, 64))
+			switch {
+			case math.IsInf(f, 1):
+				s = "inf" // Python's str(float("1e400"))
+			case math.IsInf(f, -1):
+				s = "-inf"
+			default:
+				s = string(appendPyFloat(b.scratch[:0], f, 64))
+			}
 		} else {
 			raw := v.raw
 			if isNegZero(raw) {
