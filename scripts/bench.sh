@@ -15,7 +15,9 @@
 # round, default 5), BENCH_ROUNDS (wrk rounds per server and endpoint, default
 # 3), BENCH_LATENCY_DURATION (vegeta seconds per server, default 20), BENCH_CONNS (wrk
 # connections, default 32), BENCH_PORT (first of two loopback ports, default
-# 18081), BENCH_SOAK_MINUTES (default 10). Needs wrk and vegeta: installs wrk
+# 18081), BENCH_SOAK_MINUTES (default 10), BENCH_COSWORTH_DSN_EXTRA (appended to
+# the Cosworth server's PostgreSQL URL only, to try a pgx setting without a code
+# change, e.g. '&default_query_exec_mode=exec'). Needs wrk and vegeta: installs wrk
 # with apt-get when root, and vegeta with go install into GOBIN (never into
 # go.mod) when missing. Everything listens on 127.0.0.1 and stops at the end.
 set -euo pipefail
@@ -73,11 +75,11 @@ CGO_ENABLED=0 go build -trimpath -o "$tmp/" ./bench/cmd/baseline ./bench/cmd/cos
 token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
 declare -A addr pid
-start() { # name port
-  local name=$1 p=$2 dsn
+start() { # name port [dsn suffix]
+  local name=$1 p=$2 extra=${3:-} dsn
   dsn=$("$tmp/benchdb" create -db "$COSWORTH_PG" -books $books)
   dsns+=("$dsn")
-  "$tmp/$name" -addr "127.0.0.1:$p" -db "$dsn" -token "$token" 2>"$tmp/$name.log" &
+  "$tmp/$name" -addr "127.0.0.1:$p" -db "$dsn$extra" -token "$token" 2>"$tmp/$name.log" &
   pid[$name]=$!
   pids+=("$!")
   addr[$name]="http://127.0.0.1:$p"
@@ -88,7 +90,7 @@ start() { # name port
   echo "$name did not start:" >&2; cat "$tmp/$name.log" >&2; exit 1
 }
 start baseline "$port"
-start cosworth "$((port + 1))"
+start cosworth "$((port + 1))" "${BENCH_COSWORTH_DSN_EXTRA:-}"
 
 # The same seeded row must come back as the same bytes from both.
 for id in 1 7 10 17; do
@@ -107,6 +109,7 @@ echo
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u '+%Y-%m-%d %H:%M UTC'), $(go version | cut -d' ' -f3)"
 echo "rows: $books books, 50 authors; pool 16 connections each; wrk -t2 -c$conns, $rounds x ${dur}s; vegeta ${latdur}s"
 load() { cut -d' ' -f1 /proc/loadavg; }
+[ -z "${BENCH_COSWORTH_DSN_EXTRA:-}" ] || echo "cosworth DSN extra: ${BENCH_COSWORTH_DSN_EXTRA}"
 echo "load average at start: $(load) (on $(nproc) CPUs; other work on the machine skews every figure)"
 
 # --- throughput --------------------------------------------------------------
