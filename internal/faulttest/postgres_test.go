@@ -139,3 +139,30 @@ func TestRequestDeadlineReachesPostgres(t *testing.T) {
 		return err == nil && n == 0, fmt.Sprintf("%d still running (err %v)", n, err)
 	})
 }
+
+// TestNoLeaksAfterBurst runs a burst of 32 concurrent clients for a second
+// and checks that goroutines, heap and database connections return to
+// their baseline once it is over.
+func TestNoLeaksAfterBurst(t *testing.T) {
+	st := newStack(t, stackOptions{})
+	c := client(t)
+	for range 20 {
+		send(c, http.MethodGet, st.url+"/notes/", "", "")
+	}
+	c.CloseIdleConnections()
+	time.Sleep(200 * time.Millisecond)
+	base := measure(st.pg)
+	stop := make(chan struct{})
+	results := make(chan []outcome)
+	go func() { results <- load(c, st.url, "", 32, stop) }()
+	time.Sleep(time.Second)
+	close(stop)
+	outs := <-results
+	ok, unavailable := checkOutcomes(t, outs, requestTimeout+time.Second)
+	if ok == 0 {
+		t.Fatal("no request succeeded")
+	}
+	acked, _ := checkWrites(t, st.db, outs)
+	t.Logf("%d requests: %d ok, %d unavailable (pool of %d, acquire timeout %v); %d creates", len(outs), ok, unavailable, maxConns, acquireTimeout, acked)
+	checkNoLeaks(t, base, st.db, c, st.pg)
+}

@@ -326,6 +326,12 @@ func measure(proxies ...*faultproxy.Proxy) baseline {
 func checkNoLeaks(t *testing.T, base baseline, db *bun.DB, c *http.Client, proxies ...*faultproxy.Proxy) {
 	t.Helper()
 	c.CloseIdleConnections()
+	lastStacks = ""
+	defer func() {
+		if t.Failed() && lastStacks != "" {
+			t.Logf("goroutines at the last check:\n%.20000s", lastStacks)
+		}
+	}()
 	waitFor(t, "goroutines and heap back to baseline", 15*time.Second, func() (bool, string) {
 		now := measure(proxies...)
 		if now.goroutines > base.goroutines+5 {
