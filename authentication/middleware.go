@@ -21,9 +21,12 @@ func Middleware(auths ...Authenticator) func(http.Handler) http.Handler {
 			challenge = c.Challenge()
 		}
 	}
+	// The outcome of an anonymous request is the same every time: share
+	// one read-only state rather than allocate one per request.
+	anonymous := &state{challenge: challenge, configured: len(auths) > 0}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			st := &state{challenge: challenge, configured: len(auths) > 0}
+			st := anonymous
 			for _, a := range auths {
 				p, err := a.Authenticate(r)
 				if err != nil {
@@ -39,11 +42,11 @@ func Middleware(auths ...Authenticator) func(http.Handler) http.Handler {
 						}
 						err = &Unavailable{Err: err}
 					}
-					st.err = err
+					st = &state{challenge: challenge, configured: true, err: err}
 					break
 				}
 				if p != nil {
-					st.principal = p
+					st = &state{challenge: challenge, configured: true, principal: p}
 					break
 				}
 			}
