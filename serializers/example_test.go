@@ -106,3 +106,40 @@ func ExamplePlanFor() {
 	// published_on published_on false false
 	// owner owner_id true false
 }
+
+// ConstraintError turns what the database refused into DRF's 400, so a
+// duplicate that slipped past every check still gets a field error.
+func ExampleSerializer_ConstraintError() {
+	type Member struct {
+		bun.BaseModel `bun:"table:members"`
+		models.Base
+		Username string `bun:"username,notnull,unique" json:"username" validate:"required" cosworth:"unique_message=A user with that username already exists."`
+	}
+	ctx := context.Background()
+	db, err := models.Open(ctx, ":memory:")
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+	if err := models.CreateTables(ctx, db, (*Member)(nil)); err != nil {
+		panic(err)
+	}
+	s := &serializers.Serializer[Member]{}
+	for range 2 {
+		var m Member
+		if err := s.Decode(ctx, []byte(`{"username":"ann"}`), &m, serializers.Create); err != nil {
+			panic(err)
+		}
+		_, err := db.NewInsert().Model(&m).Exec(ctx)
+		err = s.ConstraintError(err, &m)
+		var ve *serializers.ValidationError
+		if errors.As(err, &ve) {
+			fmt.Println(string(ve.AppendJSON(nil)))
+		} else {
+			fmt.Println(err, m.ID)
+		}
+	}
+	// Output:
+	// <nil> 1
+	// {"username":["A user with that username already exists."]}
+}
