@@ -19,8 +19,9 @@ func (v *ListView[T]) Describe() Info { return (*Generic[T])(v).setup(capList).i
 // (search, field filters, ordering), the extra Filters, then one page from
 // the Paginator or, without one, a JSON array of at most MaxResults objects.
 func (g *Generic[T]) list(w http.ResponseWriter, r *http.Request, p *plan[T]) error {
-	var rows []T
-	q := g.DB.NewSelect().Model(&rows)
+	rows := p.getRows()
+	defer p.putRows(rows)
+	q := g.DB.NewSelect().Model(rows)
 	if g.Queryset != nil {
 		q = g.Queryset(r, q)
 	}
@@ -41,16 +42,44 @@ func (g *Generic[T]) list(w http.ResponseWriter, r *http.Request, p *plan[T]) er
 		if err := q.Limit(int64(p.maxResults)).Scan(r.Context()); err != nil {
 			return err
 		}
-		*out = p.ser.AppendList(*out, rows)
+		*out = p.ser.AppendList(*out, *rows)
 	} else {
-		page, err := g.Paginator.Paginate(r, q, &rows)
+		page, err := g.Paginator.Paginate(r, q, rows)
 		if err != nil {
 			return err
 		}
 		*out = page.AppendOpen(*out)
-		*out = p.ser.AppendList(*out, rows)
+		*out = p.ser.AppendList(*out, *rows)
 		*out = page.AppendClose(*out)
 	}
 	respond.JSON(w, http.StatusOK, *out)
 	return nil
+}
+
+// Bounds of the pooled row slices of list views.
+const (
+	rowsInitialCap = 16  // DRF's usual page sizes fit without growing
+	rowsMaxPooled  = 256 // larger slices (big unpaginated lists) are not kept
+)
+
+// getRows returns an empty slice for a list's rows, reusing the capacity
+// of an earlier request's.
+func (p *plan[T]) getRows() *[]T {
+	if v := p.rows.Get(); v != nil {
+		return v.(*[]T)
+	}
+	s := make([]T, 0, rowsInitialCap)
+	return &s
+}
+
+// putRows zeroes rows (bun reuses capacity without zeroing, so a column a
+// Queryset leaves out must not keep another request's value) and pools it.
+func (p *plan[T]) putRows(rows *[]T) {
+	s := (*rows)[:cap(*rows)]
+	if cap(s) > rowsMaxPooled {
+		return
+	}
+	clear(s)
+	*rows = s[:0]
+	p.rows.Put(rows)
 }

@@ -3,9 +3,14 @@ package views_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/uptrace/bun"
+
+	"github.com/cosworth/cosworth/authentication"
 
 	"github.com/cosworth/cosworth/internal/dbtest"
 	"github.com/cosworth/cosworth/pagination"
@@ -86,5 +91,30 @@ func TestListFilters(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPooledRowsDoNotLeak: list views reuse row slices between requests;
+// a column one request's Queryset leaves out must not show another
+// request's value.
+func TestPooledRowsDoNotLeak(t *testing.T) {
+	db := dbtest.SQLite(t, allModels...)
+	seedBooks(t, db, "alice", "bob", "carol")
+	h := chi.NewRouter()
+	h.Use(authentication.Middleware(testAuth{}))
+	h.Handle("/", &views.ListView[Book]{DB: db, Queryset: func(r *http.Request, q *bun.SelectQuery) *bun.SelectQuery {
+		if p := authentication.PrincipalFrom(r.Context()); p != nil && p.IsStaff {
+			return q
+		}
+		return q.ExcludeColumn("owner")
+	}})
+	for range 3 {
+		if w := do(h, "GET", "/", "", as("admin")...); !strings.Contains(w.Body.String(), `"owner":"bob"`) {
+			t.Fatalf("staff: %s", w.Body)
+		}
+		w := do(h, "GET", "/", "")
+		if w.Code != 200 || strings.Contains(w.Body.String(), "bob") || !strings.Contains(w.Body.String(), `"owner":""`) {
+			t.Fatalf("anonymous sees another request's column: %s", w.Body)
+		}
 	}
 }

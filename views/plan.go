@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun/dialect"
@@ -65,6 +66,8 @@ type plan[T any] struct {
 
 	options []byte // the OPTIONS body
 	info    Info
+
+	rows sync.Pool // *[]T, the row slices of list requests
 }
 
 // setup returns the view's plan, building it on first use. A
