@@ -48,11 +48,13 @@ func tables() []any {
 	return []any{(*models.User)(nil), (*models.Token)(nil), (*Author)(nil), (*Book)(nil)}
 }
 
-// authorSerializer represents an author as {id, name, email, created_at}.
+// authorSerializer represents an author as {id, name, email, created_at}
+// (Fields picks and orders them, as DRF's Meta.fields; updated_at stays
+// out).
 // A duplicate email is the database's unique violation, which the views
 // answer as DRF does: 400 {"email": ["author with this email already exists."]}.
 func authorSerializer() *serializers.Serializer[Author] {
-	return &serializers.Serializer[Author]{Exclude: []string{"updated_at"}}
+	return &serializers.Serializer[Author]{Fields: []string{"id", "name", "email", "created_at"}}
 }
 
 // bookSerializer represents a book with its owner as a username and
@@ -60,7 +62,7 @@ func authorSerializer() *serializers.Serializer[Author] {
 // primary key.
 func bookSerializer(db *bun.DB) *serializers.Serializer[Book] {
 	return &serializers.Serializer[Book]{
-		Exclude: []string{"updated_at"},
+		Fields: []string{"id", "title", "isbn", "author", "price_cents", "published_on", "owner", "created_at"},
 		Represent: map[string]func(dst []byte, b *Book) []byte{
 			"owner": func(dst []byte, b *Book) []byte {
 				if b.Owner == nil {
