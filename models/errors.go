@@ -25,6 +25,7 @@ const (
 	Check
 )
 
+// String names the kind: "unique", "foreign key", "not null" or "check".
 func (k ConstraintKind) String() string {
 	switch k {
 	case Unique:
@@ -50,8 +51,11 @@ type ConstraintError struct {
 	Err        error // the driver's error
 }
 
+// Error describes the violation for logs; it includes the driver's
+// message and is never shown to clients.
 func (e *ConstraintError) Error() string {
 	return fmt.Sprintf("cosworth/models: %s violation on %s%v: %v", e.Kind, e.Table, e.Columns, e.Err)
 }
 
+// Unwrap returns the driver's error.
 func (e *ConstraintError) Unwrap() error { return e.Err }

@@ -75,6 +75,7 @@ type ParseError struct {
 	Reason string
 }
 
+// Error is DRF's detail text: "JSON parse error - <reason>".
 func (e *ParseError) Error() string { return "JSON parse error - " + e.Reason }
 
 // StatusCode is 400.
