@@ -3,12 +3,17 @@ package models_test
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
 
 	"github.com/cosworth/cosworth/internal/dbtest"
@@ -319,5 +324,49 @@ func TestClassifySQLiteBusy(t *testing.T) {
 	_, raw = db.ExecContext(c, "SELECT 1")
 	if err := models.Classify(raw); !errors.Is(err, models.ErrUnavailable) {
 		t.Errorf("closed database: Classify(%v) = %v, want ErrUnavailable", raw, err)
+	}
+}
+
+// TestClassifyConnectionErrors: the errors a lost or refused connection
+// produces, real where they can be provoked here.
+func TestClassifyConnectionErrors(t *testing.T) {
+	c := ctx(t)
+	_, refused := pgconn.Connect(c, "postgres://postgres@127.0.0.1:1/x?sslmode=disable&connect_timeout=2")
+	_, dialErr := net.DialTimeout("tcp", "127.0.0.1:1", time.Second)
+	tests := []struct {
+		name string
+		err  error
+	}{
+		{"pgconn.ConnectError", refused},
+		{"net.OpError", dialErr},
+		{"driver.ErrBadConn", fmt.Errorf("query: %w", driver.ErrBadConn)},
+		{"io.EOF", io.EOF},
+		{"io.ErrUnexpectedEOF", fmt.Errorf("read: %w", io.ErrUnexpectedEOF)},
+		{"sql.ErrConnDone", sql.ErrConnDone},
+		{"pgconn.ErrConnClosed", pgconn.ErrConnClosed},
+		{"conn closed text", errors.New("conn closed")},
+		{"already unavailable", fmt.Errorf("acquire: %w", models.ErrUnavailable)},
+		{"admin shutdown", &pgconn.PgError{Code: "57P01"}},
+		{"too many connections", &pgconn.PgError{Code: "53300"}},
+	}
+	for _, tt := range tests {
+		if tt.err == nil {
+			t.Fatalf("%s: could not provoke the error", tt.name)
+		}
+		got := models.Classify(tt.err)
+		if !errors.Is(got, models.ErrUnavailable) || !errors.Is(got, tt.err) {
+			t.Errorf("%s: Classify(%v) = %v, want ErrUnavailable wrapping it", tt.name, tt.err, got)
+		}
+		if !models.IsDriverError(tt.err) {
+			t.Errorf("%s: IsDriverError = false", tt.name)
+		}
+	}
+	for _, err := range []error{errors.New("plain"), context.Canceled, &pgconn.PgError{Code: "42601"}} {
+		if got := models.Classify(err); errors.Is(got, models.ErrUnavailable) {
+			t.Errorf("Classify(%v) = %v, want no ErrUnavailable", err, got)
+		}
+	}
+	if models.IsDriverError(errors.New("plain")) || models.IsDriverError(nil) {
+		t.Error("IsDriverError true for a plain error")
 	}
 }
