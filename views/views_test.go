@@ -184,6 +184,7 @@ type step struct {
 	want       string
 	wantKeys   []string
 	wantHeader map[string]string
+	wantPrefix string
 	noBody     bool
 }
 
@@ -195,6 +196,9 @@ func (s step) run(t *testing.T, h http.Handler) {
 	}
 	if s.want != "" && !jsonEqual(w.Body.Bytes(), []byte(s.want)) {
 		t.Fatalf("%s: %s %s: body\n%s\nwant\n%s", s.name, s.method, s.path, w.Body, s.want)
+	}
+	if s.wantPrefix != "" && !strings.HasPrefix(w.Body.String(), s.wantPrefix) {
+		t.Fatalf("%s: %s %s: body %s, want a prefix %s", s.name, s.method, s.path, w.Body, s.wantPrefix)
 	}
 	if len(s.wantKeys) > 0 {
 		var m map[string]any
@@ -256,7 +260,10 @@ func TestBookstore(t *testing.T) {
 				{name: "non-field error", method: "POST", path: "/books/", hdr: as("bob"), status: 400,
 					body: `{"title":"9780000000003","isbn":"9780000000003","author":1}`,
 					want: `{"non_field_errors":["The title must differ from the ISBN."]}`},
-				{name: "malformed JSON", method: "POST", path: "/books/", hdr: as("bob"), body: `{"title":`, status: 400, wantKeys: []string{"detail"}},
+				{name: "malformed JSON", method: "POST", path: "/books/", hdr: as("bob"), body: `{"title":`, status: 400,
+					wantKeys: []string{"detail"}, wantPrefix: `{"detail":"JSON parse error - `},
+				{name: "malformed JSON in PATCH", method: "PATCH", path: "/books/1/", hdr: as("alice"), body: `{"title":"x",}`, status: 400,
+					wantKeys: []string{"detail"}, wantPrefix: `{"detail":"JSON parse error - `},
 				{name: "not JSON", method: "POST", path: "/books/", body: "title=Dune", hdr: append(as("bob"), "Content-Type", "text/plain"),
 					status: 415, want: `{"detail":"Unsupported media type \"text/plain\" in request."}`},
 				{name: "too large", method: "POST", path: "/books/", hdr: as("bob"), status: 413,
