@@ -68,7 +68,7 @@ func bookSerializer(db *bun.DB) *serializers.Serializer[Book] {
 				if b.Owner == nil {
 					return append(dst, "null"...)
 				}
-				return strconv.AppendQuote(dst, b.Owner.Username)
+				return serializers.AppendString(dst, b.Owner.Username)
 			},
 		},
 		Validate: func(ctx context.Context, b *Book, mode serializers.Mode) error {
