@@ -319,7 +319,9 @@ func (j *JWT) Authenticate(r *http.Request) (*Principal, error) {
 		p.IsStaff, _ = claims["is_staff"].(bool)
 		return p, nil
 	}
-	u, err := models.UserByID(r.Context(), j.DB, uid)
+	ctx, cancel := lookupContext(r.Context(), 0)
+	defer cancel()
+	u, err := models.UserByID(ctx, j.DB, uid)
 	if err != nil {
 		if errors.Is(err, models.ErrNotFound) {
 			return nil, &Failed{Detail: msgUserNotFound, Code: "user_not_found"}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/uptrace/bun"
@@ -107,6 +108,8 @@ func (a *Redis) Authenticate(r *http.Request) (*Principal, error) {
 		return nil, &Failed{Detail: msgTokenNoCredentials}
 	case n > 2:
 		return nil, &Failed{Detail: msgTokenSpaces}
+	case !utf8.ValidString(key):
+		return nil, &Failed{Detail: msgTokenInvalidChars}
 	}
 	if len(key) != models.TokenKeyLength {
 		return nil, &Failed{Detail: msgTokenInvalid}

@@ -142,3 +142,8 @@ func TestRedisTokensUnavailable(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// redisClientNoDial is a client that is never used to connect.
+func redisClientNoDial() *redis.Client {
+	return redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+}

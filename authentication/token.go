@@ -1,9 +1,12 @@
 package authentication
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -27,6 +30,20 @@ type Token struct {
 	// Keyword is the scheme: "Token" when empty (matched
 	// case-insensitively, as DRF does).
 	Keyword string
+	// Timeout bounds the lookup: DefaultLookupTimeout when zero. A lookup
+	// that does not finish in time is a 503.
+	Timeout time.Duration
+}
+
+// DefaultLookupTimeout bounds a database lookup made while
+// authenticating (Token, JWT with DB) when no Timeout is set.
+const DefaultLookupTimeout = 2 * time.Second
+
+func lookupContext(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		d = DefaultLookupTimeout
+	}
+	return context.WithTimeout(ctx, d)
 }
 
 var (
@@ -39,6 +56,7 @@ const (
 	msgTokenNoCredentials = "Invalid token header. No credentials provided."
 	msgTokenSpaces        = "Invalid token header. Token string should not contain spaces."
 	msgTokenInvalid       = "Invalid token."
+	msgTokenInvalidChars  = "Invalid token header. Token string should not contain invalid characters."
 	msgTokenUserInactive  = "User inactive or deleted."
 	msgUnableToLogIn      = "Unable to log in with provided credentials."
 )
@@ -83,8 +101,12 @@ func (t *Token) Authenticate(r *http.Request) (*Principal, error) {
 		return nil, &Failed{Detail: msgTokenNoCredentials}
 	case n > 2:
 		return nil, &Failed{Detail: msgTokenSpaces}
+	case !utf8.ValidString(key):
+		return nil, &Failed{Detail: msgTokenInvalidChars}
 	}
-	u, err := models.UserByToken(r.Context(), t.DB, key)
+	ctx, cancel := lookupContext(r.Context(), t.Timeout)
+	defer cancel()
+	u, err := models.UserByToken(ctx, t.DB, key)
 	if err != nil {
 		if errors.Is(err, models.ErrNotFound) {
 			return nil, &Failed{Detail: msgTokenInvalid}

@@ -2,13 +2,18 @@ package authentication_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	neturl "net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cosworth/cosworth/authentication"
 	"github.com/cosworth/cosworth/internal/dbtest"
+	"github.com/cosworth/cosworth/internal/faultproxy"
 	"github.com/cosworth/cosworth/models"
 )
 
@@ -110,4 +115,49 @@ func TestMiddlewareChallenge(t *testing.T) {
 	// An authenticator without a challenge first: DRF answers 403.
 	plain := authentication.AuthenticatorFunc(func(*http.Request) (*authentication.Principal, error) { return nil, nil })
 	do(t, "GET", serve(t, authentication.Middleware(plain, tok)(whoami)), "Token bad", nil).expect(t, 403, `{"detail": "Invalid token."}`)
+}
+
+// TestTokenDatabasePartitioned puts a loopback proxy in front of
+// PostgreSQL and drops every byte: the lookup is refused with 503 within
+// the Token's Timeout, not after the server's request timeout.
+func TestTokenDatabasePartitioned(t *testing.T) {
+	ctx := context.Background()
+	dsn, _ := dbtest.PostgresSchemaURL(t)
+	direct, err := models.Open(ctx, dsn)
+	dbtest.Must(t, err, "open")
+	defer direct.Close()
+	dbtest.Must(t, models.CreateTables(ctx, direct, (*models.User)(nil), (*models.Token)(nil)), "tables")
+	u, err := models.CreateUser(ctx, direct, "alice", "alice-pass-123", false)
+	dbtest.Must(t, err, "user")
+	_, key, err := models.NewToken(ctx, direct, u.ID)
+	dbtest.Must(t, err, "token")
+
+	pu, err := neturl.Parse(dsn)
+	dbtest.Must(t, err, "parse")
+	p := faultproxy.Start(t, pu.Host)
+	db, err := models.Open(ctx, p.Rewrite(dsn))
+	dbtest.Must(t, err, "open through proxy")
+	defer db.Close()
+	url := serve(t, authentication.Middleware(&authentication.Token{DB: db, Timeout: 300 * time.Millisecond})(whoami))
+	do(t, "GET", url, "Token "+key, nil).expect(t, 200, "")
+
+	p.Blackhole()
+	defer p.Restore()
+	start := time.Now()
+	do(t, "GET", url, "Token "+key, nil).expect(t, 503, `{"detail": "Service temporarily unavailable, try again later."}`)
+	if el := time.Since(start); el > 3*time.Second {
+		t.Fatalf("refused after %v; Timeout 300 ms (asserting < 3 s)", el)
+	}
+}
+
+func TestTokenInvalidCharacters(t *testing.T) {
+	for _, a := range []authentication.Authenticator{&authentication.Token{}, &authentication.Redis{Client: redisClientNoDial()}} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", "Token \xff\xfe")
+		_, err := a.Authenticate(r)
+		var f *authentication.Failed
+		if !errors.As(err, &f) || f.Detail != "Invalid token header. Token string should not contain invalid characters." {
+			t.Errorf("%T: %v", a, err)
+		}
+	}
 }
