@@ -41,6 +41,7 @@ type Unavailable struct {
 	Err error
 }
 
+// Error returns the public message (the cause is in Err).
 func (e *Unavailable) Error() string { return "Service temporarily unavailable, try again later." }
 
 // Unwrap returns the cause.
@@ -103,6 +104,7 @@ func (e *Failed) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// Error returns Detail.
 func (e *Failed) Error() string { return e.Detail }
 
 // StatusCode is 401, or 403 when no challenge can be offered (DRF's rule).

@@ -41,6 +41,7 @@ const (
 	MsgDenied           = "You do not have permission to perform this action."
 )
 
+// Error returns Message.
 func (d *Denied) Error() string { return d.Message }
 
 // StatusCode is 401 for an unauthenticated request when a challenge exists, else 403.

@@ -111,6 +111,7 @@ type StoreUnavailable struct {
 	Err error
 }
 
+// Error returns the public message (the cause is in Err).
 func (e *StoreUnavailable) Error() string { return "Service temporarily unavailable, try again later." }
 
 // Unwrap returns the cause (which wraps ErrStoreUnavailable).
