@@ -100,8 +100,7 @@ func decode(p *Plan, body []byte, base unsafe.Pointer, mode Mode) error {
 			}
 			c.setNull(fp)
 		default:
-			c.decode(v, fp, &b, add)
-			if c.varTag != "" {
+			if c.decode(v, fp, &b, add) && c.varTag != "" {
 				c.checkVar(in.validator, fp, add)
 			}
 		}

@@ -106,6 +106,7 @@ func TestDecodeMessages(t *testing.T) {
 		{"datetime bad zone", `{"name":"x","when":"2024-01-02T03:04:05+5"}`, `{"when":["Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."]}`},
 		{"other", `{"name":"x","tags":"a"}`, `{"tags":["Invalid value."]}`},
 		{"validator/v10 rule", `{"name":"x","hex":"xyz"}`, `{"hex":["Invalid value."]}`},
+		{"validator/v10 rule not run after a type error", `{"name":"x","hex":[]}`, `{"hex":["Not a valid string."]}`},
 		{"order is the plan's", `{"count":-1,"name":"","u":-1}`, `{"name":["This field may not be blank."],"count":["Ensure this value is greater than or equal to 0."],"u":["Ensure this value is greater than or equal to 0."]}`},
 		{"not a dict: list", `[]`, `{"non_field_errors":["Invalid data. Expected a dictionary, but got list."]}`},
 		{"not a dict: str", `"a"`, `{"non_field_errors":["Invalid data. Expected a dictionary, but got str."]}`},

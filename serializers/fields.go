@@ -28,13 +28,14 @@ type buffers struct {
 }
 
 // decode decodes v (not null) into the field at fp, reporting problems
-// through add.
-func (c *codec) decode(v *value, fp unsafe.Pointer, b *buffers, add func(string)) {
+// through add. It reports whether the rules left to validator/v10 should
+// run: not when v could not be converted, nor for a blank string.
+func (c *codec) decode(v *value, fp unsafe.Pointer, b *buffers, add func(string)) bool {
 	scratch := &b.scratch
 	if c.ptr && c.kind != kindOther {
 		if c.kind == kindBool && v.kind == 's' && isNullString(stringContent(v, scratch)) {
 			c.setNull(fp) // BooleanField with allow_null: "null", "" ... are None
-			return
+			return true
 		}
 		fp = c.alloc(fp)
 	}
@@ -43,29 +44,30 @@ func (c *codec) decode(v *value, fp unsafe.Pointer, b *buffers, add func(string)
 		s, msg := c.toString(v, b)
 		if msg != "" {
 			add(msg)
-			return
+			return false
 		}
 		*(*string)(fp) = s
-		if s != "" {
-			c.checkString(s, add)
+		if s == "" {
+			return false // DRF runs no validator on a blank string
 		}
+		c.checkString(s, add)
 	case kindBool:
 		b, ok := toBool(v, scratch)
 		if !ok {
 			add(msgInvalidBool)
-			return
+			return false
 		}
 		*(*bool)(fp) = b
 	case kindInt:
 		neg, mag, msg := toInteger(v, scratch)
 		if msg != "" {
 			add(c.intMessage(v, msg))
-			return
+			return false
 		}
 		i, msg := c.fitInt(neg, mag)
 		if msg != "" {
 			add(msg)
-			return
+			return false
 		}
 		switch c.bits {
 		case 8:
@@ -82,12 +84,12 @@ func (c *codec) decode(v *value, fp unsafe.Pointer, b *buffers, add func(string)
 		neg, mag, msg := toInteger(v, scratch)
 		if msg != "" {
 			add(c.intMessage(v, msg))
-			return
+			return false
 		}
 		u, msg := c.fitUint(neg, mag)
 		if msg != "" {
 			add(msg)
-			return
+			return false
 		}
 		switch c.bits {
 		case 8:
@@ -104,7 +106,7 @@ func (c *codec) decode(v *value, fp unsafe.Pointer, b *buffers, add func(string)
 		f, ok := toFloat(v, scratch, c.bits)
 		if !ok {
 			add(msgInvalidNumber)
-			return
+			return false
 		}
 		if c.bits == 32 {
 			*(*float32)(fp) = float32(f)
@@ -115,31 +117,32 @@ func (c *codec) decode(v *value, fp unsafe.Pointer, b *buffers, add func(string)
 	case kindDate:
 		if v.kind != 's' {
 			add(msgInvalidDate)
-			return
+			return false
 		}
 		d, err := models.ParseDate(unsafeString(stringContent(v, scratch)))
 		if err != nil {
 			add(msgInvalidDate)
-			return
+			return false
 		}
 		*(*models.Date)(fp) = d
 	case kindTime:
 		if v.kind != 's' {
 			add(msgInvalidTime)
-			return
+			return false
 		}
 		t, ok := parseDateTime(stringContent(v, scratch))
 		if !ok {
 			add(msgInvalidTime)
-			return
+			return false
 		}
 		*(*time.Time)(fp) = t
 	default:
 		if err := json.Unmarshal(v.raw, reflect.NewAt(c.typ, fp).Interface()); err != nil {
 			add(msgInvalid)
-			return
+			return false
 		}
 	}
+	return true
 }
 
 // alloc points the pointer field at fp to a new zero value and returns it.

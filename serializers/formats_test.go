@@ -14,6 +14,7 @@ type formats struct {
 	URL   string `json:"url" validate:"omitempty,url"`
 	Num   string `json:"num" validate:"omitempty,numeric"`
 	Digit string `json:"digit" validate:"omitempty,number"`
+	Hex   string `json:"hex" validate:"hexadecimal"`
 }
 
 // Cases from Django's EmailValidator and URLValidator behaviour and
@@ -89,6 +90,10 @@ func TestFormats(t *testing.T) {
 		{"digit", "0123", true},
 		{"digit", "-1", false},
 		{"digit", "1.0", false},
+		{"hex", "", true}, // blank: no validator runs, as in DRF
+		{"hex", "  ", true},
+		{"hex", "beef", true},
+		{"hex", "xyz", false},
 	}
 	for _, tt := range tests {
 		var v formats
