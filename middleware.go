@@ -33,6 +33,8 @@ const (
 // Middleware returns the server's protective middleware, configured by cfg
 // (zero fields mean their defaults). For each request, outermost first, it:
 //
+//   - sets X-Content-Type-Options: nosniff on every response, as
+//     Django's SecurityMiddleware does by default;
 //   - takes a well-formed incoming X-Request-Id (at most 64 characters of
 //     [A-Za-z0-9._-]) or generates one, echoes it in the response, and puts
 //     it in the context (RequestID) and in a request-scoped logger (Logger);
@@ -85,7 +87,11 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !validRequestID(id) {
 		id = newRequestID()
 	}
-	w.Header().Set(RequestIDHeader, id)
+	h := w.Header()
+	h.Set(RequestIDHeader, id)
+	// As Django's SecurityMiddleware does by default: browsers must not
+	// sniff a JSON (or error) body into something executable.
+	h["X-Content-Type-Options"] = nosniff
 	logger := g.logger.With(slog.String("request_id", id))
 	ctx := respond.WithLogger(context.WithValue(r.Context(), requestIDKey{}, id), logger)
 	ctx, cancel := context.WithTimeout(ctx, g.cfg.RequestTimeout)
@@ -224,7 +230,7 @@ func (w *recorder) replace() {
 	w.replaced = true
 	h := w.ResponseWriter.Header()
 	for k := range h {
-		if k != RequestIDHeader {
+		if k != RequestIDHeader && k != "X-Content-Type-Options" {
 			delete(h, k)
 		}
 	}
@@ -284,6 +290,8 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+var nosniff = []string{"nosniff"}
 
 type requestIDKey struct{}
 

@@ -174,6 +174,9 @@ func TestRequestID(t *testing.T) {
 				req.Header.Set("X-Request-Id", tt.incoming)
 			}
 			res := do(t, c, req)
+			if res.header.Get("X-Content-Type-Options") != "nosniff" {
+				t.Errorf("X-Content-Type-Options = %q, want nosniff", res.header.Get("X-Content-Type-Options"))
+			}
 			id := res.header.Get("X-Request-Id")
 			if res.body != id {
 				t.Fatalf("context id %q != header id %q", res.body, id)
@@ -441,8 +444,8 @@ func TestBodyLimit(t *testing.T) {
 		if res.header.Get("X-Leak") != "" {
 			t.Errorf("%s: the handler's headers survived the 413", path)
 		}
-		if res.header.Get("X-Request-Id") == "" {
-			t.Errorf("%s: the 413 lost its X-Request-Id", path)
+		if res.header.Get("X-Request-Id") == "" || res.header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: the 413 lost its X-Request-Id or X-Content-Type-Options", path)
 		}
 	}
 }

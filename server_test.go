@@ -84,7 +84,7 @@ func TestSlowClientTimeouts(t *testing.T) {
 	// is not applied fails the test.
 	cfg := cosworth.Config{
 		ReadHeaderTimeout: 300 * time.Millisecond,
-		ReadTimeout:       2 * time.Second,
+		ReadTimeout:       4 * time.Second,
 		IdleTimeout:       300 * time.Millisecond,
 	}
 	url := serve(t, logger, cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -107,12 +107,12 @@ func TestSlowClientTimeouts(t *testing.T) {
 	t.Run("slow headers", func(t *testing.T) {
 		c := dial()
 		fmt.Fprint(c, "GET / HTTP/1.1\r\nHost: x\r\n") // never finishes the headers
-		readUntilClosed(t, c, time.Second)
+		readUntilClosed(t, c, 2*time.Second)
 	})
 	t.Run("slow body", func(t *testing.T) {
 		c := dial()
 		fmt.Fprint(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc")
-		readUntilClosed(t, c, 3*time.Second)
+		readUntilClosed(t, c, 6*time.Second)
 	})
 	t.Run("idle keep-alive", func(t *testing.T) {
 		c := dial()
@@ -124,7 +124,7 @@ func TestSlowClientTimeouts(t *testing.T) {
 		}
 		_, _ = io.Copy(io.Discard, res.Body)
 		res.Body.Close()
-		_ = c.SetReadDeadline(time.Now().Add(time.Second))
+		_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
 		if _, err := br.ReadByte(); !errors.Is(err, io.EOF) {
 			t.Fatalf("idle connection: %v, want EOF (closed by the server)", err)
 		}

@@ -30,10 +30,10 @@ func TestSlowClientsUnderLoad(t *testing.T) {
 		t.Skipf("file-descriptor limit %d too low for %d slow connections", lim.Cur, 3*perKind)
 	}
 	cfg := cosworth.Config{
-		ReadHeaderTimeout: 300 * time.Millisecond,
-		ReadTimeout:       2 * time.Second,
-		WriteTimeout:      3 * time.Second,
-		IdleTimeout:       600 * time.Millisecond,
+		ReadHeaderTimeout: 500 * time.Millisecond,
+		ReadTimeout:       3500 * time.Millisecond,
+		WriteTimeout:      5 * time.Second,
+		IdleTimeout:       500 * time.Millisecond,
 	}
 	url := serve(t, slogDiscard(), cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n, err := io.Copy(io.Discard, r.Body)
@@ -62,7 +62,7 @@ func TestSlowClientsUnderLoad(t *testing.T) {
 		}
 		defer c.Close()
 		start := time.Now()
-		_ = c.SetDeadline(start.Add(10 * time.Second))
+		_ = c.SetDeadline(start.Add(12 * time.Second))
 		if _, err := io.WriteString(c, head); err != nil {
 			results <- result{kind: kind, err: err}
 			return
@@ -76,7 +76,7 @@ func TestSlowClientsUnderLoad(t *testing.T) {
 				return
 			case <-time.After(50 * time.Millisecond):
 			}
-			if time.Since(start) > 8*time.Second {
+			if time.Since(start) > 9*time.Second {
 				results <- result{kind: kind}
 				return
 			}
@@ -119,7 +119,7 @@ func TestSlowClientsUnderLoad(t *testing.T) {
 	// A normal client keeps working while the slow ones hang around.
 	c := client(t)
 	var ok, failed atomic.Int64
-	stop := time.Now().Add(1500 * time.Millisecond)
+	stop := time.Now().Add(2 * time.Second)
 	for time.Now().Before(stop) {
 		res, err := c.Post(url+"/", "application/json", strings.NewReader(`{"a":1}`))
 		if err != nil {
@@ -136,15 +136,16 @@ func TestSlowClientsUnderLoad(t *testing.T) {
 		}
 		ok.Add(1)
 	}
-	if ok.Load() < 10 {
-		t.Fatalf("the normal client got only %d answers in 1.5s beside slow clients", ok.Load())
+	// Few answers only means a starved machine; a failed one is a failure.
+	if ok.Load() < 3 || failed.Load() > 0 {
+		t.Fatalf("the normal client got %d answers and %d failures in 2s beside slow clients", ok.Load(), failed.Load())
 	}
 
 	wg.Wait()
 	close(results)
 	// The slack is below the gap between the timeouts, so a timeout that is
 	// not applied (net/http then falls back to ReadTimeout) fails the test.
-	const slack = 700 * time.Millisecond
+	const slack = 1500 * time.Millisecond
 	bounds := map[string]time.Duration{
 		"header": cfg.ReadHeaderTimeout + slack,
 		"body":   cfg.ReadTimeout + slack,
