@@ -110,7 +110,7 @@ func (s *scanner) value(v *value) bool {
 		}
 		var ok bool
 		if c == '{' {
-			ok = s.object(nil)
+			ok = s.object()
 		} else {
 			ok = s.array()
 		}
@@ -266,13 +266,8 @@ func isHex4(b []byte) bool {
 	return true
 }
 
-// member is called by object for each member with the key's scanned
-// string and the member's value.
-type member func(key, val *value)
-
-// object scans an object at s.pos ('{'), calling fn (if not nil) for each
-// member.
-func (s *scanner) object(fn member) bool {
+// object scans an object at s.pos ('{').
+func (s *scanner) object() bool {
 	s.pos++ // '{'
 	s.ws()
 	if s.pos < len(s.data) && s.data[s.pos] == '}' {
@@ -298,9 +293,6 @@ func (s *scanner) object(fn member) bool {
 		s.ws()
 		if !s.value(&val) {
 			return false
-		}
-		if fn != nil {
-			fn(&key, &val)
 		}
 		s.ws()
 		if s.pos < len(s.data) {
