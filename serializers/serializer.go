@@ -9,9 +9,21 @@
 //	cosworth:"read_only"        ignored on input, present on output
 //	cosworth:"write_only"       accepted on input, never on output
 //	cosworth:"default=VALUE"    value used on create when the field is absent
+//	cosworth:"unique_message=T" message for a unique violation on the field
+//	cosworth:"no_trim"          keep surrounding whitespace in strings
 //
 // A field is required on create and PUT when its validate tag has
-// "required"; PATCH requires nothing.
+// "required"; PATCH requires nothing. Fields of embedded structs such as
+// models.Base are flattened, as encoding/json does.
+//
+// Decoding accepts what the matching DRF field accepts (CharField,
+// IntegerField, FloatField, BooleanField, DateField, DateTimeField,
+// PrimaryKeyRelatedField for foreign keys) and reports DRF's messages; the
+// common validator/v10 rules are checked natively with DRF's and Django's
+// messages, the others through validator/v10. Encoding writes DRF's
+// representation. Both are compiled per field when the plan is built, so a
+// request costs no reflection for these types. docs/serializers.md has the
+// full tables.
 package serializers
 
 import (
