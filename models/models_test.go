@@ -84,6 +84,16 @@ func TestBaseTimestamps(t *testing.T) {
 			if got.CreatedAt != a.CreatedAt || got.UpdatedAt != a.UpdatedAt {
 				t.Fatalf("round trip: stored %v/%v, read %v/%v", a.CreatedAt, a.UpdatedAt, got.CreatedAt, got.UpdatedAt)
 			}
+			// Bulk inserts run the hook for every row.
+			many := []Author{{Name: "X", Email: "x@example.com"}, {Name: "Y", Email: "y@example.com"}}
+			if _, err := db.NewInsert().Model(&many).Exec(c); err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range many {
+				if m.CreatedAt.IsZero() || m.UpdatedAt.IsZero() {
+					t.Errorf("bulk insert left timestamps zero: %+v", m)
+				}
+			}
 			created := got.CreatedAt
 			time.Sleep(2 * time.Millisecond)
 			got.Name = "Anne"
