@@ -402,3 +402,29 @@ func TestDefaultsAndFallback(t *testing.T) {
 		t.Errorf("bad fallback value: %v", err)
 	}
 }
+
+// Values decoded by encoding/json replace the old value: a map is not
+// merged into, and a failed Decode leaves the old slice's elements alone.
+func TestFallbackReplaces(t *testing.T) {
+	type M struct {
+		Name  string            `json:"name" validate:"required"`
+		Tags  []string          `json:"tags"`
+		Attrs map[string]string `json:"attrs"`
+	}
+	s := &serializers.Serializer[M]{}
+	ctx := context.Background()
+	cur := M{Name: "n", Tags: []string{"a", "b"}, Attrs: map[string]string{"old": "1"}}
+	v := cur
+	if err := s.Decode(ctx, []byte(`{"tags":["x"],"attrs":{"new":"2"},"name":""}`), &v, serializers.Partial); err == nil {
+		t.Fatal("blank name accepted")
+	}
+	if cur.Tags[0] != "a" || len(cur.Attrs) != 1 || v.Tags[0] != "a" {
+		t.Fatalf("failed Decode wrote into the old values: %+v", cur)
+	}
+	if err := s.Decode(ctx, []byte(`{"attrs":{"new":"2"}}`), &v, serializers.Partial); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Attrs) != 1 || v.Attrs["new"] != "2" || len(cur.Attrs) != 1 || cur.Attrs["old"] != "1" {
+		t.Fatalf("map merged: %v (old %v)", v.Attrs, cur.Attrs)
+	}
+}

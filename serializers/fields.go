@@ -137,10 +137,15 @@ func (c *codec) decode(v *value, fp unsafe.Pointer, b *buffers, add func(string)
 		}
 		*(*time.Time)(fp) = t
 	default:
-		if err := json.Unmarshal(v.raw, reflect.NewAt(c.typ, fp).Interface()); err != nil {
+		// Into a fresh value: the input replaces the old one (a map is not
+		// merged into), and a failed Decode cannot have written into
+		// memory the old value shares.
+		fresh := reflect.New(c.typ)
+		if err := json.Unmarshal(v.raw, fresh.Interface()); err != nil {
 			add(msgInvalid)
 			return false
 		}
+		reflect.NewAt(c.typ, fp).Elem().Set(fresh.Elem())
 	}
 	return true
 }
