@@ -517,3 +517,37 @@ func TestMiddlewarePanicsOnMisuse(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkMiddleware measures what the middleware stack adds to a request
+// (request id, logger, access log to a discarding handler, deadline,
+// in-flight slot, bounds), against the bare handler.
+func BenchmarkMiddleware(b *testing.B) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"ok":true}`))
+	})
+	req, _ := http.NewRequest(http.MethodGet, "http://example.com/api/books/?page=2&search=dune", nil)
+	for _, bc := range []struct {
+		name string
+		h    http.Handler
+	}{
+		{"bare", h},
+		{"middleware", cosworth.Middleware(slog.New(slog.DiscardHandler), cosworth.Config{})(h)},
+		{"middleware+json-log", cosworth.Middleware(slog.New(slog.NewJSONHandler(io.Discard, nil)), cosworth.Config{})(h)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			w := &discardWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				bc.h.ServeHTTP(w, req)
+			}
+		})
+	}
+}
+
+type discardWriter struct{ h http.Header }
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *discardWriter) WriteHeader(int)             {}
