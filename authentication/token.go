@@ -88,6 +88,9 @@ func schemeCredentials(h, keyword string) (cred string, n int, ok bool) {
 // Authenticate implements Authenticator. A database failure is returned
 // as an error (Middleware answers 503).
 func (t *Token) Authenticate(r *http.Request) (*Principal, error) {
+	if t.DB == nil {
+		panic("cosworth/authentication: Token needs DB")
+	}
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		return nil, nil

@@ -151,7 +151,7 @@ func TestTokenDatabasePartitioned(t *testing.T) {
 }
 
 func TestTokenInvalidCharacters(t *testing.T) {
-	for _, a := range []authentication.Authenticator{&authentication.Token{}, &authentication.Redis{Client: redisClientNoDial()}} {
+	for _, a := range []authentication.Authenticator{&authentication.Token{DB: dbtest.SQLite(t)}, &authentication.Redis{Client: redisClientNoDial()}} {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.Header.Set("Authorization", "Token \xff\xfe")
 		_, err := a.Authenticate(r)
