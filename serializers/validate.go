@@ -116,7 +116,7 @@ func parseValidateTag(where, tag string, f *Field, c *codec, v *validator.Valida
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
-				panicf("%s: validate tag %q: %v", where, c.varTag, r)
+				panicf("%s: validate tag %q: %v (use a validator/v10 rule, or register yours with RegisterValidation on a validator set as Serializer.Validator)", where, c.varTag, r)
 			}
 		}()
 		_ = v.Var(reflect.Zero(elem).Interface(), c.varTag)
