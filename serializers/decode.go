@@ -12,6 +12,9 @@ import (
 // maxStackFields is how many fields Decode tracks without allocating.
 const maxStackFields = 32
 
+// decode checks body in one pass (UTF-8, JSON syntax, depth), noting where
+// each known field's value is, then decodes and validates the fields in
+// the plan's order into the T at base.
 func decode(p *Plan, body []byte, base unsafe.Pointer, mode Mode) error {
 	in := p.in
 	if err := checkUTF8(body); err != nil {
