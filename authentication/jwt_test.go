@@ -446,3 +446,37 @@ func TestJWTBlacklistUnavailable(t *testing.T) {
 		t.Error("503 without Retry-After")
 	}
 }
+
+func TestDBBlacklistPrune(t *testing.T) {
+	db := dbtest.SQLite(t, (*authentication.BlacklistedToken)(nil))
+	bl := &authentication.DBBlacklist{DB: db}
+	ctx := t.Context()
+	for jti, until := range map[string]time.Time{"old": time.Now().Add(-time.Hour), "live": time.Now().Add(time.Hour)} {
+		if already, err := bl.Revoke(ctx, jti, until); err != nil || already {
+			t.Fatalf("Revoke(%s) = %v, %v", jti, already, err)
+		}
+	}
+	if already, _ := bl.Revoke(ctx, "live", time.Now().Add(time.Hour)); !already {
+		t.Fatal("second Revoke did not report the first")
+	}
+	dbtest.Must(t, bl.Prune(ctx), "prune")
+	for jti, want := range map[string]bool{"old": false, "live": true} {
+		if got, err := bl.Revoked(ctx, jti); err != nil || got != want {
+			t.Errorf("Revoked(%s) = %v, %v after Prune; want %v", jti, got, err, want)
+		}
+	}
+}
+
+// TestJWTStatelessClaims checks a JWT without DB builds the principal from
+// the token, including extra claims given to IssuePair.
+func TestJWTStatelessClaims(t *testing.T) {
+	j := &authentication.JWT{Key: testSecret}
+	_, access, err := j.IssuePair(9, map[string]any{"username": "zoe", "is_staff": true, "exp": 1, "token_type": "refresh"})
+	dbtest.Must(t, err, "issue")
+	_, c := claimsOf(t, access)
+	if c["token_type"] != "access" || c["exp"].(float64) < float64(time.Now().Unix()) {
+		t.Fatalf("extra claims overrode reserved ones: %v", c)
+	}
+	url := serve(t, authentication.Middleware(j)(whoami))
+	do(t, "GET", url, "Bearer "+access, nil).expect(t, 200, `{"id": 9, "username": "zoe", "is_staff": true, "backend": "jwt"}`)
+}

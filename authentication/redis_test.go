@@ -2,6 +2,8 @@ package authentication_test
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/cosworth/cosworth/authentication"
 	"github.com/cosworth/cosworth/internal/dbtest"
 	"github.com/cosworth/cosworth/internal/faultproxy"
+	"github.com/cosworth/cosworth/models"
 )
 
 type redisProxy struct{ proxy *faultproxy.Proxy }
@@ -146,4 +149,20 @@ func TestRedisTokensUnavailable(t *testing.T) {
 // redisClientNoDial is a client that is never used to connect.
 func redisClientNoDial() *redis.Client {
 	return redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+}
+
+func TestRedisObtainHandler(t *testing.T) {
+	db, users := usersDB(t)
+	rdb, prefix := dbtest.Redis(t)
+	a := &authentication.Redis{Client: rdb, Prefix: prefix, TTL: time.Minute}
+	mux := http.NewServeMux()
+	mux.Handle("/token-auth/", a.ObtainHandler(db))
+	mux.Handle("/me/", whoami)
+	url := serve(t, authentication.Middleware(a)(mux))
+	key := do(t, "POST", url+"/token-auth/", "", map[string]any{"username": "admin", "password": "admin-pass-123"}).expect(t, 200, "").json(t)["token"].(string)
+	do(t, "GET", url+"/me/", "Token "+key, nil).expect(t, 200, fmt.Sprintf(`{"id": %d, "username": "admin", "is_staff": true, "backend": "redis"}`, users["admin"].ID))
+	do(t, "POST", url+"/token-auth/", "", map[string]any{"username": "ghost", "password": "ghost-pass-123"}).expect(t, 400, `{"non_field_errors": ["Unable to log in with provided credentials."]}`)
+	if ttl := rdb.TTL(context.Background(), prefix+"authtok:"+models.TokenDigest(key)).Val(); ttl <= 0 || ttl > time.Minute {
+		t.Fatalf("TTL %v, want at most the configured minute", ttl)
+	}
 }
