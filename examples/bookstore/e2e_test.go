@@ -227,6 +227,8 @@ func (s *service) req(t *testing.T, method, path, auth string, body any, header 
 		rd = strings.NewReader(b)
 	case []byte:
 		rd = bytes.NewReader(b)
+	case io.Reader:
+		rd = b // unknown length: sent chunked
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
@@ -787,6 +789,11 @@ func walkContract(t *testing.T, s *service) {
 	rp = s.req(t, "POST", "/api/authors/", bearer(access), big).expect(t, 413, "")
 	if m := rp.object(t, "detail"); m["detail"] == "" {
 		t.Errorf("413 without detail: %s", rp.body)
+	}
+	// The same body without a Content-Length (chunked): refused once read past 1 MiB.
+	rp = s.req(t, "POST", "/api/authors/", bearer(access), io.MultiReader(strings.NewReader(big))).expect(t, 413, "")
+	if m := rp.object(t, "detail"); m["detail"] == "" {
+		t.Errorf("413 (chunked) without detail: %s", rp.body)
 	}
 
 	// Throttling: /api/token-auth/ allows 5 requests a minute per client;
