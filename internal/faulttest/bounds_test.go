@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -179,5 +180,54 @@ func TestInFlightBoundEndToEnd(t *testing.T) {
 	}
 	if o := send(c, http.MethodGet, st.url+"/notes/", "", ""); o.status != 200 {
 		t.Fatalf("after the slow requests: %d", o.status)
+	}
+}
+
+// TestPoolAcquireTimeout fills the PostgreSQL pool with slow queries and
+// checks that one more request waits at most about the pool's acquire
+// timeout for a connection, then gets the DRF 503, well before its own
+// request deadline; and that the pool serves again once the slow queries end.
+func TestPoolAcquireTimeout(t *testing.T) {
+	if os.Getenv("COSWORTH_KNOWN_ISSUES") != "1" {
+		// Known issue (see /work/coord/safety-findings.md, #1): models.Open sets
+		// database/sql's MaxOpenConns, so a query waits in database/sql's queue,
+		// bounded only by the request deadline, and never reaches the pool's
+		// acquire timeout. Observed: 2.03s wait and a 200 with a 300ms acquire
+		// timeout. Run with COSWORTH_KNOWN_ISSUES=1 to see it.
+		t.Skip("known issue: the pool acquire timeout does not bound database/sql's queue")
+	}
+	st := newStack(t, stackOptions{
+		cfg: cosworth.Config{RequestTimeout: 5 * time.Second},
+		queryset: func(r *http.Request, q *bun.SelectQuery) *bun.SelectQuery {
+			if r.URL.Query().Get("slow") != "" {
+				return q.Where("pg_sleep(2) IS NOT NULL")
+			}
+			return q
+		},
+	})
+	c := client(t)
+	if o := send(c, http.MethodPost, st.url+"/notes/", "", `{"title":"x"}`); o.status != 201 {
+		t.Fatalf("seed: %d", o.status)
+	}
+	var wg sync.WaitGroup
+	for range maxConns {
+		wg.Add(1)
+		go func() { defer wg.Done(); send(c, http.MethodGet, st.url+"/notes/?slow=1", "", "") }()
+	}
+	waitFor(t, "the pool busy with slow queries", 3*time.Second, func() (bool, string) {
+		s := st.db.Stats()
+		return s.InUse >= maxConns, fmt.Sprintf("%+v", s)
+	})
+	o := send(c, http.MethodGet, st.url+"/notes/", "", "")
+	if o.status != 503 || o.body != unavailableBody {
+		t.Errorf("with the pool exhausted: %d %s, want the DRF 503", o.status, o.body)
+	}
+	if o.elapsed > acquireTimeout+700*time.Millisecond {
+		t.Errorf("waited %v for a connection; acquire timeout %v, request deadline 5s", o.elapsed, acquireTimeout)
+	}
+	t.Logf("refused after %v (acquire timeout %v)", o.elapsed, acquireTimeout)
+	wg.Wait()
+	if o := send(c, http.MethodGet, st.url+"/notes/", "", ""); o.status != 200 {
+		t.Fatalf("after the slow queries: %d", o.status)
 	}
 }
