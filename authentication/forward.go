@@ -34,7 +34,9 @@ import (
 // anonymous). Connections to the upstream are pooled and bounded by
 // MaxConnsPerHost. With CacheTTL set, positive answers are cached by the
 // SHA-256 of the forwarded credentials, at most CacheSize of them: a
-// revoked credential then keeps working for up to CacheTTL.
+// revoked credential then keeps working for up to CacheTTL. The cache
+// assumes the upstream's answer depends on the credentials alone; leave it
+// off when the upstream authorizes by method or path (X-Forwarded-Uri).
 type Forward struct {
 	// URL is the upstream's verification endpoint (required).
 	URL string
@@ -92,11 +94,12 @@ func (f *Forward) setup() {
 		if f.timeout <= 0 {
 			f.timeout = 2 * time.Second
 		}
-		f.headers = f.Headers
-		if f.headers == nil {
-			f.headers = []string{"Authorization", "Cookie"}
+		src := f.Headers
+		if src == nil {
+			src = []string{"Authorization", "Cookie"}
 		}
-		for i, h := range f.headers {
+		f.headers = make([]string, len(src))
+		for i, h := range src {
 			f.headers[i] = http.CanonicalHeaderKey(h)
 		}
 		f.client = f.Client
