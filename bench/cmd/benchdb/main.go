@@ -4,6 +4,9 @@
 //	benchdb create -db postgres://... [-books 1000] [-authors 50]
 //	    creates a fresh schema, seeds it, and prints a URL whose
 //	    connections use it (search_path) on stdout
+//	benchdb reset -db URL_WITH_SEARCH_PATH [-books 1000]
+//	    deletes the books added after seeding (ids above -books) and
+//	    vacuums, so later measurements see the seeded table size
 //	benchdb drop -db postgres://... [-schema NAME]
 //	    drops the schema (by default the one in the URL's search_path)
 //	    and everything in it
@@ -37,7 +40,7 @@ var schemaName = regexp.MustCompile(`^bench_[0-9a-f]{12}$`)
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: benchdb create|drop -db URL [...]")
+		return errors.New("usage: benchdb create|reset|drop -db URL [...]")
 	}
 	fs := flag.NewFlagSet("benchdb "+args[0], flag.ContinueOnError)
 	dsn := fs.String("db", os.Getenv("COSWORTH_PG"), "PostgreSQL `URL` [COSWORTH_PG]")
@@ -85,6 +88,12 @@ func run(args []string) error {
 		u.RawQuery = q.Encode()
 		fmt.Println(u.String())
 		return nil
+	case "reset":
+		if _, err := conn.Exec(ctx, "DELETE FROM books WHERE id > $1", *books); err != nil {
+			return err
+		}
+		_, err := conn.Exec(ctx, "VACUUM ANALYZE books")
+		return err
 	case "drop":
 		if *schema == "" {
 			if u, err := url.Parse(*dsn); err == nil {
