@@ -219,5 +219,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 
 	logger.Info("bookstore starting", slog.String("addr", "http://"+cfg.addr), slog.String("db", redact(cfg.db)),
 		slog.Bool("redis", rdb != nil), slog.Bool("demo", cfg.demo))
+	if !cfg.demo {
+		logger.Info("no users yet? register one with POST /api/register/, or restart with -demo for alice, bob and admin (see docs/tutorial.md)")
+	}
 	return cosworth.NewServer(logger, cosworth.Config{Addr: cfg.addr}, h).ListenAndServe(ctx)
 }
