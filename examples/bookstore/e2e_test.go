@@ -810,6 +810,33 @@ func walkContract(t *testing.T, s *service) {
 	// Other endpoints are not throttled by it.
 	s.req(t, "GET", "/api/me/", token(key), nil).expect(t, 200, me)
 
+	// The OpenAPI document generated from the routes.
+	rp = s.req(t, "GET", "/api/schema/", "", nil).expect(t, 200, "")
+	var doc struct {
+		OpenAPI string                    `json:"openapi"`
+		Paths   map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(rp.body, &doc); err != nil || !strings.HasPrefix(doc.OpenAPI, "3.1") {
+		t.Fatalf("schema: %v, openapi %q", err, doc.OpenAPI)
+	}
+	for path, methods := range map[string][]string{
+		"/api/books/":        {"get", "post"},
+		"/api/books/{id}/":   {"get", "put", "patch", "delete"},
+		"/api/books/recent/": {"get"},
+		"/api/authors/":      {"get", "post"},
+		"/api/authors/{id}/": {"get", "put", "patch", "delete"},
+		"/api/token/":        {"post"},
+		"/api/token-auth/":   {"post"},
+		"/api/register/":     {"post"},
+		"/api/me/":           {"get"},
+	} {
+		for _, m := range methods {
+			if doc.Paths[path][m] == nil {
+				t.Errorf("schema lacks %s %s", m, path)
+			}
+		}
+	}
+
 	// One structured log line per request, with the request id.
 	logs := s.stderr.String()
 	for _, want := range []string{"/api/books/recent/", "status=429", "request_id="} {

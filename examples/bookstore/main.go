@@ -215,7 +215,10 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		}
 		pingers = append(pingers, cosworth.PingerFunc(func(ctx context.Context) error { return rdb.Ping(ctx).Err() }))
 	}
-	h := routes(newDeps(db, rdb, cfg, pingers))
+	h, err := routes(newDeps(db, rdb, cfg, pingers))
+	if err != nil {
+		return err
+	}
 
 	logger.Info("bookstore starting", slog.String("addr", "http://"+cfg.addr), slog.String("db", redact(cfg.db)),
 		slog.Bool("redis", rdb != nil), slog.Bool("demo", cfg.demo))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
@@ -11,6 +12,7 @@ import (
 	"github.com/cosworth/cosworth"
 	"github.com/cosworth/cosworth/authentication"
 	"github.com/cosworth/cosworth/models"
+	"github.com/cosworth/cosworth/openapi"
 	"github.com/cosworth/cosworth/pagination"
 	"github.com/cosworth/cosworth/permissions"
 	"github.com/cosworth/cosworth/throttling"
@@ -59,61 +61,106 @@ func newDeps(db *bun.DB, rdb *redis.Client, cfg config, pingers []cosworth.Pinge
 	return d
 }
 
-// routes lists every route of the service on one screen.
-func routes(d deps) http.Handler {
+// routes lists every route of the service on one screen, and serves the
+// OpenAPI document generated from them at /api/schema/. It returns an
+// error when a view is misconfigured (generation sets every view up).
+func routes(d deps) (http.Handler, error) {
+	notFound := func(w http.ResponseWriter, r *http.Request) { views.WriteError(w, r, models.ErrNotFound) }
 	r := chi.NewRouter()
-	r.NotFound(func(w http.ResponseWriter, r *http.Request) { views.WriteError(w, r, models.ErrNotFound) })
+	r.NotFound(notFound)
 	r.Handle("/healthz", d.health)
 	r.Handle("/readyz", d.health)
 
-	r.Route("/api", func(r chi.Router) {
-		r.Use(authentication.Middleware(d.auth...))
+	api := chi.NewRouter()
+	api.NotFound(notFound)
+	api.Use(authentication.Middleware(d.auth...))
 
-		r.Handle("/register/", registerView(d.db))
-		r.Handle("/me/", meView())
-		r.Handle("/token/", d.jwt.ObtainPairHandler(d.db))
-		r.Handle("/token/refresh/", d.jwt.RefreshHandler())
-		r.Handle("/token/verify/", d.jwt.VerifyHandler())
-		r.Handle("/token-auth/", throttling.Handler(d.tokenAuth, d.login))
+	api.Handle("/register/", registerView(d.db))
+	api.Handle("/me/", meView())
+	api.Handle("/token/", d.jwt.ObtainPairHandler(d.db))
+	api.Handle("/token/refresh/", d.jwt.RefreshHandler())
+	api.Handle("/token/verify/", d.jwt.VerifyHandler())
+	api.Handle("/token-auth/", throttling.Handler(d.tokenAuth, d.login))
 
-		r.Handle("/authors/", &views.ListCreateView[Author]{
-			DB:          d.db,
-			Serializer:  authorSerializer(),
-			Permissions: []permissions.Permission{permissions.IsAuthenticatedOrReadOnly},
-			Paginator:   pagination.PageNumber{PageSize: 10, MaxPageSize: 100},
-			Search:      []string{"name"},
-			Ordering:    []string{"name", "created_at"},
-		})
-		r.Handle("/authors/{id}/", &views.RetrieveUpdateDestroyView[Author]{
-			DB:         d.db,
-			Serializer: authorSerializer(),
-			// Anyone reads, authenticated users change, only staff delete.
-			Permissions: []permissions.Permission{permissions.IsAuthenticatedOrReadOnly, staffDeletes{}},
-		})
-
-		r.Handle("/books/", &views.ListCreateView[Book]{
-			DB:            d.db,
-			Serializer:    bookSerializer(d.db),
-			Queryset:      withOwner,
-			Permissions:   []permissions.Permission{permissions.IsAuthenticatedOrReadOnly},
-			Paginator:     pagination.LimitOffset{DefaultLimit: 10, MaxLimit: 100},
-			Search:        []string{"title", "isbn"},
-			Ordering:      []string{"title", "price_cents", "published_on"},
-			Filter:        []string{"author"},
-			PerformCreate: createBook,
-		})
-		r.Handle("/books/recent/", &views.ListView[Book]{
-			DB:         d.db,
-			Serializer: bookSerializer(d.db),
-			Queryset:   withOwner,
-			Paginator:  pagination.Cursor{PageSize: 10, Ordering: "-id", Key: d.cursorKey},
-		})
-		r.Handle("/books/{id}/", &views.RetrieveUpdateDestroyView[Book]{
-			DB:          d.db,
-			Serializer:  bookSerializer(d.db),
-			Queryset:    withOwner,
-			Permissions: []permissions.Permission{permissions.IsAuthenticatedOrReadOnly, permissions.IsOwnerOrStaffOrReadOnly(bookOwner)},
-		})
+	api.Handle("/authors/", &views.ListCreateView[Author]{
+		DB:          d.db,
+		Serializer:  authorSerializer(),
+		Permissions: []permissions.Permission{permissions.IsAuthenticatedOrReadOnly},
+		Paginator:   pagination.PageNumber{PageSize: 10, MaxPageSize: 100},
+		Search:      []string{"name"},
+		Ordering:    []string{"name", "created_at"},
 	})
-	return r
+	api.Handle("/authors/{id}/", &views.RetrieveUpdateDestroyView[Author]{
+		DB:         d.db,
+		Serializer: authorSerializer(),
+		// Anyone reads, authenticated users change, only staff delete.
+		Permissions: []permissions.Permission{permissions.IsAuthenticatedOrReadOnly, staffDeletes{}},
+	})
+
+	api.Handle("/books/", &views.ListCreateView[Book]{
+		DB:            d.db,
+		Serializer:    bookSerializer(d.db),
+		Queryset:      withOwner,
+		Permissions:   []permissions.Permission{permissions.IsAuthenticatedOrReadOnly},
+		Paginator:     pagination.LimitOffset{DefaultLimit: 10, MaxLimit: 100},
+		Search:        []string{"title", "isbn"},
+		Ordering:      []string{"title", "price_cents", "published_on"},
+		Filter:        []string{"author"},
+		PerformCreate: createBook,
+	})
+	api.Handle("/books/recent/", &views.ListView[Book]{
+		DB:         d.db,
+		Serializer: bookSerializer(d.db),
+		Queryset:   withOwner,
+		Paginator:  pagination.Cursor{PageSize: 10, Ordering: "-id", Key: d.cursorKey},
+	})
+	api.Handle("/books/{id}/", &views.RetrieveUpdateDestroyView[Book]{
+		DB:          d.db,
+		Serializer:  bookSerializer(d.db),
+		Queryset:    withOwner,
+		Permissions: []permissions.Permission{permissions.IsAuthenticatedOrReadOnly, permissions.IsOwnerOrStaffOrReadOnly(bookOwner)},
+	})
+
+	r.Mount("/api", api)
+
+	doc, err := openapi.Generate(r, schemaConfig(d.auth))
+	if err != nil {
+		return nil, fmt.Errorf("OpenAPI document: %w", err)
+	}
+	api.Get("/schema/", openapi.Handler(doc).ServeHTTP)
+	return r, nil
+}
+
+// schemaConfig describes what generation cannot see: the endpoints that
+// are not generic views, and the owner field Represent writes.
+func schemaConfig(auths []authentication.Authenticator) openapi.Config {
+	user := openapi.JSONResponse("The user", openapi.SchemaFor[userOut]())
+	return openapi.Config{
+		Title:          "Bookstore",
+		Version:        "1.0.0",
+		Description:    "Cosworth's example service (examples/bookstore).",
+		Authenticators: auths,
+		Exclude:        []string{"/healthz", "/readyz"},
+		FieldSchemas: map[string]*openapi.Schema{
+			"Book.owner": {Type: openapi.Types{"string", "null"}, Description: "The username of the user who created the book."},
+		},
+		Operations: map[string]*openapi.Operation{
+			"POST /api/token/":         openapi.TokenObtainPairOperation(),
+			"POST /api/token/refresh/": openapi.TokenRefreshOperation(),
+			"POST /api/token/verify/":  openapi.TokenVerifyOperation(),
+			"POST /api/token-auth/":    openapi.AuthTokenOperation(),
+			"POST /api/register/": {
+				Summary: "Register a user",
+				RequestBody: &openapi.RequestBody{Required: true, Content: map[string]openapi.MediaType{
+					"application/json": {Schema: openapi.SchemaFor[registration]()},
+				}},
+				Responses: map[string]*openapi.Response{"201": user, "400": openapi.ValidationResponse()},
+			},
+			"GET /api/me/": {
+				Summary:   "The authenticated user",
+				Responses: map[string]*openapi.Response{"200": user, "401": openapi.ErrorResponse("Not authenticated.")},
+				Security:  []openapi.SecurityRequirement{{openapi.SchemeJWT: {}}, {openapi.SchemeToken: {}}},
+			},
+		},
+	}
 }

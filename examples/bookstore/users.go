@@ -19,6 +19,13 @@ import (
 	"github.com/cosworth/cosworth/views"
 )
 
+// registration is the body of POST /api/register/ (for the OpenAPI
+// document; the handler checks presence and blanks itself).
+type registration struct {
+	Username string `json:"username" validate:"required,max=150"`
+	Password string `json:"password" validate:"required,max=4096" cosworth:"write_only"`
+}
+
 // userOut is the representation of a user: {id, username, is_staff}.
 type userOut struct {
 	ID       int64  `json:"id"`
