@@ -736,6 +736,8 @@ func walkContract(t *testing.T, s *service) {
 	if m := rp.object(t, "id", "title", "isbn", "author", "price_cents", "published_on", "owner", "created_at"); m["price_cents"] != float64(1500) || m["owner"] != "carol" {
 		t.Errorf("owner's PATCH: %s", rp.body)
 	}
+	s.req(t, "PATCH", b0, bearer(access), map[string]any{"author": 999999}).
+		expect(t, 400, `{"author": ["Invalid pk \"999999\" - object does not exist."]}`)
 	s.req(t, "PUT", b0, token(key), map[string]any{"title": "Only a title"}).
 		expect(t, 400, `{"isbn": ["This field is required."], "author": ["This field is required."], "price_cents": ["This field is required."]}`)
 	s.req(t, "PUT", b0, token(key), bookIn{"title": "The Left Hand of Darkness", "isbn": "9780441478125", "author": authorIDs[0], "price_cents": 1400, "published_on": nil}).

@@ -99,7 +99,7 @@ func routes(d deps) (http.Handler, error) {
 
 	api.Handle("/books/", &views.ListCreateView[Book]{
 		DB:            d.db,
-		Serializer:    bookSerializer(d.db),
+		Serializer:    bookSerializer(),
 		Queryset:      withOwner,
 		Permissions:   []permissions.Permission{permissions.IsAuthenticatedOrReadOnly},
 		Paginator:     pagination.LimitOffset{DefaultLimit: 10, MaxLimit: 100},
@@ -110,13 +110,13 @@ func routes(d deps) (http.Handler, error) {
 	})
 	api.Handle("/books/recent/", &views.ListView[Book]{
 		DB:         d.db,
-		Serializer: bookSerializer(d.db),
+		Serializer: bookSerializer(),
 		Queryset:   withOwner,
 		Paginator:  pagination.Cursor{PageSize: 10, Ordering: "-id", Key: d.cursorKey},
 	})
 	api.Handle("/books/{id}/", &views.RetrieveUpdateDestroyView[Book]{
 		DB:          d.db,
-		Serializer:  bookSerializer(d.db),
+		Serializer:  bookSerializer(),
 		Queryset:    withOwner,
 		Permissions: []permissions.Permission{permissions.IsAuthenticatedOrReadOnly, permissions.IsOwnerOrStaffOrReadOnly(bookOwner)},
 	})
