@@ -25,6 +25,13 @@ func (g *generator) errorSchemas() {
 func errorSchema() *Schema {
 	e := &Schema{Type: Types{"object"}, Properties: &Properties{}, Required: []string{"detail"}}
 	e.Properties.Set("detail", &Schema{Type: Types{"string"}})
+	// simplejwt's rejections of a token add a code and per-class messages.
+	e.Properties.Set("code", &Schema{Type: Types{"string"}, Examples: []any{"token_not_valid"}})
+	msg := &Schema{Type: Types{"object"}, Properties: &Properties{}}
+	for _, n := range []string{"token_class", "token_type", "message"} {
+		msg.Properties.Set(n, &Schema{Type: Types{"string"}})
+	}
+	e.Properties.Set("messages", &Schema{Type: Types{"array"}, Items: msg})
 	return e
 }
 

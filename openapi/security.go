@@ -70,15 +70,6 @@ func (g *generator) securitySchemes() {
 	g.schemes = sortedKeys(schemes)
 }
 
-// access is what the permissions of a view allow for one method.
-type access uint8
-
-const (
-	accessAnyone  access = iota // anonymous requests pass
-	accessAuth                  // only authenticated requests can pass
-	accessUnknown               // a permission panicked on a synthetic request
-)
-
 // probe runs the request-level checks of perms for method on synthetic
 // requests: anonymous, a regular user and a staff user. Permissions are
 // plain functions of the request; one that needs more than the method and
@@ -110,8 +101,8 @@ func probe(perms []permissions.Permission, method, path string) (anon, user, sta
 
 // security sets the security requirements of op and the 401 and 403
 // responses its permissions can produce.
-func (g *generator) security(op *Operation, info *views.Info, method string) {
-	anon, user, staff, ok := probe(info.Permissions, method, "/")
+func (g *generator) security(op *Operation, info *views.Info, method, path string) {
+	anon, user, staff, ok := probe(info.Permissions, method, path)
 	required := ok && !anon
 	if len(g.schemes) > 0 {
 		for _, name := range g.schemes {
