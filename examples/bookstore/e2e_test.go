@@ -67,8 +67,8 @@ func TestEndToEnd(t *testing.T) {
 		if err := db.NewRaw("SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM books)").Scan(ctx, &users, &books); err != nil {
 			t.Fatal(err)
 		}
-		if users != 4 || books != 5 { // alice, bob, admin, carol; the books left after the deletes
-			t.Errorf("PostgreSQL holds %d users and %d books, want 4 and 5", users, books)
+		if users != 5 || books != 5 { // alice, bob, admin, carol, erin; the books left after the deletes
+			t.Errorf("PostgreSQL holds %d users and %d books, want 5 and 5", users, books)
 		}
 		keys, err := rdb.Keys(ctx, prefix+"*").Result()
 		if err != nil {
@@ -469,6 +469,23 @@ func walkContract(t *testing.T, s *service) {
 		expect(t, 400, `{"username": ["A user with that username already exists."]}`)
 	s.req(t, "POST", "/api/register/", "", map[string]any{}).
 		expect(t, 400, `{"username": ["This field is required."], "password": ["This field is required."]}`)
+	s.req(t, "POST", "/api/register/", "", map[string]any{"username": nil, "password": ""}).
+		expect(t, 400, `{"username": ["This field may not be null."], "password": ["This field may not be blank."]}`)
+	s.req(t, "POST", "/api/register/", "", map[string]any{"username": "no spaces please", "password": "x"}).
+		expect(t, 400, `{"username": ["Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."]}`)
+	s.req(t, "POST", "/api/register/", "", map[string]any{"username": strings.Repeat("u", 151), "password": "x"}).
+		expect(t, 400, `{"username": ["Ensure this field has no more than 150 characters."]}`)
+	s.req(t, "POST", "/api/register/", "", `{"username": "x", "password": `).expect(t, 400, "")
+	s.req(t, "POST", "/api/register/", "", "username=x", "Content-Type", "text/plain").
+		expect(t, 415, `{"detail": "Unsupported media type \"text/plain\" in request."}`)
+	// Surrounding whitespace is trimmed (DRF's CharField default), and so
+	// does simplejwt's password field.
+	rp = s.req(t, "POST", "/api/register/", "", map[string]any{"username": "  erin ", "password": " erin-pass-123 "}).expect(t, 201, "")
+	if m := rp.object(t, "id", "username", "is_staff"); m["username"] != "erin" {
+		t.Errorf("register trims the username: %s", rp.body)
+	}
+	s.req(t, "POST", "/api/token/", "", map[string]any{"username": "erin", "password": "erin-pass-123"}).expect(t, 200, "")
+	s.req(t, "POST", "/api/token/", "", map[string]any{"username": " erin", "password": " erin-pass-123 "}).expect(t, 200, "")
 
 	// JWT obtain, refresh, verify.
 	tokens := s.req(t, "POST", "/api/token/", "", map[string]any{"username": "carol", "password": "carol-pass-123"}).

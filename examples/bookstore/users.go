@@ -2,13 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
-	"strconv"
-	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -19,8 +18,10 @@ import (
 	"github.com/cosworth/cosworth/views"
 )
 
-// registration is the body of POST /api/register/ (for the OpenAPI
-// document; the handler checks presence and blanks itself).
+// registration is the body of POST /api/register/, decoded and checked by
+// a serializer (it is not a table). Both fields lose surrounding
+// whitespace, as DRF's CharField does by default (and simplejwt's password
+// field, so the password registered is the one /api/token/ checks).
 type registration struct {
 	Username string `json:"username" validate:"required,max=150"`
 	Password string `json:"password" validate:"required,max=4096" cosworth:"write_only"`
@@ -40,31 +41,28 @@ const msgUsernameTaken = "A user with that username already exists."
 // {id, username, is_staff}. The password is stored hashed (argon2id);
 // is_staff in the body is ignored, like any unknown field.
 func registerView(db *bun.DB) *views.APIView {
+	ser := &serializers.Serializer[registration]{}
 	return &views.APIView{
 		Name: "Register",
 		Post: func(w http.ResponseWriter, r *http.Request) error {
-			var in struct {
-				Username *string `json:"username"`
-				Password *string `json:"password"`
-			}
-			if err := views.ReadJSON(r, &in); err != nil {
+			// ReadJSON applies the views' body rules (415, 413, JSON parse
+			// error); the serializer then gives DRF's field messages.
+			var body json.RawMessage
+			if err := views.ReadJSON(r, &body); err != nil {
 				return err
 			}
-			ve := &serializers.ValidationError{}
-			checkString(ve, "username", in.Username, 150)
-			checkString(ve, "password", in.Password, models.MaxPasswordLength)
-			if in.Username != nil && *in.Username != "" && !validUsername(*in.Username) {
-				ve.Add("username", "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.")
+			var in registration
+			if err := ser.Decode(r.Context(), body, &in, serializers.Create); err != nil {
+				return err
 			}
-			if len(ve.Fields) > 0 {
-				return ve
+			if !validUsername(in.Username) {
+				return usernameError("Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.")
 			}
-			u, err := models.CreateUser(r.Context(), db, *in.Username, *in.Password, false)
+			u, err := models.CreateUser(r.Context(), db, in.Username, in.Password, false)
 			if err != nil {
 				var ce *models.ConstraintError
 				if errors.As(models.Classify(err), &ce) && ce.Kind == models.Unique {
-					ve.Add("username", msgUsernameTaken)
-					return ve
+					return usernameError(msgUsernameTaken)
 				}
 				return err
 			}
@@ -73,17 +71,10 @@ func registerView(db *bun.DB) *views.APIView {
 	}
 }
 
-// checkString applies the rules of DRF's CharField(max_length=max) to a
-// required field, with DRF's messages.
-func checkString(ve *serializers.ValidationError, field string, v *string, max int) {
-	switch {
-	case v == nil:
-		ve.Add(field, "This field is required.")
-	case *v == "":
-		ve.Add(field, "This field may not be blank.")
-	case utf8.RuneCountInString(*v) > max:
-		ve.Add(field, "Ensure this field has no more than "+strconv.Itoa(max)+" characters.")
-	}
+func usernameError(msg string) error {
+	ve := &serializers.ValidationError{}
+	ve.Add("username", msg)
+	return ve
 }
 
 // validUsername applies Django's username rule: letters, digits and
