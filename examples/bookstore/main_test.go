@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -150,23 +149,6 @@ func TestHealthcheck(t *testing.T) {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestRunServesAndStops runs the service in-process on SQLite from the
 // environment alone: it warns about the missing secret, creates the demo
 // users, answers -healthcheck, and returns nil when its context is
@@ -176,7 +158,7 @@ func TestRunServesAndStops(t *testing.T) {
 	getenv := env("BOOKSTORE_ADDR", addr, "DATABASE_URL", "sqlite:"+filepath.Join(t.TempDir(), "run.db"), "BOOKSTORE_DEMO", "1")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var logs syncBuffer
+	var logs lockedBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"bookstore"}, getenv, io.Discard, &logs) }()
 
@@ -223,7 +205,7 @@ func TestRunServesAndStops(t *testing.T) {
 	}
 	// A second start on the same file finds its tables and demo users.
 	ctx2, cancel2 := context.WithCancel(context.Background())
-	var logs2 syncBuffer
+	var logs2 lockedBuffer
 	done2 := make(chan error, 1)
 	go func() { done2 <- run(ctx2, []string{"bookstore"}, getenv, io.Discard, &logs2) }()
 	for time.Now().Before(deadline.Add(10 * time.Second)) {
