@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
@@ -118,6 +119,15 @@ func openPostgres(ctx context.Context, dsn string, o options) (*bun.DB, error) {
 	cfg.PingTimeout = o.acquireTimeout
 	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > o.acquireTimeout {
 		cfg.ConnConfig.ConnectTimeout = o.acquireTimeout
+	}
+	// bun interpolates every argument into the SQL text, so pgx's default
+	// statement cache would prepare (and hold, 512 per connection) one
+	// statement per distinct id, filter value or offset: an extra round trip
+	// per miss and a retained heap that grows with traffic. The exec mode
+	// sends each query once as an unnamed statement. A DSN that sets
+	// default_query_exec_mode keeps its choice.
+	if !strings.Contains(dsn, "default_query_exec_mode") {
+		cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

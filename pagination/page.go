@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -234,7 +234,7 @@ func newLinks(r *http.Request, baseURL string) links {
 		}
 		l.pairs[i].values = append(l.pairs[i].values, v)
 	}
-	sort.SliceStable(l.pairs, func(i, j int) bool { return l.pairs[i].key < l.pairs[j].key })
+	slices.SortStableFunc(l.pairs, func(a, b queryParam) int { return strings.Compare(a.key, b.key) })
 	return l
 }
 
