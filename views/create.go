@@ -17,8 +17,8 @@ func (v *CreateView[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (v *CreateView[T]) Describe() Info { return (*Generic[T])(v).setup(capCreate).info }
 
 // create answers POST: decode and validate the body into a new T, then in
-// one transaction PerformCreate or an INSERT ... RETURNING * (so database
-// defaults, ids and timestamps come back), then 201 with the
+// one transaction PerformCreate, or (without a hook) a single INSERT ...
+// RETURNING * (so database defaults, ids and timestamps come back), then 201 with the
 // representation. A unique or foreign-key violation is a 400 on the field
 // (Serializer.ConstraintError), never a 500.
 func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) error {
@@ -33,20 +33,12 @@ func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) 
 	if err := p.ser.Decode(ctx, body, obj, serializers.Create); err != nil {
 		return err
 	}
-	tx, err := g.DB.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	// Rolls back on every path that does not commit, a panicking hook
-	// included; after a commit it is a no-op.
-	defer tx.Rollback()
-	if g.PerformCreate != nil {
-		err = g.PerformCreate(r, tx, obj)
+	if g.PerformCreate == nil {
+		// A single INSERT is atomic on its own: no transaction, two round
+		// trips fewer.
+		_, err = g.DB.NewInsert().Model(obj).Returning("*").Exec(ctx)
 	} else {
-		_, err = tx.NewInsert().Model(obj).Returning("*").Exec(ctx)
-	}
-	if err == nil {
-		err = tx.Commit()
+		err = g.performCreate(r, obj)
 	}
 	if err != nil {
 		return p.ser.ConstraintError(err, obj)
@@ -56,4 +48,19 @@ func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) 
 	respond.JSON(w, http.StatusCreated, *out)
 	respond.PutBuffer(out)
 	return nil
+}
+
+// performCreate runs PerformCreate inside a transaction it commits.
+func (g *Generic[T]) performCreate(r *http.Request, obj *T) error {
+	tx, err := g.DB.BeginTx(r.Context(), nil)
+	if err != nil {
+		return err
+	}
+	// Rolls back on every path that does not commit, a panicking hook
+	// included; after a commit it is a no-op.
+	defer tx.Rollback()
+	if err := g.PerformCreate(r, tx, obj); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
