@@ -24,11 +24,7 @@ func TestPostgresOutageUnderLoad(t *testing.T) {
 			st := newStack(t, stackOptions{})
 			c := client(t)
 			// Warm up, then take the baseline with the server and pool idle.
-			for range 20 {
-				send(c, http.MethodGet, st.url+"/notes/", "", "")
-			}
-			c.CloseIdleConnections()
-			time.Sleep(200 * time.Millisecond)
+			warm(c, st)
 			base := measure(st.pg)
 
 			stop := make(chan struct{})
@@ -67,6 +63,9 @@ func TestPostgresOutageUnderLoad(t *testing.T) {
 
 			// No hang: the request deadline plus the time to write an answer.
 			ok, unavailable := checkOutcomes(t, outs, requestTimeout+time.Second)
+			if t.Failed() {
+				t.Logf("server error logs:\n%.8000s", st.errorLogs())
+			}
 			var during, duringOK, after, afterOK int
 			for _, o := range outs {
 				switch {
@@ -146,11 +145,7 @@ func TestRequestDeadlineReachesPostgres(t *testing.T) {
 func TestNoLeaksAfterBurst(t *testing.T) {
 	st := newStack(t, stackOptions{})
 	c := client(t)
-	for range 20 {
-		send(c, http.MethodGet, st.url+"/notes/", "", "")
-	}
-	c.CloseIdleConnections()
-	time.Sleep(200 * time.Millisecond)
+	warm(c, st)
 	base := measure(st.pg)
 	stop := make(chan struct{})
 	results := make(chan []outcome)
@@ -159,6 +154,9 @@ func TestNoLeaksAfterBurst(t *testing.T) {
 	close(stop)
 	outs := <-results
 	ok, unavailable := checkOutcomes(t, outs, requestTimeout+time.Second)
+	if t.Failed() {
+		t.Logf("server error logs:\n%.8000s", st.errorLogs())
+	}
 	if ok == 0 {
 		t.Fatal("no request succeeded")
 	}

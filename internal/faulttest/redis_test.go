@@ -112,7 +112,8 @@ func redisOutage(t *testing.T, fault string) {
 			if o.status == http.StatusServiceUnavailable && (o.body != unavailableBody || o.retry == "") {
 				t.Errorf("%s: %s: 503 body %s Retry-After %q", phase, ch.name, o.body, o.retry)
 			}
-			if o.elapsed > redisTimeout+time.Second {
+			// A loaded machine can add a TCP retransmit (1s) to a request.
+			if o.elapsed > redisTimeout+1500*time.Millisecond {
 				t.Errorf("%s: %s took %v with a %v Redis timeout", phase, ch.name, o.elapsed, redisTimeout)
 			}
 		}
@@ -134,8 +135,13 @@ func redisOutage(t *testing.T, fault string) {
 	time.Sleep(time.Second)
 	close(stop)
 	outs := <-results
-	if ok, unavailable := checkOutcomes(t, outs, redisTimeout+time.Second); ok != 0 || unavailable == 0 {
-		t.Errorf("token load during the cut: %d ok, %d unavailable; want every request refused", ok, unavailable)
+	// No request hangs (the bound allows a TCP retransmit on a loaded
+	// machine); most are refused within the Redis timeout.
+	if ok, unavailable := checkOutcomes(t, outs, requestTimeout+time.Second); ok != 0 || unavailable == 0 {
+		t.Errorf("token load during the %s: %d ok, %d unavailable; want every request refused", fault, ok, unavailable)
+	}
+	if p90 := percentile(outs, 90); p90 > redisTimeout+300*time.Millisecond {
+		t.Errorf("token load during the %s: 90th percentile %v, Redis timeout %v", fault, p90, redisTimeout)
 	}
 
 	rp.Restore()
