@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/fuzz.sh: run every fuzz target for a short, bounded time.
 #
-#   scripts/fuzz.sh            each target for FUZZTIME (default 10s)
+#   scripts/fuzz.sh            each target for FUZZTIME (default 8s)
 #   FUZZTIME=5m scripts/fuzz.sh   a longer local session
 #
 # Packages run in parallel (one `go test -fuzz` per target at a time within a
@@ -12,13 +12,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-FUZZTIME="${FUZZTIME:-10s}"
+FUZZTIME="${FUZZTIME:-8s}"
 # package:target ...
 targets=(
-  "./serializers:FuzzDecode ./serializers:FuzzDecodeDepth"
+  "./serializers:FuzzDecode ./serializers:FuzzDecodeDepth ./serializers:FuzzDecodeSyntax"
   "./pagination:FuzzPaginationQuery ./pagination:FuzzCursor"
   "./filters:FuzzFilters"
-  "./authentication:FuzzAuthorization ./authentication:FuzzJWTParse"
+  "./authentication:FuzzAuthorization ./authentication:FuzzJWTParse ./authentication:FuzzVerifyBody"
 )
 
 logdir="$(mktemp -d)"
