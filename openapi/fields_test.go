@@ -159,12 +159,18 @@ func TestWrappedViews(t *testing.T) {
 	r.Handle("/a/", unwrapping{&views.ListView[Gadget]{DB: db}})
 	r.Handle("/b/{id}/", http.HandlerFunc(hidden.ServeHTTP)) // opaque
 	r.Handle("/c/{id}/", http.HandlerFunc(hidden.ServeHTTP))
+	r.Method("GET", "/split/", &views.ListView[Gadget]{DB: db})
+	r.Method("POST", "/split/", &views.CreateView[Gadget]{DB: db})
 	doc, err := openapi.Generate(r, openapi.Config{Views: map[string]views.Describer{"/c/{id}/": hidden}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if doc.Paths["/a/"] == nil || doc.Paths["/a/"].Get == nil {
 		t.Error("a view behind Unwrap is missing")
+	}
+	if split := doc.Paths["/split/"]; split == nil || split.Get == nil || split.Post == nil ||
+		split.Get.OperationID != "split_list" || split.Post.OperationID != "split_create" {
+		t.Errorf("one view per method: %+v", split)
 	}
 	if doc.Paths["/b/{id}/"] != nil {
 		t.Error("an opaque handler was documented")

@@ -88,8 +88,10 @@ type route struct {
 	pattern string // chi pattern
 	path    string // OpenAPI path
 	params  []pathParam
-	handler http.Handler
 	methods []string
+	// handlers by method: usually one view for every method (r.Handle),
+	// sometimes one per method (r.Get, r.Post).
+	handlers map[string]http.Handler
 }
 
 type pathParam struct {
@@ -188,10 +190,11 @@ func collect(r chi.Routes) ([]*route, error) {
 			if !ok {
 				path = ""
 			}
-			rt = &route{pattern: pattern, path: path, params: params, handler: h}
+			rt = &route{pattern: pattern, path: path, params: params, handlers: map[string]http.Handler{}}
 			byPattern[pattern] = rt
 		}
 		rt.methods = append(rt.methods, method)
+		rt.handlers[method] = h
 		return nil
 	})
 	if err != nil {
@@ -249,11 +252,7 @@ func convertPattern(p string) (string, []pathParam, bool) {
 }
 
 // describer finds the views.Describer behind h.
-func (g *generator) describer(rt *route) views.Describer {
-	if d, ok := g.cfg.Views[rt.pattern]; ok {
-		return d
-	}
-	h := rt.handler
+func describer(h http.Handler) views.Describer {
 	for range 16 {
 		if d, ok := h.(views.Describer); ok {
 			return d
@@ -283,33 +282,43 @@ func describe(pattern string, d views.Describer) (info views.Info, err error) {
 	return d.Describe(), nil
 }
 
-// route documents the generic view of one route, if it has one.
+// route documents the generic views of one route.
 func (g *generator) route(rt *route) error {
-	d := g.describer(rt)
-	if d == nil || rt.path == "" {
+	if rt.path == "" {
 		return nil
 	}
-	info, err := describe(rt.pattern, d)
-	if err != nil {
-		return err
-	}
-	if info.Plan == nil || info.Model == nil {
-		return fmt.Errorf("cosworth/openapi: the view at %s describes no model or plan", rt.pattern)
-	}
-	walked := rt.methods
-	if len(g.cfg.Views) > 0 {
-		if _, ok := g.cfg.Views[rt.pattern]; ok {
-			walked = info.Methods
-		}
-	}
+	configured, inConfig := g.cfg.Views[rt.pattern]
+	infos := map[views.Describer]*views.Info{}
 	for _, m := range methods {
-		if !slices.Contains(info.Methods, m) || !slices.Contains(walked, m) {
-			continue
-		}
 		if _, ok := g.cfg.Operations[m+" "+rt.pattern]; ok {
 			continue // registered: manual adds it
 		}
-		op, err := g.operation(rt, &info, m)
+		d := configured
+		if !inConfig {
+			h, ok := rt.handlers[m]
+			if !ok {
+				continue
+			}
+			if d = describer(h); d == nil {
+				continue
+			}
+		}
+		info, ok := infos[d]
+		if !ok {
+			i, err := describe(rt.pattern, d)
+			if err != nil {
+				return err
+			}
+			if i.Plan == nil || i.Model == nil {
+				return fmt.Errorf("cosworth/openapi: the view at %s describes no model or plan", rt.pattern)
+			}
+			info = &i
+			infos[d] = info
+		}
+		if !slices.Contains(info.Methods, m) {
+			continue
+		}
+		op, err := g.operation(rt, info, m)
 		if err != nil {
 			return err
 		}
