@@ -134,8 +134,11 @@ func openPostgres(ctx context.Context, dsn string, o options) (*bun.DB, error) {
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	sqldb := sql.OpenDB(&acquireConnector{Connector: stdlib.GetPoolConnector(pool), timeout: o.acquireTimeout, pool: pool})
-	sqldb.SetMaxIdleConns(0) // idle connections live in pgxpool, as stdlib.OpenDBFromPool does
-	sqldb.SetMaxOpenConns(int(o.maxConns))
+	// Idle connections live in pgxpool, as stdlib.OpenDBFromPool does, and
+	// pgxpool alone bounds how many are open: a database/sql MaxOpenConns
+	// would queue a request in database/sql until its deadline instead of
+	// failing after the acquire timeout (internal/faulttest TestPoolAcquireTimeout).
+	sqldb.SetMaxIdleConns(0)
 	return bun.NewDB(sqldb, pgdialect.New()), nil
 }
 

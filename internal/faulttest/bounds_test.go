@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -188,14 +187,6 @@ func TestInFlightBoundEndToEnd(t *testing.T) {
 // timeout for a connection, then gets the DRF 503, well before its own
 // request deadline; and that the pool serves again once the slow queries end.
 func TestPoolAcquireTimeout(t *testing.T) {
-	if os.Getenv("COSWORTH_KNOWN_ISSUES") != "1" {
-		// Known issue (see /work/coord/safety-findings.md, #1): models.Open sets
-		// database/sql's MaxOpenConns, so a query waits in database/sql's queue,
-		// bounded only by the request deadline, and never reaches the pool's
-		// acquire timeout. Observed: 2.03s wait and a 200 with a 300ms acquire
-		// timeout. Run with COSWORTH_KNOWN_ISSUES=1 to see it.
-		t.Skip("known issue: the pool acquire timeout does not bound database/sql's queue")
-	}
 	st := newStack(t, stackOptions{
 		cfg: cosworth.Config{RequestTimeout: 5 * time.Second},
 		queryset: func(r *http.Request, q *bun.SelectQuery) *bun.SelectQuery {
