@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README.md, .ci/run): starts PostgreSQL and Redis when they
 # are down, checks formatting and vet, then runs every test with the race
-# detector, with the services required (a missing service fails, never skips).
+# detector, with the services required (a missing service fails, never skips),
+# after a bounded run of every fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +28,9 @@ if ! "$sc" -version 2>/dev/null | grep -q "(${STATICCHECK_VERSION#v})"; then
   go install "honnef.co/go/tools/cmd/staticcheck@${STATICCHECK_VERSION}"
 fi
 "$sc" ./...
+
+echo "== fuzz (each target for a bounded time; FUZZTIME to change it)"
+scripts/fuzz.sh
 
 echo "== go test -race"
 go test -race -count=1 -timeout 20m "$@" ./...
