@@ -32,6 +32,7 @@ import (
 
 	"github.com/cosworth/cosworth/internal/dbtest"
 	"github.com/cosworth/cosworth/models"
+	"github.com/cosworth/cosworth/openapi/openapitest"
 )
 
 func TestEndToEnd(t *testing.T) {
@@ -178,6 +179,7 @@ func startBookstore(t *testing.T, bin string, args ...string) *service {
 		if err == nil {
 			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
+				svc.checkAgainstSchema(t)
 				return svc
 			}
 		}
@@ -884,4 +886,57 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// checkAgainstSchema fetches the service's own OpenAPI document
+// (/api/schema/), validates it with an independent implementation
+// (openapitest: libopenapi), and from then on checks every API response the
+// test receives against it. HEAD, OPTIONS and 405 answers, the schema itself
+// and paths outside /api/ (health checks) are not described per operation
+// and are not checked.
+func (s *service) checkAgainstSchema(t *testing.T) {
+	t.Helper()
+	resp, err := s.client.Get(s.base + "/api/schema/")
+	if err != nil {
+		t.Fatalf("GET /api/schema/: %v", err)
+	}
+	doc, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /api/schema/: %d %v", resp.StatusCode, err)
+	}
+	v, err := openapitest.New(doc)
+	if err != nil {
+		t.Fatalf("the bookstore's OpenAPI document: %v", err)
+	}
+	s.client.Transport = schemaCheck{t: t, v: v}
+}
+
+// schemaCheck sends API requests through the validating transport and the
+// rest straight through.
+type schemaCheck struct {
+	t *testing.T
+	v *openapitest.Validator
+}
+
+func (c schemaCheck) RoundTrip(req *http.Request) (*http.Response, error) {
+	p := req.URL.Path
+	if !strings.HasPrefix(p, "/api/") || p == "/api/schema/" || req.Method == http.MethodHead || req.Method == http.MethodOptions {
+		return http.DefaultTransport.RoundTrip(req)
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil || resp.StatusCode == http.StatusMethodNotAllowed {
+		return resp, err
+	}
+	vreq := req.Clone(req.Context())
+	vreq.Body = http.NoBody
+	if req.GetBody != nil {
+		if b, err := req.GetBody(); err == nil {
+			vreq.Body = b
+		}
+	}
+	if err := c.v.Response(vreq, resp); err != nil {
+		c.t.Errorf("openapi: response does not match /api/schema/: %v", err)
+	}
+	return resp, nil
 }

@@ -154,7 +154,12 @@ func schemaConfig(auths []authentication.Authenticator) openapi.Config {
 				RequestBody: &openapi.RequestBody{Required: true, Content: map[string]openapi.MediaType{
 					"application/json": {Schema: openapi.SchemaFor[registration]()},
 				}},
-				Responses: map[string]*openapi.Response{"201": user, "400": openapi.ValidationResponse()},
+				Responses: map[string]*openapi.Response{
+					"201": user,
+					"400": openapi.ValidationResponse(),
+					"413": openapi.ErrorResponse("The request body is too large."),
+					"415": openapi.ErrorResponse("The request body is not JSON."),
+				},
 			},
 			"GET /api/me/": {
 				Summary:   "The authenticated user",
