@@ -1,6 +1,8 @@
 package authentication
 
 import (
+	"github.com/cosworth/cosworth/internal/redisbound"
+
 	"context"
 	"errors"
 	"fmt"
@@ -40,7 +42,7 @@ type RedisBlacklist struct {
 	Timeout time.Duration
 
 	once sync.Once
-	call *redisCall
+	call *redisbound.Caller
 }
 
 var _ Blacklist = (*RedisBlacklist)(nil)
@@ -55,7 +57,7 @@ func (b *RedisBlacklist) Revoke(ctx context.Context, jti string, until time.Time
 	if !until.After(time.Now()) {
 		until = time.Now().Add(time.Minute)
 	}
-	err := b.call.do(ctx, func(ctx context.Context) error {
+	err := b.call.Do(ctx, func(ctx context.Context) error {
 		return b.Client.SetArgs(ctx, b.Prefix+"jwt:bl:"+jti, "1", redis.SetArgs{Mode: "NX", ExpireAt: until}).Err()
 	})
 	if errors.Is(err, redis.Nil) {
@@ -71,7 +73,7 @@ func (b *RedisBlacklist) Revoke(ctx context.Context, jti string, until time.Time
 func (b *RedisBlacklist) Revoked(ctx context.Context, jti string) (bool, error) {
 	b.setup()
 	var n int64
-	err := b.call.do(ctx, func(ctx context.Context) error {
+	err := b.call.Do(ctx, func(ctx context.Context) error {
 		var err error
 		n, err = b.Client.Exists(ctx, b.Prefix+"jwt:bl:"+jti).Result()
 		return err

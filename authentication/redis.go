@@ -1,6 +1,8 @@
 package authentication
 
 import (
+	"github.com/cosworth/cosworth/internal/redisbound"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -43,7 +45,7 @@ type Redis struct {
 	Timeout time.Duration
 
 	once sync.Once
-	call *redisCall
+	call *redisbound.Caller
 }
 
 var (
@@ -115,7 +117,7 @@ func (a *Redis) Authenticate(r *http.Request) (*Principal, error) {
 		return nil, &Failed{Detail: msgTokenInvalid}
 	}
 	var val []byte
-	err := a.call.do(r.Context(), func(ctx context.Context) error {
+	err := a.call.Do(r.Context(), func(ctx context.Context) error {
 		var err error
 		val, err = a.Client.Get(ctx, a.tokenKey(key)).Bytes()
 		return err
@@ -147,7 +149,7 @@ func (a *Redis) Issue(ctx context.Context, p *Principal) (string, error) {
 	}
 	key := models.NewTokenKey()
 	tk, uk, ttl := a.tokenKey(key), a.userKey(p.ID), a.ttl()
-	err = a.call.do(ctx, func(ctx context.Context) error {
+	err = a.call.Do(ctx, func(ctx context.Context) error {
 		_, err := a.Client.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 			pipe.Set(ctx, tk, val, ttl)
 			pipe.SAdd(ctx, uk, tk)
@@ -166,7 +168,7 @@ func (a *Redis) Issue(ctx context.Context, p *Principal) (string, error) {
 // Revoke deletes the token with the given key. Errors wrap ErrUnavailable.
 func (a *Redis) Revoke(ctx context.Context, key string) error {
 	a.setup()
-	err := a.call.do(ctx, func(ctx context.Context) error {
+	err := a.call.Do(ctx, func(ctx context.Context) error {
 		return a.Client.Del(ctx, a.tokenKey(key)).Err()
 	})
 	if err != nil {
@@ -190,7 +192,7 @@ return #keys
 // Errors wrap ErrUnavailable.
 func (a *Redis) RevokeUser(ctx context.Context, userID int64) error {
 	a.setup()
-	err := a.call.do(ctx, func(ctx context.Context) error {
+	err := a.call.Do(ctx, func(ctx context.Context) error {
 		return revokeUserScript.Run(ctx, a.Client, []string{a.userKey(userID)}).Err()
 	})
 	if err != nil {

@@ -1,6 +1,8 @@
 package throttling
 
 import (
+	"github.com/cosworth/cosworth/internal/redisbound"
+
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -8,7 +10,6 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -37,7 +38,7 @@ type RedisStore struct {
 	Fallback Store
 
 	once sync.Once
-	call *redisCall
+	call *redisbound.Caller
 }
 
 var _ Store = (*RedisStore)(nil)
@@ -79,7 +80,7 @@ func (s *RedisStore) setup() {
 		if t <= 0 {
 			t = 200 * time.Millisecond
 		}
-		s.call = newRedisCall(s.Client, t)
+		s.call = redisbound.New(s.Client, t)
 	})
 }
 
@@ -89,7 +90,7 @@ func (s *RedisStore) Allow(ctx context.Context, key string, rate Rate) (time.Dur
 	var member [12]byte
 	_, _ = rand.Read(member[:])
 	var ms int64
-	err := s.call.do(ctx, func(ctx context.Context) error {
+	err := s.call.Do(ctx, func(ctx context.Context) error {
 		var err error
 		ms, err = slidingWindow.Run(ctx, s.Client, []string{s.Prefix + "throttle:" + key},
 			rate.Period.Milliseconds(), rate.Limit, hex.EncodeToString(member[:])).Int64()
@@ -122,79 +123,3 @@ func (e *StoreUnavailable) StatusCode() int { return http.StatusServiceUnavailab
 
 // SetHeaders sets Retry-After.
 func (e *StoreUnavailable) SetHeaders(h http.Header) { h.Set("Retry-After", "1") }
-
-// redisCall bounds a Redis call by timeout whatever the client's options
-// (go-redis applies a context's deadline to socket reads only with
-// ContextTimeoutEnabled). For other clients the call runs in a goroutine
-// and the caller stops waiting at the deadline; at most maxDetached may be
-// outstanding, beyond which calls fail at once.
-//
-// After a failed call the breaker opens for breakFor: calls fail at once
-// (errBreakerOpen) instead of each waiting out the timeout on a dead
-// Redis; the first call after that tries Redis again.
-type redisCall struct {
-	honorsContext bool
-	timeout       time.Duration
-	slots         chan struct{}
-	openUntil     atomic.Int64 // unix nanoseconds
-}
-
-// breakFor is how long calls fail fast after a Redis failure.
-const breakFor = time.Second
-
-var errBreakerOpen = errors.New("redis failed recently; not retrying yet")
-
-const maxDetached = 256
-
-var errRedisBusy = errors.New("too many outstanding redis calls")
-
-func newRedisCall(c redis.UniversalClient, timeout time.Duration) *redisCall {
-	rc := &redisCall{timeout: timeout}
-	switch cl := c.(type) {
-	case *redis.Client:
-		rc.honorsContext = cl.Options().ContextTimeoutEnabled
-	case *redis.ClusterClient:
-		rc.honorsContext = cl.Options().ContextTimeoutEnabled
-	}
-	if !rc.honorsContext {
-		rc.slots = make(chan struct{}, maxDetached)
-	}
-	return rc
-}
-
-func (rc *redisCall) do(ctx context.Context, fn func(ctx context.Context) error) error {
-	if until := rc.openUntil.Load(); until != 0 && time.Now().UnixNano() < until {
-		return errBreakerOpen
-	}
-	err := rc.call(ctx, fn)
-	if err != nil && !errors.Is(err, redis.Nil) && ctx.Err() == nil {
-		rc.openUntil.Store(time.Now().Add(breakFor).UnixNano())
-	} else if err == nil || errors.Is(err, redis.Nil) {
-		rc.openUntil.Store(0)
-	}
-	return err
-}
-
-func (rc *redisCall) call(ctx context.Context, fn func(ctx context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, rc.timeout)
-	defer cancel()
-	if rc.honorsContext {
-		return fn(ctx)
-	}
-	select {
-	case rc.slots <- struct{}{}:
-	default:
-		return errRedisBusy
-	}
-	done := make(chan error, 1)
-	go func() {
-		defer func() { <-rc.slots }()
-		done <- fn(ctx)
-	}()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
