@@ -160,6 +160,12 @@ func (c *acquireConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	return conn, nil
 }
 
+// Driver returns the pool's driver wrapped with the pool, so Pool and
+// Acquire can find the pool from the *sql.DB (sql.DB.Driver returns it).
+func (c *acquireConnector) Driver() driver.Driver {
+	return &poolDriver{Driver: c.Connector.Driver(), conn: c}
+}
+
 // Close closes the pool; database/sql calls it from DB.Close.
 func (c *acquireConnector) Close() error {
 	c.pool.Close()

@@ -1,0 +1,63 @@
+package models
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/uptrace/bun"
+)
+
+// poolDriver is the driver.Driver of a PostgreSQL DB opened by Open; it
+// carries the connector, and so the pgx pool and its acquire timeout.
+type poolDriver struct {
+	driver.Driver
+	conn *acquireConnector
+}
+
+func connectorOf(db *bun.DB) *acquireConnector {
+	if db == nil || db.DB == nil {
+		return nil
+	}
+	if d, ok := db.DB.Driver().(*poolDriver); ok {
+		return d.conn
+	}
+	return nil
+}
+
+// Pool returns the pgx pool under a PostgreSQL DB opened by Open, or nil
+// for SQLite and for a DB Open did not create. Queries run on it skip
+// database/sql (pgx scans straight into Go values); they share the pool's
+// connections and bounds with the DB. Use Acquire to wait for a connection
+// no longer than the DB's acquire timeout.
+func Pool(db *bun.DB) *pgxpool.Pool {
+	if c := connectorOf(db); c != nil {
+		return c.pool
+	}
+	return nil
+}
+
+// ErrNoPool is returned by Acquire for a DB that has no pgx pool (SQLite,
+// or a DB Open did not create).
+var ErrNoPool = errors.New("cosworth/models: the DB has no pgx pool (only PostgreSQL DBs opened by models.Open have one)")
+
+// Acquire takes a connection from the pgx pool of a PostgreSQL DB opened
+// by Open, waiting at most the acquire timeout (WithAcquireTimeout) or
+// until ctx ends. A timeout or a database that cannot be reached is an
+// error wrapping ErrUnavailable, which views answer with 503. Release the
+// connection when done.
+func Acquire(ctx context.Context, db *bun.DB) (*pgxpool.Conn, error) {
+	c := connectorOf(db)
+	if c == nil {
+		return nil, ErrNoPool
+	}
+	actx, cancel := context.WithTimeout(ctx, c.timeout)
+	conn, err := c.pool.Acquire(actx)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("%w: acquire connection: %w", ErrUnavailable, err)
+	}
+	return conn, nil
+}
