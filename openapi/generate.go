@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -48,7 +49,8 @@ type Config struct {
 	// "METHOD /path/pattern" as mounted ("POST /api/token/", "GET
 	// /api/me/"). A key whose route is not on the router is an error. An
 	// operation given for a generic view's method replaces the generated
-	// one.
+	// one. Responses every endpoint can give are added unless listed: 413
+	// and 415 when the operation has a RequestBody, and a default error.
 	Operations map[string]*Operation
 	// Views describes handlers Generate cannot see through, keyed by
 	// route pattern: a view wrapped by a middleware with r.Handle(p,
@@ -362,9 +364,11 @@ func (g *generator) manual(routes []*route) error {
 			return fmt.Errorf("cosworth/openapi: Operations key %q has a nil Operation", key)
 		}
 		c := *op
+		c.Responses = maps.Clone(c.Responses) // the caller's map is not changed
 		if c.Responses == nil {
 			c.Responses = map[string]*Response{"200": {Description: "OK"}}
 		}
+		addCommonResponses(&c)
 		if c.OperationID == "" {
 			c.OperationID = operationID(rt.path, strings.ToLower(method))
 		}
@@ -387,6 +391,25 @@ func (g *generator) manual(routes []*route) error {
 		g.put(rt.path, method, &c)
 	}
 	return nil
+}
+
+// addCommonResponses adds to a registered operation the responses every
+// Cosworth endpoint can give, unless the operation lists them itself: with
+// a request body, 413 and 415 (views.ReadJSON's bounds); always a default
+// error (429, 503 and 500 come from throttles, the server's bounds and
+// faults, with DRF's {"detail": ...} body).
+func addCommonResponses(op *Operation) {
+	if op.RequestBody != nil {
+		if op.Responses["413"] == nil {
+			op.Responses["413"] = responseDetail("The request body is too large.")
+		}
+		if op.Responses["415"] == nil {
+			op.Responses["415"] = responseDetail("The request body is not JSON.")
+		}
+	}
+	if op.Responses["default"] == nil {
+		op.Responses["default"] = responseDefault()
+	}
 }
 
 // claimID records an operationId, refusing a duplicate.

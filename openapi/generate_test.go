@@ -2,8 +2,13 @@ package openapi_test
 
 import (
 	"encoding/json"
+	"maps"
+	"net/http"
 	"os"
+	"slices"
 	"testing"
+
+	"github.com/go-chi/chi/v5"
 
 	"github.com/cosworth/cosworth/internal/dbtest"
 	"github.com/cosworth/cosworth/openapi"
@@ -134,5 +139,48 @@ func TestDeterministic(t *testing.T) {
 		if _, b := generate(t); string(a) != string(b) {
 			t.Fatal("two generations differ")
 		}
+	}
+}
+
+// A registered operation with a request body gets the 413 and 415 every
+// body-reading endpoint can answer, and a default error, unless it lists
+// them; the caller's Operation is not modified.
+func TestManualOperationCommonResponses(t *testing.T) {
+	r := chi.NewRouter()
+	r.Post("/api/echo/", func(http.ResponseWriter, *http.Request) {})
+	r.Post("/api/own/", func(http.ResponseWriter, *http.Request) {})
+	r.Get("/api/ping/", func(http.ResponseWriter, *http.Request) {})
+	echo := &openapi.Operation{
+		RequestBody: openapi.JSONBody(&openapi.Schema{Type: openapi.Types{"object"}}),
+		Responses:   map[string]*openapi.Response{"200": {Description: "OK"}},
+	}
+	own415 := openapi.ErrorResponse("Only JSON.")
+	own := &openapi.Operation{
+		RequestBody: openapi.JSONBody(&openapi.Schema{Type: openapi.Types{"object"}}),
+		Responses:   map[string]*openapi.Response{"200": {Description: "OK"}, "415": own415},
+	}
+	doc, err := openapi.Generate(r, openapi.Config{Title: "T", Version: "1", Operations: map[string]*openapi.Operation{
+		"POST /api/echo/": echo,
+		"POST /api/own/":  own,
+		"GET /api/ping/":  {},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := doc.Paths["/api/echo/"].Post.Responses
+	for _, code := range []string{"200", "413", "415", "default"} {
+		if got[code] == nil {
+			t.Errorf("POST /api/echo/: no %s response; have %v", code, slices.Sorted(maps.Keys(got)))
+		}
+	}
+	if len(echo.Responses) != 1 {
+		t.Errorf("the caller's Responses map was changed: %v", slices.Sorted(maps.Keys(echo.Responses)))
+	}
+	if doc.Paths["/api/own/"].Post.Responses["415"] != own415 {
+		t.Error("an operation's own 415 was replaced")
+	}
+	ping := doc.Paths["/api/ping/"].Get.Responses
+	if ping["413"] != nil || ping["415"] != nil || ping["default"] == nil {
+		t.Errorf("GET without a body: responses %v, want 200 and default only", slices.Sorted(maps.Keys(ping)))
 	}
 }

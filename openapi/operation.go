@@ -127,7 +127,7 @@ func (g *generator) operation(rt *route, info *views.Info, method string) (*Oper
 		op.Responses["415"] = responseDetail("The request body is not JSON.")
 	}
 	g.security(op, info, method, rt.path)
-	op.Responses["default"] = responseDetail("Error: {\"detail\": message}, e.g. 429 when throttled (with Retry-After), 503 when a backend is unavailable, 500.")
+	op.Responses["default"] = responseDefault()
 	return op, nil
 }
 

@@ -65,6 +65,10 @@ func responseDetail(description string) *Response {
 	return JSONResponse(description, Ref(SchemaError))
 }
 
+func responseDefault() *Response {
+	return responseDetail("Error: {\"detail\": message}, e.g. 429 when throttled (with Retry-After), 503 when a backend is unavailable, 500.")
+}
+
 func responseValidation() *Response {
 	return JSONResponse("Invalid input: field errors.", Ref(SchemaValidationError))
 }

@@ -157,8 +157,6 @@ func schemaConfig(auths []authentication.Authenticator) openapi.Config {
 				Responses: map[string]*openapi.Response{
 					"201": user,
 					"400": openapi.ValidationResponse(),
-					"413": openapi.ErrorResponse("The request body is too large."),
-					"415": openapi.ErrorResponse("The request body is not JSON."),
 				},
 			},
 			"GET /api/me/": {
