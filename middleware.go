@@ -81,31 +81,42 @@ type guard struct {
 	inFlight chan struct{}
 }
 
+// exchange holds what the middleware keeps for one request, in one
+// allocation: the context carrying the request id and logger, the
+// recording writer, the bounded body and the X-Request-Id header value.
+type exchange struct {
+	ctx  respond.ScopeContext
+	rec  recorder
+	body limitedBody
+	id   [1]string
+}
+
 func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := r.Header.Get(RequestIDHeader)
 	if !validRequestID(id) {
 		id = newRequestID()
 	}
+	ex := &exchange{id: [1]string{id}}
 	h := w.Header()
-	h.Set(RequestIDHeader, id)
+	h[RequestIDHeader] = ex.id[:]
 	// As Django's SecurityMiddleware does by default: browsers must not
 	// sniff a JSON (or error) body into something executable.
 	h["X-Content-Type-Options"] = nosniff
-	logger := g.logger.With(slog.String("request_id", id))
-	ctx := respond.WithLogger(context.WithValue(r.Context(), requestIDKey{}, id), logger)
-	ctx, cancel := context.WithTimeout(ctx, g.cfg.RequestTimeout)
+	ex.ctx.Init(r.Context(), id, g.logger)
+	ctx, cancel := context.WithTimeout(&ex.ctx, g.cfg.RequestTimeout)
 	defer cancel()
 	r = r.WithContext(ctx)
 
-	rec := &recorder{ResponseWriter: w, status: 0}
-	defer g.finish(rec, r, logger, start)
+	rec := &ex.rec
+	rec.ResponseWriter = w
+	defer g.finish(ex, r, start)
 
 	select {
 	case g.inFlight <- struct{}{}:
 		defer func() { <-g.inFlight }()
 	default:
-		logger.LogAttrs(ctx, slog.LevelWarn, overloadLogMessage, slog.Int("max_in_flight", g.cfg.MaxInFlight))
+		g.logger.LogAttrs(ctx, slog.LevelWarn, overloadLogMessage, slog.String("request_id", id), slog.Int("max_in_flight", g.cfg.MaxInFlight))
 		rec.Header().Set("Retry-After", retryAfterOverload)
 		respond.Detail(rec, http.StatusServiceUnavailable, respond.MsgUnavailable)
 		return
@@ -130,34 +141,40 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil && r.Body != http.NoBody {
 		// The reader is bound to the server's own ResponseWriter so that
 		// net/http closes the connection after an oversized body.
-		r.Body = &limitedBody{ReadCloser: http.MaxBytesReader(w, r.Body, g.cfg.MaxBodyBytes), rec: rec}
+		ex.body = limitedBody{ReadCloser: http.MaxBytesReader(w, r.Body, g.cfg.MaxBodyBytes), rec: rec}
+		r.Body = &ex.body
 	}
 
 	g.next.ServeHTTP(rec, r)
 }
 
 // finish recovers a panic of the handler and writes the access-log line.
-func (g *guard) finish(rec *recorder, r *http.Request, logger *slog.Logger, start time.Time) {
+func (g *guard) finish(ex *exchange, r *http.Request, start time.Time) {
+	rec := &ex.rec
 	if v := recover(); v != nil {
 		if v == http.ErrAbortHandler {
-			g.access(rec, r, logger, start, true)
+			g.access(ex, r, start, true)
 			panic(v)
 		}
-		logger.LogAttrs(r.Context(), slog.LevelError, panicLogMessage,
+		g.logger.LogAttrs(r.Context(), slog.LevelError, panicLogMessage, slog.String("request_id", ex.id[0]),
 			slog.String("panic", fmt.Sprint(v)), slog.String("stack", string(debug.Stack())))
 		if rec.wroteHeader {
 			// Part of a response is out: the only honest signal left is
 			// to abort the connection.
 			rec.status = http.StatusInternalServerError
-			g.access(rec, r, logger, start, true)
+			g.access(ex, r, start, true)
 			panic(http.ErrAbortHandler)
 		}
 		respond.Detail(rec, http.StatusInternalServerError, respond.MsgServerError)
 	}
-	g.access(rec, r, logger, start, false)
+	g.access(ex, r, start, false)
 }
 
-func (g *guard) access(rec *recorder, r *http.Request, logger *slog.Logger, start time.Time, aborted bool) {
+// access writes the access-log line. It logs with the base logger and the
+// request_id attribute first, which is the line the request-scoped logger
+// would write, without building that logger.
+func (g *guard) access(ex *exchange, r *http.Request, start time.Time, aborted bool) {
+	rec := &ex.rec
 	status := rec.status
 	if status == 0 {
 		status = http.StatusOK // nothing written: net/http sends an empty 200
@@ -167,6 +184,7 @@ func (g *guard) access(rec *recorder, r *http.Request, logger *slog.Logger, star
 		level = slog.LevelError
 	}
 	attrs := [...]slog.Attr{
+		slog.String("request_id", ex.id[0]),
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
 		slog.Int("status", status),
@@ -179,7 +197,7 @@ func (g *guard) access(rec *recorder, r *http.Request, logger *slog.Logger, star
 	if !aborted {
 		n-- // "aborted" only when true
 	}
-	logger.LogAttrs(r.Context(), level, accessLogMessage, attrs[:n]...)
+	g.logger.LogAttrs(r.Context(), level, accessLogMessage, attrs[:n]...)
 }
 
 // countParams counts the &-separated, non-empty parameters of a raw query
@@ -293,12 +311,12 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 
 var nosniff = []string{"nosniff"}
 
-type requestIDKey struct{}
-
 // RequestID returns the request id Middleware gave ctx's request, or "".
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+	if s := respond.ScopeFrom(ctx); s != nil {
+		return s.ID
+	}
+	return ""
 }
 
 // Logger returns the request-scoped logger Middleware put in ctx (it

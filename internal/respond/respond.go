@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/cosworth/cosworth/models"
@@ -124,17 +125,69 @@ func Write(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-type loggerKey struct{}
+type scopeKey struct{}
 
-// WithLogger returns ctx carrying l, the request-scoped logger.
-func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
-	return context.WithValue(ctx, loggerKey{}, l)
+// Scope is what the server middleware records about a request for its
+// logs: the request id, and the logger the request-scoped logger derives
+// from. The derived logger (base.With(request_id)) is built on first use,
+// so a request that logs nothing but its access line does not pay for it.
+type Scope struct {
+	// ID is the request id.
+	ID     string
+	base   *slog.Logger
+	logger atomic.Pointer[slog.Logger]
+}
+
+// ScopeContext is a context carrying a Scope, in a single allocation with
+// it (context.WithValue would take one for the value and one for the
+// context). Embed it in a per-request struct, call Init, and derive the
+// request's context from it.
+type ScopeContext struct {
+	context.Context
+	scope Scope
+}
+
+// Init makes c the child of parent carrying the request id and the base
+// logger. Call it once, before c is used as a context.
+func (c *ScopeContext) Init(parent context.Context, id string, base *slog.Logger) {
+	c.Context = parent
+	c.scope.ID = id
+	c.scope.base = base
+}
+
+// Value returns the Scope for the scope key and asks the parent otherwise.
+func (c *ScopeContext) Value(key any) any {
+	if key == (scopeKey{}) {
+		return &c.scope
+	}
+	return c.Context.Value(key)
+}
+
+// Logger returns the request-scoped logger: the base logger with the
+// request_id attribute, built once.
+func (s *Scope) Logger() *slog.Logger {
+	if l := s.logger.Load(); l != nil {
+		return l
+	}
+	s.logger.CompareAndSwap(nil, s.base.With(slog.String("request_id", s.ID)))
+	return s.logger.Load()
+}
+
+// Base returns the logger the request-scoped one derives from, for log
+// lines that add the request_id attribute themselves.
+func (s *Scope) Base() *slog.Logger { return s.base }
+
+// ScopeFrom returns the Scope of ctx, or nil outside a request the server
+// middleware handles.
+func ScopeFrom(ctx context.Context) *Scope {
+	s, _ := ctx.Value(scopeKey{}).(*Scope)
+	return s
 }
 
 // Logger returns the request-scoped logger of ctx, or slog.Default().
 func Logger(ctx context.Context) *slog.Logger {
-	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
-		return l
+	if s := ScopeFrom(ctx); s != nil {
+		return s.Logger()
 	}
 	return slog.Default()
 }
