@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-playground/validator/v10"
-
 	"github.com/cosworth/cosworth/serializers"
 )
 
@@ -103,25 +101,5 @@ func TestFormats(t *testing.T) {
 		if (err == nil) != tt.ok {
 			t.Errorf("%s %q: err = %v, want ok=%v", tt.field, tt.value, err, tt.ok)
 		}
-	}
-}
-
-// A rule registered on Serializer.Validator is usable in tags.
-func TestCustomValidator(t *testing.T) {
-	type E struct {
-		N int `json:"n" validate:"even"`
-	}
-	v := validator.New()
-	if err := v.RegisterValidation("even", func(fl validator.FieldLevel) bool { return fl.Field().Int()%2 == 0 }); err != nil {
-		t.Fatal(err)
-	}
-	s := &serializers.Serializer[E]{Validator: v}
-	var e E
-	if err := s.Decode(context.Background(), []byte(`{"n":4}`), &e, serializers.Create); err != nil || e.N != 4 {
-		t.Fatalf("even: %v %d", err, e.N)
-	}
-	err := s.Decode(context.Background(), []byte(`{"n":3}`), &e, serializers.Create)
-	if err == nil || err.Error() != "n: Invalid value." || e.N != 4 {
-		t.Fatalf("odd: %v (n %d)", err, e.N)
 	}
 }

@@ -12,8 +12,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/go-playground/validator/v10"
-
 	"github.com/cosworth/cosworth/internal/respond"
 	"github.com/cosworth/cosworth/models"
 )
@@ -43,7 +41,8 @@ type codec struct {
 	typ       reflect.Type
 	key       []byte // `"name":`
 	rules     []rule
-	varTag    string // rules left to validator/v10
+	varTag    string // rules left to the Serializer's Validator
+	extra     Check  // their compiled check; nil when none
 	blankOK   bool   // a string field that may be "" (not required)
 	trim      bool   // strip surrounding whitespace from strings (DRF's default)
 	nullable  bool
@@ -58,8 +57,8 @@ type planInternal struct {
 	codecs    []codec
 	byName    map[string]int // JSON name -> index in codecs
 	out       []int          // codecs written on output, in order
-	validator *validator.Validate
-	verbose   string // the model's verbose name, e.g. "author"
+	validator Validator      // the Serializer's; nil when none
+	verbose   string         // the model's verbose name, e.g. "author"
 }
 
 var planCache sync.Map // reflect.Type -> *Plan
@@ -80,7 +79,7 @@ func PlanFor[T any]() *Plan {
 // config is the part of a Serializer that shapes its plan.
 type config struct {
 	fields, exclude, readOnly, writeOnly, represent []string
-	validator                                       *validator.Validate
+	validator                                       Validator
 }
 
 func (c config) empty() bool {
@@ -96,10 +95,6 @@ var (
 	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
 	textUnmarshal = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
-
-var defaultValidator = sync.OnceValue(func() *validator.Validate {
-	return validator.New(validator.WithRequiredStructEnabled())
-})
 
 // rawField is a struct field found while walking T.
 type rawField struct {
@@ -157,9 +152,6 @@ func buildPlan(t reflect.Type, cfg config) *Plan {
 	}
 
 	v := cfg.validator
-	if v == nil {
-		v = defaultValidator()
-	}
 	fks := foreignKeyColumns(t)
 	p := &Plan{Type: t, Fields: make([]Field, 0, len(selected))}
 	in := &planInternal{byName: make(map[string]int, len(selected)), validator: v, verbose: verboseName(t.Name())}
@@ -253,7 +245,7 @@ func resolveConflicts(t reflect.Type, raw []rawField) []rawField {
 }
 
 // compileField builds the Field and codec of one struct field.
-func compileField(t reflect.Type, rf rawField, v *validator.Validate) (Field, codec) {
+func compileField(t reflect.Type, rf rawField, v Validator) (Field, codec) {
 	sf := rf.sf
 	f := Field{
 		Name:     rf.name,

@@ -5,7 +5,7 @@
 // Tags understood on model fields:
 //
 //	json:"name"                 the field's JSON name ("-" hides it both ways)
-//	validate:"required,max=100" validator/v10 rules, reported with DRF's messages
+//	validate:"required,max=100" rules in validator/v10's syntax, reported with DRF's messages
 //	cosworth:"read_only"        ignored on input, present on output
 //	cosworth:"write_only"       accepted on input, never on output
 //	cosworth:"default=VALUE"    value used on create when the field is absent
@@ -18,9 +18,11 @@
 //
 // Decoding accepts what the matching DRF field accepts (CharField,
 // IntegerField, FloatField, BooleanField, DateField, DateTimeField,
-// PrimaryKeyRelatedField for foreign keys) and reports DRF's messages; the
-// common validator/v10 rules are checked natively with DRF's and Django's
-// messages, the others through validator/v10. Encoding writes DRF's
+// PrimaryKeyRelatedField for foreign keys) and reports DRF's messages. The
+// common validator/v10 rules are built in and checked natively with DRF's
+// and Django's messages; any other rule needs a [Validator] (package
+// serializers/validatorv10 adapts validator/v10), so a service that uses
+// only the built-in rules does not link validator/v10. Encoding writes DRF's
 // representation. Both are compiled per field when the plan is built, so a
 // request costs no reflection for these types. docs/serializers.md has the
 // full tables.
@@ -31,8 +33,6 @@ import (
 	"reflect"
 	"sync/atomic"
 	"unsafe"
-
-	"github.com/go-playground/validator/v10"
 )
 
 // Mode says what a decode is for: a create (POST), a full update (PUT) or a
@@ -69,11 +69,11 @@ type Serializer[T any] struct {
 	// (DRF's validate()). Return a *ValidationError, or any other error whose
 	// text goes under "non_field_errors".
 	Validate func(ctx context.Context, v *T, mode Mode) error
-	// Validator runs the validate rules the serializer does not implement
-	// itself (see the package documentation); nil means a shared
-	// validator.New(). Set it to use validations registered with
-	// RegisterValidation.
-	Validator *validator.Validate
+	// Validator checks the validate rules the serializer does not
+	// implement itself (see the package documentation), e.g.
+	// validatorv10.New(nil). Nil means none: a rule that is not built in
+	// then panics when the plan is built.
+	Validator Validator
 
 	state atomic.Pointer[compiled[T]]
 }

@@ -1,14 +1,36 @@
 package serializers
 
 import (
+	"net"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
-
-	"github.com/go-playground/validator/v10"
 )
+
+// Validator checks the validate rules serializers does not implement
+// itself (docs/serializers.md lists the built-in ones). Set one as
+// Serializer.Validator; package serializers/validatorv10 adapts
+// validator/v10 to it, RegisterValidation included. Without one, a rule
+// that is not built in panics when the plan is built, so serializers
+// itself never links validator/v10.
+type Validator interface {
+	// Compile is called once per field when a plan is built, with the
+	// field's type (the element type of a pointer) and its rules that are
+	// not built in, comma-separated in validator/v10's syntax. It returns
+	// an error for an unknown rule or a bad parameter; the plan's
+	// construction then panics with it.
+	Compile(t reflect.Type, tag string) (Check, error)
+}
+
+// Check checks one field's value (of the type given to Compile) against
+// its compiled rules. It reports the first rule that fails, as its name
+// and parameter ("max", "3"), so the serializer can word DRF's message
+// for it; ok is true when every rule passes. It must be safe for
+// concurrent use.
+type Check func(v any) (rule, param string, ok bool)
 
 // ruleOp is a validation rule implemented natively, with DRF's message.
 type ruleOp uint8
@@ -27,6 +49,19 @@ const (
 	opOneOf
 	opNumeric
 	opNumber
+	opStrEq    // string equal to s
+	opAlpha    // ^[a-zA-Z]+$
+	opAlnum    // ^[a-zA-Z0-9]+$
+	opHex      // ^(0[xX])?[0-9a-fA-F]+$
+	opUUID     // 8-4-4-4-12 hex digits, either case
+	opIP       // net.ParseIP accepts it
+	opIPv4     // ... and it is (or maps) an IPv4 address
+	opIPv6     // ... and it does not
+	opPrefix   // starts with s
+	opSuffix   // ends with s
+	opContains // contains s
+	opTrue     // always passes (numeric on a number)
+	opAny      // one of any passes: validator/v10's "a|b"
 )
 
 // rule is one compiled validate rule.
@@ -37,7 +72,9 @@ type rule struct {
 	u       uint64  // bounds for unsigned ints
 	f       float64 // bounds for floats
 	neg     bool    // the bound is negative (for unsigned fields)
+	s       string  // the text of startswith, endswith, contains, eq
 	choices []string
+	any     []rule // the alternatives of opAny
 	msg     string // fixed message; "" when built from the input
 }
 
@@ -58,6 +95,10 @@ const (
 	msgURL           = "Enter a valid URL."
 	msgNumber        = "Enter a number."
 	msgInvalid       = "Invalid value."
+	msgUUID          = "Must be a valid UUID."               // DRF's UUIDField
+	msgIP            = "Enter a valid IPv4 or IPv6 address." // DRF's IPAddressField
+	msgIPv4          = "Enter a valid IPv4 address."         // Django's validate_ipv4_address
+	msgIPv6          = "Enter a valid IPv6 address."         // Django's validate_ipv6_address
 	msgNotADict      = "Invalid data. Expected a dictionary, but got "
 )
 
@@ -69,9 +110,10 @@ func crossField(name string) bool {
 }
 
 // parseValidateTag compiles the validate tag: "required" and "omitempty"
-// are flags, the common rules become native rules, and the rest is left to
-// validator/v10, checked now so an unknown tag panics at plan time.
-func parseValidateTag(where, tag string, f *Field, c *codec, v *validator.Validate) {
+// are flags, the built-in rules become native rules, and the rest is
+// compiled by v (the Serializer's Validator) now, so an unknown rule panics
+// at plan time. A rule that is not built in panics when v is nil.
+func parseValidateTag(where, tag string, f *Field, c *codec, v Validator) {
 	if tag == "" || tag == "-" {
 		return
 	}
@@ -79,9 +121,17 @@ func parseValidateTag(where, tag string, f *Field, c *codec, v *validator.Valida
 	var rest []string
 	for i, part := range parts {
 		name, param, _ := strings.Cut(part, "=")
-		if name == "dive" || name == "keys" || strings.Contains(part, "|") {
+		if name == "dive" || name == "keys" {
 			rest = append(rest, parts[i:]...)
 			break
+		}
+		if strings.Contains(part, "|") {
+			if r, ok := anyRule(where, part, c); ok {
+				c.rules = append(c.rules, r)
+			} else {
+				rest = append(rest, part)
+			}
+			continue
 		}
 		if crossField(name) {
 			panicf("%s: validate rule %q compares fields; write it as Serializer.Validate", where, part)
@@ -109,21 +159,62 @@ func parseValidateTag(where, tag string, f *Field, c *codec, v *validator.Valida
 		return
 	}
 	c.varTag = strings.Join(rest, ",")
+	if v == nil {
+		panicf("%s: validate tag %q: %s not built into serializers; set Validator: validatorv10.New(nil) "+
+			"(package github.com/cosworth/cosworth/serializers/validatorv10) on the Serializer of this type "+
+			"(for a view, its Serializer field), or use only the built-in rules listed in docs/serializers.md",
+			where, tag, ruleList(rest))
+	}
 	elem := c.typ
 	if elem.Kind() == reflect.Pointer {
 		elem = elem.Elem()
 	}
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				panicf("%s: validate tag %q: %v (use a validator/v10 rule, or register yours with RegisterValidation on a validator set as Serializer.Validator)", where, c.varTag, r)
-			}
-		}()
-		_ = v.Var(reflect.Zero(elem).Interface(), c.varTag)
-	}()
+	check, err := v.Compile(elem, c.varTag)
+	if err != nil {
+		panicf("%s: validate tag %q: %v", where, c.varTag, err)
+	}
+	if check == nil {
+		panicf("%s: validate tag %q: the Validator's Compile returned a nil Check", where, c.varTag)
+	}
+	c.extra = check
 }
 
-// nativeRule compiles a rule the serializer checks itself.
+// ruleList names the rules of parts that are not flags, for a message.
+func ruleList(parts []string) string {
+	var names []string
+	for _, p := range parts {
+		if p != "omitempty" {
+			names = append(names, strconv.Quote(p))
+		}
+	}
+	if len(names) == 1 {
+		return "rule " + names[0] + " is"
+	}
+	return "rules " + strings.Join(names, ", ") + " are"
+}
+
+// anyRule compiles validator/v10's "a|b|c" (at least one must pass) when
+// every alternative is a native rule. A failure reports the first
+// alternative's message.
+func anyRule(where, part string, c *codec) (rule, bool) {
+	var subs []rule
+	for alt := range strings.SplitSeq(part, "|") {
+		name, param, _ := strings.Cut(alt, "=")
+		if crossField(name) || name == "required" || name == "omitempty" {
+			return rule{}, false
+		}
+		r, ok := nativeRule(where, name, param, c)
+		if !ok {
+			return rule{}, false
+		}
+		subs = append(subs, r)
+	}
+	return rule{op: opAny, any: subs, msg: subs[0].msg}, true
+}
+
+// nativeRule compiles a rule the serializer checks itself; each is exactly
+// validator/v10's rule of that name (email and url excepted: those are
+// Django's validators, as DRF's EmailField and URLField use).
 func nativeRule(where, name, param string, c *codec) (rule, bool) {
 	str := c.kind == kindString
 	num := c.kind == kindInt || c.kind == kindUint || c.kind == kindFloat
@@ -139,6 +230,9 @@ func nativeRule(where, name, param string, c *codec) (rule, bool) {
 		}
 		needParam()
 		if str {
+			if name == "eq" {
+				return rule{op: opStrEq, s: param, msg: msgInvalid}, true
+			}
 			n, err := strconv.Atoi(param)
 			if err != nil || n < 0 {
 				panicf("%s: validate rule %s=%s on a string needs a character count", where, name, param)
@@ -148,13 +242,13 @@ func nativeRule(where, name, param string, c *codec) (rule, bool) {
 				return rule{op: opMaxLen, n: n, msg: "Ensure this field has no more than " + param + " characters."}, true
 			case "min", "gte":
 				return rule{op: opMinLen, n: n, msg: "Ensure this field has at least " + param + " characters."}, true
-			case "len", "eq":
-				if name == "eq" {
-					return rule{}, false
-				}
+			case "gt":
+				return rule{op: opMinLen, n: n + 1, msg: "Ensure this field has more than " + param + " characters."}, true
+			case "lt": // lt=0 never passes, as in validator/v10
+				return rule{op: opMaxLen, n: n - 1, msg: "Ensure this field has fewer than " + param + " characters."}, true
+			default: // len
 				return rule{op: opLen, n: n, msg: "Ensure this field has exactly " + param + " characters."}, true
 			}
-			return rule{}, false // gt, lt on strings: validator/v10's meaning
 		}
 		r := numBound(where, name, param, c)
 		switch name {
@@ -173,7 +267,7 @@ func nativeRule(where, name, param string, c *codec) (rule, bool) {
 	case "email", "url", "numeric", "number":
 		if !str {
 			if name == "numeric" && num {
-				return rule{}, false // always true for numbers; let validator say so
+				return rule{op: opTrue}, true // validator/v10: always true for numbers
 			}
 			panicf("%s: validate rule %q applies to strings", where, name)
 		}
@@ -186,6 +280,39 @@ func nativeRule(where, name, param string, c *codec) (rule, bool) {
 			return rule{op: opNumeric, msg: msgNumber}, true
 		default:
 			return rule{op: opNumber, msg: msgNumber}, true
+		}
+	case "alpha", "alphanum", "hexadecimal", "uuid", "ip", "ipv4", "ipv6":
+		if !str {
+			return rule{}, false
+		}
+		switch name {
+		case "alpha":
+			return rule{op: opAlpha, msg: msgInvalid}, true
+		case "alphanum":
+			return rule{op: opAlnum, msg: msgInvalid}, true
+		case "hexadecimal":
+			return rule{op: opHex, msg: msgInvalid}, true
+		case "uuid":
+			return rule{op: opUUID, msg: msgUUID}, true
+		case "ip":
+			return rule{op: opIP, msg: msgIP}, true
+		case "ipv4":
+			return rule{op: opIPv4, msg: msgIPv4}, true
+		default:
+			return rule{op: opIPv6, msg: msgIPv6}, true
+		}
+	case "startswith", "endswith", "contains":
+		if !str {
+			return rule{}, false
+		}
+		needParam()
+		switch name {
+		case "startswith":
+			return rule{op: opPrefix, s: param, msg: msgInvalid}, true
+		case "endswith":
+			return rule{op: opSuffix, s: param, msg: msgInvalid}, true
+		default:
+			return rule{op: opContains, s: param, msg: msgInvalid}, true
 		}
 	case "oneof":
 		if !str && c.kind != kindInt && c.kind != kindUint {
@@ -264,44 +391,82 @@ func splitOneOf(s string) []string {
 	return out
 }
 
+// choiceMsg is DRF's ChoiceField message.
+func choiceMsg(s string) string { return `"` + s + `" is not a valid choice.` }
+
+// okString reports whether s passes r.
+func (r *rule) okString(s string) bool {
+	switch r.op {
+	case opMaxLen:
+		return utf8.RuneCountInString(s) <= r.n
+	case opMinLen:
+		return utf8.RuneCountInString(s) >= r.n
+	case opLen:
+		return utf8.RuneCountInString(s) == r.n
+	case opStrEq:
+		return s == r.s
+	case opEmail:
+		return validEmail(s)
+	case opURL:
+		return validURL(s)
+	case opNumeric:
+		return validNumeric(s)
+	case opNumber:
+		return validNumber(s)
+	case opAlpha:
+		return validAlpha(s)
+	case opAlnum:
+		return validAlnum(s)
+	case opHex:
+		return validHex(s)
+	case opUUID:
+		return validUUID(s)
+	case opIP:
+		return net.ParseIP(s) != nil
+	case opIPv4:
+		ip := net.ParseIP(s)
+		return ip != nil && ip.To4() != nil
+	case opIPv6:
+		ip := net.ParseIP(s)
+		return ip != nil && ip.To4() == nil
+	case opPrefix:
+		return strings.HasPrefix(s, r.s)
+	case opSuffix:
+		return strings.HasSuffix(s, r.s)
+	case opContains:
+		return strings.Contains(s, r.s)
+	case opOneOf:
+		return slices.Contains(r.choices, s)
+	case opAny:
+		for i := range r.any {
+			if r.any[i].okString(s) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// message is r's message for the value whose text is s.
+func (r *rule) message(s string) string {
+	if r.op == opAny {
+		return r.any[0].message(s)
+	}
+	if r.op == opOneOf {
+		return choiceMsg(s)
+	}
+	return r.msg
+}
+
 // checkString runs the string rules on s, reporting each failure.
 func (c *codec) checkString(s string, add func(string)) {
 	if c.omitEmpty && s == "" {
 		return
 	}
 	for i := range c.rules {
-		r := &c.rules[i]
-		ok := true
-		switch r.op {
-		case opMaxLen:
-			ok = utf8.RuneCountInString(s) <= r.n
-		case opMinLen:
-			ok = utf8.RuneCountInString(s) >= r.n
-		case opLen:
-			ok = utf8.RuneCountInString(s) == r.n
-		case opEmail:
-			ok = validEmail(s)
-		case opURL:
-			ok = validURL(s)
-		case opNumeric:
-			ok = validNumeric(s)
-		case opNumber:
-			ok = validNumber(s)
-		case opOneOf:
-			ok = false
-			for _, ch := range r.choices {
-				if ch == s {
-					ok = true
-					break
-				}
-			}
-			if !ok {
-				add(`"` + s + `" is not a valid choice.`)
-				continue
-			}
-		}
-		if !ok {
-			add(r.msg)
+		if r := &c.rules[i]; !r.okString(s) {
+			add(r.message(s))
 		}
 	}
 	if strings.IndexByte(s, 0) >= 0 {
@@ -309,42 +474,65 @@ func (c *codec) checkString(s string, add func(string)) {
 	}
 }
 
+func (r *rule) okInt(v int64) bool {
+	switch r.op {
+	case opMin:
+		return v >= r.i
+	case opMax:
+		return v <= r.i
+	case opGt:
+		return v > r.i
+	case opLt:
+		return v < r.i
+	case opEq:
+		return v == r.i
+	case opOneOf:
+		return slices.Contains(r.choices, strconv.FormatInt(v, 10))
+	case opAny:
+		for i := range r.any {
+			if r.any[i].okInt(v) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
 func (c *codec) checkInt(v int64, add func(string)) {
 	if c.omitEmpty && v == 0 {
 		return
 	}
 	for i := range c.rules {
-		r := &c.rules[i]
-		var ok bool
-		switch r.op {
-		case opMin:
-			ok = v >= r.i
-		case opMax:
-			ok = v <= r.i
-		case opGt:
-			ok = v > r.i
-		case opLt:
-			ok = v < r.i
-		case opEq:
-			ok = v == r.i
-		case opOneOf:
-			s := strconv.FormatInt(v, 10)
-			for _, ch := range r.choices {
-				if ch == s {
-					ok = true
-				}
-			}
-			if !ok {
-				add(`"` + s + `" is not a valid choice.`)
-				continue
-			}
-		default:
-			ok = true
-		}
-		if !ok {
-			add(r.msg)
+		if r := &c.rules[i]; !r.okInt(v) {
+			add(r.message(strconv.FormatInt(v, 10)))
 		}
 	}
+}
+
+func (r *rule) okUint(v uint64) bool {
+	switch r.op {
+	case opMin:
+		return r.neg || v >= r.u
+	case opMax:
+		return !r.neg && v <= r.u
+	case opGt:
+		return r.neg || v > r.u
+	case opLt:
+		return !r.neg && v < r.u
+	case opEq:
+		return !r.neg && v == r.u
+	case opOneOf:
+		return slices.Contains(r.choices, strconv.FormatUint(v, 10))
+	case opAny:
+		for i := range r.any {
+			if r.any[i].okUint(v) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
 }
 
 func (c *codec) checkUint(v uint64, add func(string)) {
@@ -352,37 +540,33 @@ func (c *codec) checkUint(v uint64, add func(string)) {
 		return
 	}
 	for i := range c.rules {
-		r := &c.rules[i]
-		var ok bool
-		switch r.op {
-		case opMin:
-			ok = r.neg || v >= r.u
-		case opMax:
-			ok = !r.neg && v <= r.u
-		case opGt:
-			ok = r.neg || v > r.u
-		case opLt:
-			ok = !r.neg && v < r.u
-		case opEq:
-			ok = !r.neg && v == r.u
-		case opOneOf:
-			s := strconv.FormatUint(v, 10)
-			for _, ch := range r.choices {
-				if ch == s {
-					ok = true
-				}
-			}
-			if !ok {
-				add(`"` + s + `" is not a valid choice.`)
-				continue
-			}
-		default:
-			ok = true
-		}
-		if !ok {
-			add(r.msg)
+		if r := &c.rules[i]; !r.okUint(v) {
+			add(r.message(strconv.FormatUint(v, 10)))
 		}
 	}
+}
+
+func (r *rule) okFloat(v float64) bool {
+	switch r.op {
+	case opMin:
+		return v >= r.f
+	case opMax:
+		return v <= r.f
+	case opGt:
+		return v > r.f
+	case opLt:
+		return v < r.f
+	case opEq:
+		return v == r.f
+	case opAny:
+		for i := range r.any {
+			if r.any[i].okFloat(v) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
 }
 
 func (c *codec) checkFloat(v float64, add func(string)) {
@@ -390,31 +574,17 @@ func (c *codec) checkFloat(v float64, add func(string)) {
 		return
 	}
 	for i := range c.rules {
-		r := &c.rules[i]
-		var ok bool
-		switch r.op {
-		case opMin:
-			ok = v >= r.f
-		case opMax:
-			ok = v <= r.f
-		case opGt:
-			ok = v > r.f
-		case opLt:
-			ok = v < r.f
-		case opEq:
-			ok = v == r.f
-		default:
-			ok = true
-		}
-		if !ok {
-			add(r.msg)
+		if r := &c.rules[i]; !r.okFloat(v) {
+			add(r.message(""))
 		}
 	}
 }
 
-// checkVar runs the rules left to validator/v10 on the field at fp.
-func (c *codec) checkVar(v *validator.Validate, fp unsafe.Pointer, add func(string)) {
-	if c.varTag == "" {
+// checkVar runs the rules left to the Serializer's Validator on the field
+// at fp. The Validator was compiled into the codec with the plan; the
+// argument is unused.
+func (c *codec) checkVar(_ Validator, fp unsafe.Pointer, add func(string)) {
+	if c.extra == nil {
 		return
 	}
 	val := reflect.NewAt(c.typ, fp).Elem()
@@ -424,7 +594,35 @@ func (c *codec) checkVar(v *validator.Validate, fp unsafe.Pointer, add func(stri
 		}
 		val = val.Elem()
 	}
-	if err := v.Var(val.Interface(), c.varTag); err != nil {
-		add(msgInvalid)
+	if name, param, ok := c.extra(val.Interface()); !ok {
+		add(extraMessage(name, param, val.Kind()))
 	}
+}
+
+// extraMessage is the message for a failed rule that a Validator checked:
+// DRF's where DRF has the rule, "Invalid value." otherwise.
+func extraMessage(name, param string, k reflect.Kind) string {
+	switch name {
+	case "uuid", "uuid3", "uuid4", "uuid5", "uuid_rfc4122", "uuid3_rfc4122", "uuid4_rfc4122", "uuid5_rfc4122":
+		return msgUUID
+	case "ip", "ip_addr":
+		return msgIP
+	case "ipv4", "ip4_addr":
+		return msgIPv4
+	case "ipv6", "ip6_addr":
+		return msgIPv6
+	case "email":
+		return msgEmail
+	case "url", "http_url", "https_url":
+		return msgURL
+	case "max", "lte", "min", "gte":
+		if param == "" || (k != reflect.Slice && k != reflect.Map && k != reflect.Array) {
+			break
+		}
+		if name == "max" || name == "lte" {
+			return "Ensure this field has no more than " + param + " elements." // DRF's ListField
+		}
+		return "Ensure this field has at least " + param + " elements."
+	}
+	return msgInvalid
 }
