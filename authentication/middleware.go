@@ -21,12 +21,9 @@ func Middleware(auths ...Authenticator) func(http.Handler) http.Handler {
 			challenge = c.Challenge()
 		}
 	}
-	// The outcome of an anonymous request is the same every time: share
-	// one read-only state rather than allocate one per request.
-	anonymous := &state{challenge: challenge, configured: len(auths) > 0}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			st := anonymous
+			c := &stateContext{Context: r.Context(), st: state{challenge: challenge, configured: len(auths) > 0}}
 			for _, a := range auths {
 				p, err := a.Authenticate(r)
 				if err != nil {
@@ -42,15 +39,15 @@ func Middleware(auths ...Authenticator) func(http.Handler) http.Handler {
 						}
 						err = &Unavailable{Err: err}
 					}
-					st = &state{challenge: challenge, configured: true, err: err}
+					c.st.err = err
 					break
 				}
 				if p != nil {
-					st = &state{challenge: challenge, configured: true, principal: p}
+					c.st.principal = p
 					break
 				}
 			}
-			next.ServeHTTP(w, r.WithContext(contextWith(r, st)))
+			next.ServeHTTP(w, r.WithContext(c))
 		})
 	}
 }

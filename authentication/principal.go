@@ -34,11 +34,11 @@ type state struct {
 
 // WithPrincipal returns ctx carrying p as the authenticated principal.
 func WithPrincipal(ctx context.Context, p *Principal) context.Context {
-	st := &state{principal: p, configured: true}
+	c := &stateContext{Context: ctx, st: state{principal: p, configured: true}}
 	if old, ok := ctx.Value(stateKey{}).(*state); ok {
-		st.challenge = old.challenge
+		c.st.challenge = old.challenge
 	}
-	return context.WithValue(ctx, stateKey{}, st)
+	return c
 }
 
 // PrincipalFrom returns the principal of ctx, or nil for an anonymous request.
