@@ -12,7 +12,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/puddle/v2"
-	"modernc.org/sqlite"
 )
 
 // Classify turns a database error into one of the typed values the rest of
@@ -48,9 +47,8 @@ func Classify(err error) error {
 	if errors.As(err, &pe) {
 		return classifyPostgres(err, pe)
 	}
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		return classifySQLite(err, se)
+	if code, msg, ok := sqliteError(err); ok {
+		return classifySQLite(err, code, msg)
 	}
 	if isConnectionError(err) {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
@@ -66,9 +64,9 @@ func IsDriverError(err error) bool {
 		return false
 	}
 	var pe *pgconn.PgError
-	var se *sqlite.Error
 	var ce *ConstraintError
-	return errors.As(err, &pe) || errors.As(err, &se) || errors.As(err, &ce) ||
+	_, _, isSQLite := sqliteError(err)
+	return errors.As(err, &pe) || isSQLite || errors.As(err, &ce) ||
 		errors.Is(err, sql.ErrTxDone) || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrNotFound) ||
 		errors.Is(err, sql.ErrNoRows) || isConnectionError(err)
 }
@@ -155,9 +153,11 @@ const (
 	sqliteConstraintUniq  = 2067
 )
 
-func classifySQLite(err error, se *sqlite.Error) error {
+// classifySQLite classifies a SQLite error with result code code and
+// message msg (see sqliteError).
+func classifySQLite(err error, code int, msg string) error {
 	var kind ConstraintKind
-	switch se.Code() {
+	switch code {
 	case sqliteConstraintUniq, sqliteConstraintPK:
 		kind = Unique
 	case sqliteConstraintFK:
@@ -167,7 +167,7 @@ func classifySQLite(err error, se *sqlite.Error) error {
 	case sqliteConstraintCheck:
 		kind = Check
 	default:
-		if c := se.Code() & 0xff; c == sqliteBusy || c == sqliteLocked {
+		if c := code & 0xff; c == sqliteBusy || c == sqliteLocked {
 			return fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		return err
@@ -176,7 +176,6 @@ func classifySQLite(err error, se *sqlite.Error) error {
 	// Messages are "UNIQUE constraint failed: t.a, t.b",
 	// "NOT NULL constraint failed: t.a", "CHECK constraint failed: name"
 	// and "FOREIGN KEY constraint failed" (which names nothing).
-	msg := se.Error()
 	const marker = "constraint failed: "
 	i := strings.LastIndex(msg, marker)
 	if i < 0 {

@@ -6,7 +6,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -15,8 +14,6 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
-	"github.com/uptrace/bun/dialect/sqlitedialect"
-	"github.com/uptrace/bun/driver/sqliteshim"
 )
 
 // Option tunes the pool Open builds.
@@ -81,7 +78,9 @@ func WithConnLifetime(d time.Duration) Option {
 // pool (pgxpool under database/sql); a sqlite: URL, a file path or
 // ":memory:" opens the embedded pure-Go SQLite (no cgo needed), with foreign
 // keys enforced, WAL journaling, a busy timeout and immediate write
-// transactions. Open pings the database within ctx and returns an error
+// transactions. A binary built with -tags cosworth_nosqlite has no SQLite
+// (about 3.7 MB smaller): Open then returns an error wrapping ErrNoSQLite
+// for anything but a PostgreSQL URL. Open pings the database within ctx and returns an error
 // wrapping ErrUnavailable when it cannot be reached. Close the DB when done.
 func Open(ctx context.Context, dsn string, opts ...Option) (*bun.DB, error) {
 	o := options{maxConns: DefaultMaxConns, acquireTimeout: DefaultAcquireTimeout, connLifetime: time.Hour, idleTime: 5 * time.Minute}
@@ -106,6 +105,10 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*bun.DB, error) {
 	}
 	return db, nil
 }
+
+// ErrNoSQLite is returned by Open for a SQLite DSN in a binary built with
+// -tags cosworth_nosqlite: open a postgres:// URL instead.
+var ErrNoSQLite = errors.New("cosworth/models: SQLite is not built in (-tags cosworth_nosqlite)")
 
 func openPostgres(ctx context.Context, dsn string, o options) (*bun.DB, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
@@ -170,55 +173,4 @@ func (c *acquireConnector) Driver() driver.Driver {
 func (c *acquireConnector) Close() error {
 	c.pool.Close()
 	return nil
-}
-
-func openSQLite(dsn string, o options) (*bun.DB, error) {
-	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite://"), "sqlite:")
-	if path == "" {
-		return nil, errors.New(`cosworth/models: empty SQLite path (use a file path, sqlite:FILE or ":memory:")`)
-	}
-	memory := path == ":memory:" || strings.Contains(path, "mode=memory")
-	q := url.Values{}
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		parsed, err := url.ParseQuery(path[i+1:])
-		if err != nil {
-			return nil, fmt.Errorf("cosworth/models: invalid SQLite options: %w", err)
-		}
-		q, path = parsed, path[:i]
-	}
-	// Foreign keys are always enforced; the other defaults yield to
-	// pragmas given in the DSN (e.g. ?_pragma=busy_timeout(100)).
-	q.Add("_pragma", "foreign_keys(1)")
-	setPragma(q, "busy_timeout", "5000")
-	if !memory {
-		setPragma(q, "journal_mode", "WAL")
-		setPragma(q, "synchronous", "NORMAL")
-	}
-	if q.Get("_txlock") == "" {
-		q.Set("_txlock", "immediate")
-	}
-	sqldb, err := sql.Open(sqliteshim.ShimName, "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("cosworth/models: open SQLite: %w", err)
-	}
-	if memory {
-		// Every connection to :memory: is a database of its own: keep one.
-		sqldb.SetMaxOpenConns(1)
-		sqldb.SetMaxIdleConns(1)
-		sqldb.SetConnMaxLifetime(0)
-	} else {
-		sqldb.SetMaxOpenConns(int(o.maxConns))
-		sqldb.SetMaxIdleConns(int(o.maxConns))
-	}
-	return bun.NewDB(sqldb, sqlitedialect.New()), nil
-}
-
-// setPragma adds _pragma=name(value) to q unless q already sets name.
-func setPragma(q url.Values, name, value string) {
-	for _, p := range q["_pragma"] {
-		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(p)), name) {
-			return
-		}
-	}
-	q.Add("_pragma", name+"("+value+")")
 }
