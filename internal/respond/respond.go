@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/cosworth/cosworth/models"
 )
@@ -65,9 +66,26 @@ func PutBuffer(b *[]byte) {
 func JSON(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	h["Content-Length"] = contentLength(len(body))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// lengthValue is a Content-Length header value with the bytes of its
+// digits, so that it takes one allocation rather than two (the slice and
+// the string).
+type lengthValue struct {
+	v      [1]string
+	digits [20]byte
+}
+
+// contentLength returns the header value for a body of n bytes.
+func contentLength(n int) []string {
+	c := new(lengthValue)
+	d := strconv.AppendInt(c.digits[:0], int64(n), 10)
+	// d is c.digits (20 bytes hold any int), written once and never again.
+	c.v[0] = unsafe.String(&d[0], len(d))
+	return c.v[:]
 }
 
 var jsonContentType = []string{"application/json"}
