@@ -32,5 +32,8 @@ fi
 echo "== fuzz (each target for a bounded time; FUZZTIME to change it)"
 scripts/fuzz.sh
 
+echo "== without SQLite (-tags cosworth_nosqlite, the Docker image's build)"
+go vet -tags cosworth_nosqlite ./... && go test -count=1 -tags cosworth_nosqlite -run 'TestNoSQLite' ./models/ ./examples/bookstore/
+
 echo "== go test -race"
 go test -race -count=1 -timeout 20m "$@" ./...

@@ -11,7 +11,8 @@
 // wins over its variable):
 //
 //	-addr     [BOOKSTORE_ADDR]    listen address (default 127.0.0.1:8000)
-//	-db       [DATABASE_URL]      postgres:// URL, or a SQLite file path or sqlite: URL (default bookstore.db)
+//	-db       [DATABASE_URL]      postgres:// URL, or a SQLite file path or sqlite: URL (default bookstore.db;
+//	                              required, a postgres:// URL, in a build with -tags cosworth_nosqlite)
 //	-redis    [REDIS_URL]         redis:// URL; when set, throttling and token lookups use Redis
 //	-redis-prefix [BOOKSTORE_REDIS_PREFIX] prefix of every Redis key (default "bookstore:")
 //	-secret   [BOOKSTORE_SECRET]  JWT signing key (random per start when unset, with a warning)
@@ -80,7 +81,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", env("BOOKSTORE_ADDR", "127.0.0.1:8000"), "listen `address` [BOOKSTORE_ADDR]")
-	fs.StringVar(&c.db, "db", env("DATABASE_URL", "bookstore.db"), "postgres:// `URL`, or a SQLite file path or sqlite: URL [DATABASE_URL]")
+	defDB, dbUsage := "bookstore.db", "postgres:// `URL`, or a SQLite file path or sqlite: URL [DATABASE_URL]"
+	if !models.SQLiteBuiltIn {
+		defDB, dbUsage = "", "postgres:// `URL` (built without SQLite) [DATABASE_URL]"
+	}
+	fs.StringVar(&c.db, "db", env("DATABASE_URL", defDB), dbUsage)
 	fs.StringVar(&c.redis, "redis", env("REDIS_URL", ""), "redis:// `URL`; when set, throttling and token lookups use Redis [REDIS_URL]")
 	fs.StringVar(&c.redisPrefix, "redis-prefix", env("BOOKSTORE_REDIS_PREFIX", "bookstore:"), "`prefix` of every Redis key [BOOKSTORE_REDIS_PREFIX]")
 	fs.StringVar(&c.secret, "secret", env("BOOKSTORE_SECRET", ""), "JWT signing `key`; random per start when unset [BOOKSTORE_SECRET]")
@@ -98,6 +103,17 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if c.addr == "" {
 		return c, errors.New("-addr is empty")
+	}
+	if c.healthcheck {
+		return c, nil // it only needs -addr
+	}
+	if !models.SQLiteBuiltIn && !strings.HasPrefix(c.db, "postgres://") && !strings.HasPrefix(c.db, "postgresql://") {
+		what := "no DATABASE_URL or -db given"
+		if c.db != "" {
+			what = fmt.Sprintf("-db/DATABASE_URL %q is not a postgres:// URL", redact(c.db))
+		}
+		return c, fmt.Errorf("%s, and this binary was built with -tags cosworth_nosqlite, so it has no SQLite: "+
+			"set DATABASE_URL=postgres://user:password@host:5432/dbname (or build without the tag for the embedded SQLite)", what)
 	}
 	if c.db == "" {
 		return c, errors.New("-db is empty")
