@@ -118,6 +118,6 @@ func (e *Failed) StatusCode() int {
 // SetHeaders sets WWW-Authenticate.
 func (e *Failed) SetHeaders(h http.Header) {
 	if e.Challenge != "" {
-		h.Set("WWW-Authenticate", e.Challenge)
+		h["Www-Authenticate"] = []string{e.Challenge} // h.Set's canonical key, without its allocation
 	}
 }

@@ -55,7 +55,7 @@ func (d *Denied) StatusCode() int {
 // SetHeaders sets WWW-Authenticate on a 401.
 func (d *Denied) SetHeaders(h http.Header) {
 	if d.NotAuthenticated && d.Challenge != "" {
-		h.Set("WWW-Authenticate", d.Challenge)
+		h["Www-Authenticate"] = []string{d.Challenge} // h.Set's canonical key, without its allocation
 	}
 }
 

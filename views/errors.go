@@ -22,8 +22,28 @@ import (
 //   - anything else: 500 {"detail": "A server error occurred."}, with the
 //     cause logged and never sent.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	err = models.Classify(err)
+	if !plainClientError(err) {
+		err = models.Classify(err)
+	}
 	respond.Write(w, r, err)
+}
+
+// plainClientError reports whether err is itself a 4xx response error
+// that wraps nothing (a validation error, a permission denial, a 405):
+// models.Classify looks for database causes and would only spend
+// allocations on it.
+func plainClientError(err error) bool {
+	e, ok := err.(respond.Error)
+	if !ok || e.StatusCode() >= 500 {
+		return false
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		return u.Unwrap() == nil
+	case interface{ Unwrap() []error }:
+		return len(u.Unwrap()) == 0
+	}
+	return true
 }
 
 // methodNotAllowed is DRF's MethodNotAllowed: 405 with the method named.

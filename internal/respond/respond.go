@@ -110,9 +110,8 @@ func AppendDetail(dst []byte, msg string) []byte {
 // errors are 503; a request the client canceled is logged and not answered;
 // anything else is logged with its cause and answered with a generic 500.
 func Write(w http.ResponseWriter, r *http.Request, err error) {
-	var e Error
-	switch {
-	case errors.As(err, &e):
+	switch e, isError := asError(err); {
+	case isError:
 		if hd, ok := e.(Headerer); ok {
 			hd.SetHeaders(w.Header())
 		}
@@ -141,6 +140,19 @@ func Write(w http.ResponseWriter, r *http.Request, err error) {
 		Logger(r.Context()).LogAttrs(r.Context(), slog.LevelError, "internal error", slog.String("error", err.Error()))
 		Detail(w, http.StatusInternalServerError, MsgServerError)
 	}
+}
+
+// asError finds the first Error in err's chain, as errors.As does, without
+// allocating when err itself is one.
+func asError(err error) (Error, bool) {
+	if e, ok := err.(Error); ok {
+		return e, true
+	}
+	var e Error
+	if errors.As(err, &e) {
+		return e, true
+	}
+	return nil, false
 }
 
 type scopeKey struct{}
