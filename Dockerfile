@@ -12,7 +12,7 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-# cosworth_nosqlite: no embedded SQLite (modernc, 3.5 MB); the binary
+# cosworth_nosqlite: no embedded SQLite (modernc, 3.4 MB); the binary
 # refuses to start without a postgres:// DATABASE_URL.
 # nethttpomithttp2: no HTTP/2 in net/http (0.5 MB). cosworth.Server serves
 # plain HTTP/1.1 behind a TLS-terminating proxy, so nothing is lost but
