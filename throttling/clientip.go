@@ -67,15 +67,20 @@ func (c ClientIP) trusted(a netip.Addr) bool {
 // Addr returns the client address of r as text, grouped by IPv6Prefix.
 // When RemoteAddr cannot be parsed it is returned as it is.
 func (c ClientIP) Addr(r *http.Request) string {
+	return string(c.appendAddr(nil, r))
+}
+
+// appendAddr appends the client address of r as Addr returns it.
+func (c ClientIP) appendAddr(dst []byte, r *http.Request) []byte {
 	remote, ok := parseHostAddr(r.RemoteAddr)
 	if !ok {
-		return r.RemoteAddr
+		return append(dst, r.RemoteAddr...)
 	}
 	client := remote
 	if len(c.Trusted) > 0 && c.trusted(remote) {
 		client = c.fromForwarded(r.Header.Values("X-Forwarded-For"), remote)
 	}
-	return c.format(client)
+	return c.appendFormat(dst, client)
 }
 
 // fromForwarded walks X-Forwarded-For from the right. Several header lines
@@ -109,22 +114,34 @@ func (c ClientIP) fromForwarded(lines []string, remote netip.Addr) netip.Addr {
 	return last
 }
 
-func (c ClientIP) format(a netip.Addr) string {
+func (c ClientIP) appendFormat(dst []byte, a netip.Addr) []byte {
 	if a.Is6() && c.IPv6Prefix > 0 && c.IPv6Prefix < 128 {
 		p, err := a.Prefix(c.IPv6Prefix)
 		if err == nil {
-			return p.String()
+			return p.AppendTo(dst)
 		}
 	}
-	return a.String()
+	return a.AppendTo(dst)
 }
 
 // parseHostAddr parses "1.2.3.4", "1.2.3.4:5", "[::1]:5" or "::1",
 // unmapping IPv4-in-IPv6 and dropping zones.
 func parseHostAddr(s string) (netip.Addr, bool) {
+	// "[v6]:port" and "v4:port" (RemoteAddr's usual forms) are never bare
+	// addresses: split them first, saving the parse error of trying.
+	if strings.HasPrefix(s, "[") || strings.Count(s, ":") == 1 {
+		if a, ok := parseHostPort(s); ok {
+			return a, true
+		}
+	}
 	if a, err := netip.ParseAddr(s); err == nil {
 		return a.Unmap().WithZone(""), true
 	}
+	return parseHostPort(s)
+}
+
+// parseHostPort parses the address of "host:port".
+func parseHostPort(s string) (netip.Addr, bool) {
 	host, _, err := net.SplitHostPort(s)
 	if err != nil {
 		return netip.Addr{}, false

@@ -1,7 +1,6 @@
 package throttling
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -23,17 +22,18 @@ type Options struct {
 
 // rateThrottle is the machinery shared by the three throttles.
 type rateThrottle struct {
-	scope string
-	rate  Rate
-	store Store
-	ip    ClientIP
+	scope  string
+	prefix string // "throttle_<scope>_"
+	rate   Rate
+	store  Store
+	ip     ClientIP
 }
 
 func newRateThrottle(scope, rate string, o Options) rateThrottle {
 	if scope == "" {
 		panic("cosworth/throttling: a throttle needs a scope")
 	}
-	t := rateThrottle{scope: scope, rate: MustRate(rate), store: o.Store, ip: o.ClientIP}
+	t := rateThrottle{scope: scope, prefix: "throttle_" + scope + "_", rate: MustRate(rate), store: o.Store, ip: o.ClientIP}
 	if t.store == nil {
 		t.store = &MemoryStore{}
 	}
@@ -41,9 +41,21 @@ func newRateThrottle(scope, rate string, o Options) rateThrottle {
 }
 
 // allow asks the store about the key "throttle_<scope>_<ident>", as DRF's
-// cache key.
-func (t *rateThrottle) allow(ctx context.Context, ident string) (time.Duration, error) {
-	return t.store.Allow(ctx, "throttle_"+t.scope+"_"+ident, t.rate)
+// cache key, where ident is the user's id (or "u:<username>" when it has
+// none) or, for an anonymous request, the client address. The key is built
+// in one allocation.
+func (t *rateThrottle) allow(r *http.Request, p *authentication.Principal) (time.Duration, error) {
+	var buf [96]byte
+	b := append(buf[:0], t.prefix...)
+	switch {
+	case p == nil:
+		b = t.ip.appendAddr(b, r)
+	case p.ID != 0:
+		b = strconv.AppendInt(b, p.ID, 10)
+	default:
+		b = append(append(b, "u:"...), p.Username...)
+	}
+	return t.store.Allow(r.Context(), string(b), t.rate)
 }
 
 // Rate returns the throttle's rate.
@@ -64,7 +76,7 @@ func (t *AnonRate) Allow(r *http.Request) (time.Duration, error) {
 	if authentication.PrincipalFrom(r.Context()) != nil {
 		return 0, nil
 	}
-	return t.allow(r.Context(), t.ip.Addr(r))
+	return t.allow(r, nil)
 }
 
 // UserRate limits authenticated requests by user id and anonymous ones by
@@ -79,7 +91,7 @@ func NewUserRate(rate string, o Options) *UserRate {
 
 // Allow implements Throttle.
 func (t *UserRate) Allow(r *http.Request) (time.Duration, error) {
-	return t.allow(r.Context(), ident(r, t.ip))
+	return t.allow(r, authentication.PrincipalFrom(r.Context()))
 }
 
 // ScopedRate limits requests per scope and caller (user id, or client
@@ -95,18 +107,7 @@ func NewScopedRate(scope, rate string, o Options) *ScopedRate {
 
 // Allow implements Throttle.
 func (t *ScopedRate) Allow(r *http.Request) (time.Duration, error) {
-	return t.allow(r.Context(), ident(r, t.ip))
-}
-
-// ident is the user's id, or the client address when anonymous.
-func ident(r *http.Request, ip ClientIP) string {
-	if p := authentication.PrincipalFrom(r.Context()); p != nil {
-		if p.ID != 0 {
-			return strconv.FormatInt(p.ID, 10)
-		}
-		return "u:" + p.Username
-	}
-	return ip.Addr(r)
+	return t.allow(r, authentication.PrincipalFrom(r.Context()))
 }
 
 var (
