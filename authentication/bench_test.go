@@ -29,7 +29,8 @@ func BenchmarkJWTAuthenticateStateless(b *testing.B) {
 
 func BenchmarkMiddlewareAnonymous(b *testing.B) {
 	j := &authentication.JWT{Key: testSecret}
-	h := authentication.Middleware(j, &authentication.Token{})(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	tok := &authentication.Token{DB: dbtest.SQLite(b, (*models.User)(nil), (*models.Token)(nil))}
+	h := authentication.Middleware(j, tok)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	r := httptest.NewRequest("GET", "/", nil)
 	w := httptest.NewRecorder()
 	b.ReportAllocs()
