@@ -16,6 +16,8 @@ import (
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
+
+	"github.com/cosworth/cosworth/internal/pgread"
 )
 
 // Cursor pages results by an opaque cursor, as DRF's CursorPagination,
@@ -168,7 +170,9 @@ func (c Cursor) Paginate(r *http.Request, q *bun.SelectQuery, rows any) (*Page, 
 	if cur != nil {
 		args := make([]any, 0, 2*len(plan.idents))
 		args = append(args, plan.idents...)
-		args = append(args, cur.values...)
+		for _, v := range cur.values {
+			args = append(args, pgread.Arg(v))
+		}
 		if reverse {
 			q = q.Where(plan.whereBefore, args...)
 		} else {
@@ -182,7 +186,7 @@ func (c Cursor) Paginate(r *http.Request, q *bun.SelectQuery, rows any) (*Page, 
 	for i, id := range plan.idents {
 		q = q.OrderExpr(order[i], id)
 	}
-	if err := q.Limit(int64(size) + 1).Scan(r.Context()); err != nil {
+	if err := pgread.Scan(r.Context(), q.Limit(int64(size)+1), rows); err != nil {
 		return nil, err
 	}
 	s := rv.Elem()

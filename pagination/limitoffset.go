@@ -7,6 +7,8 @@ import (
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
+
+	"github.com/cosworth/cosworth/internal/pgread"
 )
 
 // LimitOffset pages results by ?limit=N&offset=M, as DRF's
@@ -75,12 +77,12 @@ func (p LimitOffset) Validate(*schema.Table) error {
 func (p LimitOffset) Paginate(r *http.Request, q *bun.SelectQuery, rows any) (*Page, error) {
 	limit, offset := p.window(r)
 	ctx := r.Context()
-	count, err := q.Count(ctx)
+	count, err := pgread.Count(ctx, q)
 	if err != nil {
 		return nil, err
 	}
 	if int64(offset) < count {
-		if err := q.Limit(int64(limit)).Offset(int64(offset)).Scan(ctx); err != nil {
+		if err := pgread.ScanWindow(ctx, q, rows, int64(limit), int64(offset)); err != nil {
 			return nil, err
 		}
 		emptyRows(rows, false)

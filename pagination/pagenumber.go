@@ -8,6 +8,8 @@ import (
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
+
+	"github.com/cosworth/cosworth/internal/pgread"
 )
 
 // Defaults of PageNumber and LimitOffset.
@@ -114,7 +116,7 @@ func (p PageNumber) Paginate(r *http.Request, q *bun.SelectQuery, rows any) (*Pa
 		}
 	}
 	ctx := r.Context()
-	count, err := q.Count(ctx)
+	count, err := pgread.Count(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +137,7 @@ func (p PageNumber) Paginate(r *http.Request, q *bun.SelectQuery, rows any) (*Pa
 	}
 	offset := (number - 1) * int64(size)
 	if offset < count {
-		if err := q.Limit(int64(size)).Offset(offset).Scan(ctx); err != nil {
+		if err := pgread.ScanWindow(ctx, q, rows, int64(size), offset); err != nil {
 			return nil, err
 		}
 		emptyRows(rows, false)

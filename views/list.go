@@ -3,6 +3,7 @@ package views
 import (
 	"net/http"
 
+	"github.com/cosworth/cosworth/internal/pgread"
 	"github.com/cosworth/cosworth/internal/respond"
 )
 
@@ -39,7 +40,7 @@ func (g *Generic[T]) list(w http.ResponseWriter, r *http.Request, p *plan[T]) er
 	out := respond.GetBuffer()
 	defer respond.PutBuffer(out)
 	if g.Paginator == nil {
-		if err := q.Limit(int64(p.maxResults)).Scan(r.Context()); err != nil {
+		if err := pgread.Scan(r.Context(), q.Limit(int64(p.maxResults)), rows); err != nil {
 			return err
 		}
 		*out = p.ser.AppendList(*out, *rows)

@@ -6,6 +6,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/uptrace/bun"
 
+	"github.com/cosworth/cosworth/internal/pgread"
 	"github.com/cosworth/cosworth/internal/respond"
 	"github.com/cosworth/cosworth/models"
 	"github.com/cosworth/cosworth/permissions"
@@ -45,7 +46,10 @@ func (g *Generic[T]) load(r *http.Request, p *plan[T], tx *bun.Tx) (*T, error) {
 		return nil, models.ErrNotFound
 	}
 	obj := new(T)
-	var q *bun.SelectQuery
+	var (
+		q   *bun.SelectQuery
+		err error
+	)
 	if tx != nil {
 		q = tx.NewSelect()
 	} else {
@@ -55,11 +59,16 @@ func (g *Generic[T]) load(r *http.Request, p *plan[T], tx *bun.Tx) (*T, error) {
 	if g.Queryset != nil {
 		q = g.Queryset(r, q)
 	}
-	q = q.Where(p.lookupWhere, v).Limit(1)
-	if tx != nil && p.forUpdate != "" {
-		q = q.For(p.forUpdate)
+	q = q.Where(p.lookupWhere, pgread.Arg(v)).Limit(1)
+	if tx != nil {
+		if p.forUpdate != "" {
+			q = q.For(p.forUpdate)
+		}
+		err = q.Scan(r.Context())
+	} else {
+		err = pgread.Scan(r.Context(), q, obj)
 	}
-	if err := q.Scan(r.Context()); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	if err := permissions.CheckObject(r, g.Permissions, obj); err != nil {

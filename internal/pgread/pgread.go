@@ -1,0 +1,334 @@
+// Package pgread runs the generic views' reads (a page, an object, a
+// count) on the pgx pool of a PostgreSQL DB opened by models.Open, instead
+// of database/sql: the SQL text is bun's, with the values views, filters
+// and paginators wrap in Arg sent as $N parameters, so each query shape has
+// one text that pgx prepares once per connection (its statement cache, an
+// LRU of pgx's StatementCacheCapacity, 512 by default, statements per
+// connection) and answers with binary results, which are decoded straight
+// into the model's fields through a plan cached per query text and model.
+//
+// When it cannot do that exactly as bun would, it lets bun run the query:
+// SQLite, a DB with query hooks (they must see every query), named
+// arguments or a read resolver, a model with relations or select hooks, a
+// select list other than the model's own columns (a joined relation, a
+// column expression), a field type it does not decode (JSON, arrays,
+// sql.Scanner types other than models.Date), a column type that does not
+// match the field, and, for counts, a query whose count is not count(*)
+// over its FROM ... WHERE (GROUP BY, DISTINCT, UNION, ...).
+package pgread
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"reflect"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/schema"
+
+	"github.com/cosworth/cosworth/models"
+)
+
+// Scan runs q and scans its rows into dst, q's model: a pointer to a
+// struct (the first row; sql.ErrNoRows when there is none) or to a slice
+// of structs (truncated first, as bun does). It returns the database's
+// error, wrapped by models.ErrUnavailable when no connection frees up
+// within the acquire timeout.
+func Scan(ctx context.Context, q *bun.SelectQuery, dst any) error {
+	return scan(ctx, q, dst, 0, 0, false)
+}
+
+// ScanWindow is Scan of q.Limit(limit).Offset(offset), with the limit and
+// the offset sent as parameters, so every page of a list has the same SQL
+// text.
+func ScanWindow(ctx context.Context, q *bun.SelectQuery, dst any, limit, offset int64) error {
+	return scan(ctx, q.Limit(limit).Offset(offset), dst, limit, offset, limit > 0)
+}
+
+// Count returns the number of rows q selects, as q.Count does (the query
+// without its ORDER BY, LIMIT and OFFSET).
+func Count(ctx context.Context, q *bun.SelectQuery) (int64, error) {
+	db := q.DB()
+	if !directDB(db) {
+		return q.Count(ctx)
+	}
+	c := getCollector(db.Dialect())
+	defer putCollector(c)
+	b, err := q.AppendQuery(schema.NewQueryGen(c), c.buf)
+	if err != nil {
+		return 0, err
+	}
+	c.buf = b
+	sh := shapes.get(b)
+	if sh.count == "" {
+		return q.Count(ctx)
+	}
+	conn, err := models.Acquire(ctx, db)
+	if errors.Is(err, models.ErrNoPool) {
+		return q.Count(ctx)
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Release()
+	var n int64
+	if err := conn.QueryRow(ctx, sh.count, c.args...).Scan(&n); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// errFallback reports that bun must run the query.
+var errFallback = errors.New("pgread: fallback")
+
+func scan(ctx context.Context, q *bun.SelectQuery, dst any, limit, offset int64, window bool) error {
+	err := direct(ctx, q, dst, limit, offset, window)
+	if err == errFallback {
+		return q.Scan(ctx)
+	}
+	return err
+}
+
+func direct(ctx context.Context, q *bun.SelectQuery, dst any, limit, offset int64, window bool) error {
+	db := q.DB()
+	if !directDB(db) {
+		return errFallback
+	}
+	rv := reflect.ValueOf(dst)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return errFallback
+	}
+	elem := rv.Elem()
+	slice := elem.Kind() == reflect.Slice
+	typ := elem.Type()
+	if slice {
+		typ = typ.Elem()
+	}
+	if typ.Kind() != reflect.Struct {
+		return errFallback
+	}
+	m := modelFor(db, typ)
+	if !m.direct {
+		return errFallback
+	}
+	if m.beforeAppend {
+		if err := beforeAppend(ctx, q, elem, slice); err != nil {
+			return err
+		}
+	}
+
+	c := getCollector(db.Dialect())
+	defer putCollector(c)
+	b, err := q.AppendQuery(schema.NewQueryGen(c), c.buf)
+	if err != nil {
+		return err
+	}
+	if window {
+		b = parameterizeWindow(c, b, limit, offset)
+	}
+	c.buf = b
+	sh := shapes.get(b)
+	p := sh.planFor(m)
+	if p == nil {
+		return errFallback
+	}
+
+	conn, err := models.Acquire(ctx, db)
+	if errors.Is(err, models.ErrNoPool) {
+		return errFallback
+	}
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	rows, err := conn.Query(ctx, sh.sql, c.args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !p.matches(rows.FieldDescriptions()) {
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return errFallback
+	}
+	st := p.getState()
+	defer p.putState(st)
+	n := 0
+	if slice && elem.Len() > 0 {
+		elem.SetLen(0)
+	}
+	for rows.Next() {
+		var base reflect.Value
+		if slice {
+			if n == elem.Cap() {
+				elem.Grow(1)
+			}
+			elem.SetLen(n + 1)
+			base = elem.Index(n)
+			base.SetZero()
+		} else {
+			base = elem
+		}
+		st.point(p, base.Addr().UnsafePointer())
+		if err := rows.Scan(st.targets...); err != nil {
+			return err
+		}
+		if m.afterScanRow {
+			if err := base.Addr().Interface().(bun.AfterScanRowHook).AfterScanRow(ctx); err != nil {
+				return err
+			}
+		}
+		n++
+		if !slice {
+			break
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if n == 0 && !slice {
+		return sql.ErrNoRows
+	}
+	return nil
+}
+
+// beforeAppend calls the model's BeforeAppendModel hook, as bun does
+// before it formats a select: on the struct, or on each element of the
+// slice.
+func beforeAppend(ctx context.Context, q *bun.SelectQuery, elem reflect.Value, slice bool) error {
+	if !slice {
+		return elem.Addr().Interface().(bun.BeforeAppendModelHook).BeforeAppendModel(ctx, q)
+	}
+	for i := range elem.Len() {
+		if err := elem.Index(i).Addr().Interface().(bun.BeforeAppendModelHook).BeforeAppendModel(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parameterizeWindow replaces the " LIMIT l OFFSET o" bun appended last
+// with " LIMIT $k OFFSET $k+1". When the text does not end so (something
+// follows the limit), it is left as it is: correct, with a text of its own.
+func parameterizeWindow(c *collector, b []byte, limit, offset int64) []byte {
+	var tmp [64]byte
+	want := append(tmp[:0], " LIMIT "...)
+	want = strconv.AppendInt(want, limit, 10)
+	if offset > 0 {
+		want = append(want, " OFFSET "...)
+		want = strconv.AppendInt(want, offset, 10)
+	}
+	if len(b) < len(want) || string(b[len(b)-len(want):]) != string(want) {
+		return b
+	}
+	b = append(b[:len(b)-len(want)], " LIMIT "...)
+	b = c.add(b, limit)
+	b = append(b, " OFFSET "...)
+	return c.add(b, offset)
+}
+
+// Where bun keeps a DB's query hooks and read resolver: unexported, read
+// (never written) by reflection so that a DB with either is left to bun.
+// When a bun release moves them, dbFieldsFound is false and every query
+// goes to bun (TestDirect fails, so the change is noticed).
+var (
+	hooksIndex, resolverIndex []int
+	dbFieldsFound             = func() bool {
+		t := reflect.TypeFor[bun.DB]()
+		h, ok1 := t.FieldByName("queryHooks")
+		r, ok2 := t.FieldByName("resolver")
+		if !ok1 || !ok2 || h.Type.Kind() != reflect.Slice || (r.Type.Kind() != reflect.Interface && r.Type.Kind() != reflect.Pointer) {
+			return false
+		}
+		hooksIndex, resolverIndex = h.Index, r.Index
+		return true
+	}()
+)
+
+// directDB reports whether queries on db may skip bun: PostgreSQL, no
+// query hooks, no read resolver, no named arguments (db.WithNamedArg).
+func directDB(db *bun.DB) bool {
+	if !dbFieldsFound || db == nil || db.Dialect().Name() != dialect.PG {
+		return false
+	}
+	v := reflect.ValueOf(db).Elem()
+	if v.FieldByIndex(hooksIndex).Len() != 0 || !v.FieldByIndex(resolverIndex).IsNil() {
+		return false
+	}
+	return db.QueryGen() == schema.NewQueryGen(db.Dialect())
+}
+
+func modelFor(db *bun.DB, typ reflect.Type) *model {
+	if m, ok := modelCache.Load(typ); ok {
+		return m.(*model)
+	}
+	m := newModel(typ, db.Table(typ))
+	v, _ := modelCache.LoadOrStore(typ, m)
+	return v.(*model)
+}
+
+// shape is one query text, with what this package derived from it.
+type shape struct {
+	sql   string
+	cols  []string
+	count string
+	plan  atomic.Pointer[planEntry]
+}
+
+type planEntry struct {
+	model *model
+	plan  *plan // nil: the model cannot be scanned from these columns
+}
+
+func (sh *shape) planFor(m *model) *plan {
+	if e := sh.plan.Load(); e != nil && e.model == m {
+		return e.plan
+	}
+	e := &planEntry{model: m}
+	if sh.cols != nil {
+		e.plan = newPlan(m, sh.cols)
+	}
+	sh.plan.Store(e)
+	return e.plan
+}
+
+// maxShapes bounds the query texts remembered. Texts with values a
+// Queryset put inline are one per value; past the bound the cache starts
+// over, and pgx's statement cache is an LRU bounded per connection.
+const maxShapes = 1024
+
+type shapeCache struct {
+	mu sync.RWMutex
+	m  map[string]*shape
+}
+
+var shapes = &shapeCache{m: make(map[string]*shape)}
+
+func (c *shapeCache) get(b []byte) *shape {
+	c.mu.RLock()
+	sh := c.m[string(b)]
+	c.mu.RUnlock()
+	if sh != nil {
+		return sh
+	}
+	s := string(b)
+	a := analyze(s)
+	sh = &shape{sql: s, cols: a.cols, count: a.count}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old := c.m[s]; old != nil {
+		return old
+	}
+	if len(c.m) >= maxShapes {
+		clear(c.m)
+	}
+	c.m[s] = sh
+	return sh
+}

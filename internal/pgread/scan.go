@@ -1,0 +1,452 @@
+package pgread
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
+
+	"github.com/cosworth/cosworth/models"
+)
+
+// kind is how a field is scanned.
+type kind uint8
+
+const (
+	kString kind = iota + 1
+	kInt
+	kInt8
+	kInt16
+	kInt32
+	kInt64
+	kUint
+	kUint8
+	kUint16
+	kUint32
+	kUint64
+	kBool
+	kFloat32
+	kFloat64
+	kTime
+	kDate
+)
+
+// field is a column of a model: where its value goes and how.
+type field struct {
+	name   string       // the column name, as PostgreSQL reports it
+	offset uintptr      // from the start of the struct
+	kind   kind         // 0: not scanned by this package
+	ptr    bool         // the field is a pointer (nil for NULL)
+	elem   reflect.Type // the pointed-to type, for ptr
+}
+
+// model is what this package knows about a bun model type, built once.
+type model struct {
+	typ reflect.Type
+	// direct is false when bun must run the model's queries: it has
+	// relations (bun loads has-many ones with queries of its own) or
+	// select hooks.
+	direct       bool
+	byQuoted     map[string]*field // by `"alias"."column"` as bun formats it
+	afterScanRow bool              // *T implements bun.AfterScanRowHook
+	beforeAppend bool              // *T implements bun.BeforeAppendModelHook
+}
+
+var modelCache sync.Map // reflect.Type -> *model
+
+var (
+	afterScanRowType = reflect.TypeFor[bun.AfterScanRowHook]()
+	beforeAppendType = reflect.TypeFor[bun.BeforeAppendModelHook]()
+	beforeSelectType = reflect.TypeFor[bun.BeforeSelectHook]()
+	afterSelectType  = reflect.TypeFor[bun.AfterSelectHook]()
+	scannerType      = reflect.TypeFor[sql.Scanner]()
+	timeType         = reflect.TypeFor[time.Time]()
+	dateType         = reflect.TypeFor[models.Date]()
+)
+
+func newModel(typ reflect.Type, table *schema.Table) *model {
+	ptr := reflect.PointerTo(typ)
+	m := &model{
+		typ:          typ,
+		direct:       len(table.Relations) == 0 && !ptr.Implements(beforeSelectType) && !ptr.Implements(afterSelectType),
+		byQuoted:     make(map[string]*field, len(table.FieldMap)),
+		afterScanRow: ptr.Implements(afterScanRowType),
+		beforeAppend: ptr.Implements(beforeAppendType),
+	}
+	for name, f := range table.FieldMap {
+		fi := &field{name: name}
+		if off, ok := offsetOf(typ, f.Index); ok {
+			fi.offset = off
+			fi.kind, fi.ptr, fi.elem = kindOf(f)
+		}
+		m.byQuoted[string(table.SQLAlias)+"."+string(f.SQLName)] = fi
+	}
+	return m
+}
+
+// offsetOf returns the offset of the field at index in typ, and false when
+// the path goes through an embedded pointer.
+func offsetOf(typ reflect.Type, index []int) (uintptr, bool) {
+	var off uintptr
+	t := typ
+	for i, x := range index {
+		if t.Kind() != reflect.Struct {
+			return 0, false
+		}
+		sf := t.Field(x)
+		off += sf.Offset
+		t = sf.Type
+		if i < len(index)-1 && t.Kind() == reflect.Pointer {
+			return 0, false
+		}
+	}
+	return off, true
+}
+
+// kindOf returns how f is scanned, 0 for a field this package leaves to
+// bun (JSON, msgpack, arrays, sql.Scanner types other than models.Date,
+// and any other type).
+func kindOf(f *schema.Field) (kind, bool, reflect.Type) {
+	if f.Tag.HasOption("msgpack") || f.Tag.HasOption("array") || f.Tag.HasOption("json_use_number") {
+		return 0, false, nil
+	}
+	switch strings.ToLower(f.UserSQLType) {
+	case "json", "jsonb", "hstore":
+		return 0, false, nil
+	}
+	t := f.StructField.Type
+	ptr := t.Kind() == reflect.Pointer
+	if ptr {
+		t = t.Elem()
+	}
+	switch t {
+	case timeType:
+		return kTime, ptr, t
+	case dateType:
+		return kDate, ptr, t
+	}
+	if reflect.PointerTo(t).Implements(scannerType) || t.Implements(scannerType) {
+		return 0, false, nil
+	}
+	var k kind
+	switch t.Kind() {
+	case reflect.String:
+		k = kString
+	case reflect.Int:
+		k = kInt
+	case reflect.Int8:
+		k = kInt8
+	case reflect.Int16:
+		k = kInt16
+	case reflect.Int32:
+		k = kInt32
+	case reflect.Int64:
+		k = kInt64
+	case reflect.Uint:
+		k = kUint
+	case reflect.Uint8:
+		k = kUint8
+	case reflect.Uint16:
+		k = kUint16
+	case reflect.Uint32:
+		k = kUint32
+	case reflect.Uint64:
+		k = kUint64
+	case reflect.Bool:
+		k = kBool
+	case reflect.Float32:
+		k = kFloat32
+	case reflect.Float64:
+		k = kFloat64
+	default:
+		return 0, false, nil
+	}
+	return k, ptr, t
+}
+
+// accepts reports whether a column of type oid scans into kind k the way
+// bun scans it through database/sql.
+func (k kind) accepts(oid uint32) bool {
+	switch k {
+	case kString:
+		return oid == pgtype.TextOID || oid == pgtype.VarcharOID || oid == pgtype.BPCharOID || oid == pgtype.NameOID
+	case kInt, kInt8, kInt16, kInt32, kInt64, kUint, kUint8, kUint16, kUint32, kUint64:
+		return oid == pgtype.Int2OID || oid == pgtype.Int4OID || oid == pgtype.Int8OID
+	case kBool:
+		return oid == pgtype.BoolOID
+	case kFloat32, kFloat64:
+		return oid == pgtype.Float4OID || oid == pgtype.Float8OID
+	case kTime, kDate:
+		return oid == pgtype.TimestamptzOID || oid == pgtype.TimestampOID || oid == pgtype.DateOID
+	}
+	return false
+}
+
+// plan maps the result columns of one query text to the fields of one
+// model type.
+type plan struct {
+	model  *model
+	fields []*field // in result order
+	states sync.Pool
+}
+
+func newPlan(m *model, cols []string) *plan {
+	p := &plan{model: m}
+	seen := make(map[*field]bool, len(cols))
+	for _, c := range cols {
+		f := m.byQuoted[c]
+		if f == nil || f.kind == 0 || seen[f] {
+			return nil
+		}
+		seen[f] = true
+		p.fields = append(p.fields, f)
+	}
+	return p
+}
+
+// matches reports whether the result columns are the plan's (names and
+// types), checked on every query: a table changed under a cached text, or
+// a column type the field does not take, lets bun run the query.
+func (p *plan) matches(fds []pgconn.FieldDescription) bool {
+	if len(fds) != len(p.fields) {
+		return false
+	}
+	for i, f := range p.fields {
+		if fds[i].Name != f.name || !f.kind.accepts(fds[i].DataTypeOID) {
+			return false
+		}
+	}
+	return true
+}
+
+// state is the scan targets of one query: a cell per column, reused for
+// every row, pooled per plan.
+type state struct {
+	cells   []cell
+	targets []any // &cells[i]
+}
+
+func (p *plan) getState() *state {
+	if v := p.states.Get(); v != nil {
+		return v.(*state)
+	}
+	s := &state{cells: make([]cell, len(p.fields)), targets: make([]any, len(p.fields))}
+	for i, f := range p.fields {
+		s.cells[i] = cell{kind: f.kind, ptr: f.ptr, elem: f.elem}
+		s.targets[i] = &s.cells[i]
+	}
+	return s
+}
+
+func (p *plan) putState(s *state) {
+	for i := range s.cells {
+		s.cells[i].p = nil
+	}
+	p.states.Put(s)
+}
+
+// point aims the cells at the fields of the struct at base.
+func (s *state) point(p *plan, base unsafe.Pointer) {
+	for i, f := range p.fields {
+		s.cells[i].p = unsafe.Add(base, f.offset)
+	}
+}
+
+// cell receives one column's value from pgx (it implements pgtype's
+// scanner interfaces, so pgx decodes binary results straight into it) and
+// stores it in a field, as bun would: NULL is the zero value, or nil for a
+// pointer field.
+type cell struct {
+	p    unsafe.Pointer // the field
+	kind kind
+	ptr  bool
+	elem reflect.Type
+}
+
+var errInfinity = errors.New("cosworth: cannot scan an infinite timestamp or date")
+
+// dst returns where the value goes: the field, or for a pointer field a
+// new value it points to.
+func (c *cell) dst() unsafe.Pointer {
+	if !c.ptr {
+		return c.p
+	}
+	v := reflect.New(c.elem).UnsafePointer()
+	*(*unsafe.Pointer)(c.p) = v
+	return v
+}
+
+func (c *cell) null() {
+	if c.ptr {
+		*(*unsafe.Pointer)(c.p) = nil
+		return
+	}
+	switch c.kind {
+	case kString:
+		*(*string)(c.p) = ""
+	case kInt, kInt64, kUint, kUint64:
+		*(*uint64)(c.p) = 0
+	case kInt32, kUint32:
+		*(*uint32)(c.p) = 0
+	case kInt16, kUint16:
+		*(*uint16)(c.p) = 0
+	case kInt8, kUint8, kBool:
+		*(*uint8)(c.p) = 0
+	case kFloat32:
+		*(*float32)(c.p) = 0
+	case kFloat64:
+		*(*float64)(c.p) = 0
+	case kTime:
+		*(*time.Time)(c.p) = time.Time{}
+	case kDate:
+		*(*models.Date)(c.p) = models.Date{}
+	}
+}
+
+func (c *cell) mismatch(what string) error {
+	return fmt.Errorf("cosworth: cannot scan %s into a field of kind %d", what, c.kind)
+}
+
+// ScanText stores a text column.
+func (c *cell) ScanText(v pgtype.Text) error {
+	if !v.Valid {
+		c.null()
+		return nil
+	}
+	switch c.kind {
+	case kString:
+		*(*string)(c.dst()) = v.String
+		return nil
+	}
+	return c.mismatch("text")
+}
+
+// ScanInt64 stores an integer column.
+func (c *cell) ScanInt64(v pgtype.Int8) error {
+	if !v.Valid {
+		c.null()
+		return nil
+	}
+	n := v.Int64
+	var lo, hi int64
+	switch c.kind {
+	case kInt, kInt64:
+		lo, hi = math.MinInt64, math.MaxInt64
+	case kInt32:
+		lo, hi = math.MinInt32, math.MaxInt32
+	case kInt16:
+		lo, hi = math.MinInt16, math.MaxInt16
+	case kInt8:
+		lo, hi = math.MinInt8, math.MaxInt8
+	case kUint, kUint64:
+		lo, hi = 0, math.MaxInt64
+	case kUint32:
+		lo, hi = 0, math.MaxUint32
+	case kUint16:
+		lo, hi = 0, math.MaxUint16
+	case kUint8:
+		lo, hi = 0, math.MaxUint8
+	default:
+		return c.mismatch("an integer")
+	}
+	if n < lo || n > hi {
+		return fmt.Errorf("cosworth: %d is out of range of the field", n)
+	}
+	p := c.dst()
+	switch c.kind {
+	case kInt, kInt64, kUint, kUint64:
+		*(*int64)(p) = n
+	case kInt32, kUint32:
+		*(*int32)(p) = int32(n)
+	case kInt16, kUint16:
+		*(*int16)(p) = int16(n)
+	default:
+		*(*int8)(p) = int8(n)
+	}
+	return nil
+}
+
+// ScanBool stores a boolean column.
+func (c *cell) ScanBool(v pgtype.Bool) error {
+	if !v.Valid {
+		c.null()
+		return nil
+	}
+	if c.kind != kBool {
+		return c.mismatch("a boolean")
+	}
+	*(*bool)(c.dst()) = v.Bool
+	return nil
+}
+
+// ScanFloat64 stores a floating-point column.
+func (c *cell) ScanFloat64(v pgtype.Float8) error {
+	if !v.Valid {
+		c.null()
+		return nil
+	}
+	switch c.kind {
+	case kFloat64:
+		*(*float64)(c.dst()) = v.Float64
+	case kFloat32:
+		*(*float32)(c.dst()) = float32(v.Float64)
+	default:
+		return c.mismatch("a float")
+	}
+	return nil
+}
+
+// ScanTimestamptz stores a timestamptz column.
+func (c *cell) ScanTimestamptz(v pgtype.Timestamptz) error {
+	return c.scanTime(v.Time, v.InfinityModifier, v.Valid)
+}
+
+// ScanTimestamp stores a timestamp column.
+func (c *cell) ScanTimestamp(v pgtype.Timestamp) error {
+	return c.scanTime(v.Time, v.InfinityModifier, v.Valid)
+}
+
+// ScanDate stores a date column.
+func (c *cell) ScanDate(v pgtype.Date) error {
+	return c.scanTime(v.Time, v.InfinityModifier, v.Valid)
+}
+
+func (c *cell) scanTime(t time.Time, inf pgtype.InfinityModifier, valid bool) error {
+	if !valid {
+		c.null()
+		return nil
+	}
+	if inf != pgtype.Finite {
+		return errInfinity
+	}
+	switch c.kind {
+	case kTime:
+		*(*time.Time)(c.dst()) = t
+	case kDate:
+		*(*models.Date)(c.dst()) = models.DateOf(t)
+	default:
+		return c.mismatch("a time")
+	}
+	return nil
+}
+
+// Compile-time checks: pgx finds these interfaces on the cells.
+var (
+	_ pgtype.TextScanner        = (*cell)(nil)
+	_ pgtype.Int64Scanner       = (*cell)(nil)
+	_ pgtype.BoolScanner        = (*cell)(nil)
+	_ pgtype.Float64Scanner     = (*cell)(nil)
+	_ pgtype.TimestamptzScanner = (*cell)(nil)
+	_ pgtype.TimestampScanner   = (*cell)(nil)
+	_ pgtype.DateScanner        = (*cell)(nil)
+)
