@@ -4,12 +4,16 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"net/http"
 	"strconv"
 	"strings"
@@ -87,6 +91,8 @@ type JWT struct {
 	method    jwt.SigningMethod
 	verifyKey any
 	parser    *jwt.Parser
+	validator *jwt.Validator // the parser's claim checks, for parse's HMAC path
+	macs      *sync.Pool     // of *keyedMAC, for HMAC algorithms
 	challenge string
 	leeway    time.Duration
 	access    time.Duration
@@ -151,6 +157,8 @@ func (j *JWT) setup() {
 				panic("cosworth/authentication: JWT " + m.Alg() + " verifies with Key; leave VerifyKey nil")
 			}
 			j.verifyKey = k
+			hash := map[jwt.SigningMethod]func() hash.Hash{jwt.SigningMethodHS256: sha256.New, jwt.SigningMethodHS384: sha512.New384, jwt.SigningMethodHS512: sha512.New}[m]
+			j.macs = &sync.Pool{New: func() any { return &keyedMAC{h: hmac.New(hash, k)} }}
 		case jwt.SigningMethodRS256, jwt.SigningMethodRS384, jwt.SigningMethodRS512,
 			jwt.SigningMethodPS256, jwt.SigningMethodPS384, jwt.SigningMethodPS512:
 			switch k := j.Key.(type) {
@@ -220,6 +228,7 @@ func (j *JWT) setup() {
 			opts = append(opts, jwt.WithAudience(j.Audience))
 		}
 		j.parser = jwt.NewParser(opts...)
+		j.validator = jwt.NewValidator(opts...)
 		realm := j.Realm
 		if realm == "" {
 			realm = "api"
@@ -261,7 +270,7 @@ func (j *JWT) Parse(raw, typ string) (jwt.MapClaims, error) {
 		return nil, errors.New(MsgTokenInvalid)
 	}
 	claims := jwt.MapClaims{}
-	if _, err := j.parser.ParseWithClaims(raw, claims, j.keyFunc); err != nil {
+	if err := j.parse(raw, claims); err != nil {
 		return nil, errors.New(MsgTokenInvalid)
 	}
 	if _, ok := claims["exp"]; !ok {
@@ -282,6 +291,52 @@ func (j *JWT) Parse(raw, typ string) (jwt.MapClaims, error) {
 	return claims, nil
 }
 
+// parse is the parser's ParseWithClaims: decode raw into claims, refuse
+// any algorithm but ours, check the signature, then the claims. For HMAC
+// algorithms the signature is checked with a pooled keyed hash rather than
+// jwt.SigningMethodHMAC.Verify's hmac.New per token (seven allocations);
+// the steps, their order and the constant-time comparison are Verify's.
+func (j *JWT) parse(raw string, claims jwt.MapClaims) error {
+	if j.macs == nil {
+		_, err := j.parser.ParseWithClaims(raw, claims, j.keyFunc)
+		return err
+	}
+	token, parts, err := j.parser.ParseUnverified(raw, claims)
+	if err != nil {
+		return err
+	}
+	if _, err := j.keyFunc(token); err != nil {
+		return err
+	}
+	// parts are raw's segments: header "." claims is its prefix.
+	if !j.verifyMAC(raw[:len(parts[0])+1+len(parts[1])], token.Signature) {
+		return jwt.ErrSignatureInvalid
+	}
+	return j.validator.Validate(claims)
+}
+
+// keyedMAC is an HMAC keyed with the JWT's Key and the buffers one
+// verification needs.
+type keyedMAC struct {
+	h   hash.Hash
+	in  []byte
+	sum []byte
+}
+
+// verifyMAC reports whether sig is the HMAC of text under the JWT's Key.
+func (j *JWT) verifyMAC(text string, sig []byte) bool {
+	m := j.macs.Get().(*keyedMAC)
+	m.h.Reset()
+	m.in = append(m.in[:0], text...)
+	m.h.Write(m.in)
+	m.sum = m.h.Sum(m.sum[:0])
+	ok := hmac.Equal(sig, m.sum)
+	if cap(m.in) <= MaxTokenBytes {
+		j.macs.Put(m)
+	}
+	return ok
+}
+
 // Authenticate implements Authenticator for "Authorization: Bearer
 // <access token>". Other schemes are not its business (nil, nil). A token
 // that fails verification is a *Failed with simplejwt's body; with DB set,
@@ -294,11 +349,18 @@ func (j *JWT) Authenticate(r *http.Request) (*Principal, error) {
 		return nil, nil
 	}
 	// simplejwt splits on white space and matches the scheme exactly.
-	parts := strings.Fields(h)
-	if len(parts) == 0 || parts[0] != "Bearer" {
+	var parts [2]string
+	n := 0
+	for f := range strings.FieldsSeq(h) {
+		if n < len(parts) {
+			parts[n] = f
+		}
+		n++
+	}
+	if n == 0 || parts[0] != "Bearer" {
 		return nil, nil
 	}
-	if len(parts) != 2 {
+	if n != 2 {
 		return nil, &Failed{Detail: msgBadHeader, Code: "bad_authorization_header"}
 	}
 	claims, err := j.Parse(parts[1], AccessToken)

@@ -12,6 +12,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -259,6 +260,53 @@ func TestJWTForgedTokensRejected(t *testing.T) {
 	do(t, "GET", url, "Bearer "+forge(t, jwt.SigningMethodRS256, rsaKey, with(good, "user_id", "42")), nil).expect(t, 200, `{"id": 42, "username": "", "is_staff": false, "backend": "jwt"}`)
 }
 
+// TestJWTForgedHMACTokensRejected covers the HMAC path of Parse, which
+// checks signatures with a pooled keyed hash instead of golang-jwt's Verify:
+// every forgery fails, on every use of a pooled hash, and the genuine token
+// passes after each of them.
+func TestJWTForgedHMACTokensRejected(t *testing.T) {
+	j := &authentication.JWT{Key: testSecret, Issuer: "https://issuer.example", Audience: "bookstore", Leeway: -1}
+	good := with(validClaims("access", 7), "iss", "https://issuer.example", "aud", "bookstore")
+	genuine := forge(t, jwt.SigningMethodHS256, testSecret, good)
+	otherKey := []byte("fedcba9876543210fedcba9876543210")
+	longKey := append(append([]byte{}, testSecret...), testSecret...)
+	none, err := jwt.NewWithClaims(jwt.SigningMethodNone, good).SignedString(jwt.UnsafeAllowNoneSignatureType)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seg := strings.Split(genuine, ".")
+	sig, _ := base64.RawURLEncoding.DecodeString(seg[2])
+	flipped := append([]byte{}, sig...)
+	flipped[len(flipped)-1] ^= 1
+	now := time.Now()
+	forged := map[string]string{
+		"another key":            forge(t, jwt.SigningMethodHS256, otherKey, good),
+		"HS384 by the right key": forge(t, jwt.SigningMethodHS384, longKey[:48], good),
+		"HS512 by the right key": forge(t, jwt.SigningMethodHS512, longKey, good),
+		"alg none":               none,
+		"signature cut":          seg[0] + "." + seg[1] + ".",
+		"signature truncated":    seg[0] + "." + seg[1] + "." + base64.RawURLEncoding.EncodeToString(sig[:len(sig)-1]),
+		"signature bit flipped":  seg[0] + "." + seg[1] + "." + base64.RawURLEncoding.EncodeToString(flipped),
+		"payload swapped":        seg[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"token_type":"access","user_id":1,"exp":9999999999,"jti":"x","iss":"https://issuer.example","aud":"bookstore"}`)) + "." + seg[2],
+		"expired":                forge(t, jwt.SigningMethodHS256, testSecret, with(good, "exp", now.Add(-time.Second).Unix())),
+		"not yet valid":          forge(t, jwt.SigningMethodHS256, testSecret, with(good, "nbf", now.Add(time.Minute).Unix())),
+		"issued in the future":   forge(t, jwt.SigningMethodHS256, testSecret, with(good, "iat", now.Add(time.Minute).Unix())),
+		"another issuer":         forge(t, jwt.SigningMethodHS256, testSecret, with(good, "iss", "https://evil.example")),
+		"wrong audience":         forge(t, jwt.SigningMethodHS256, testSecret, with(good, "aud", "other")),
+		"four segments":          genuine + "." + seg[2],
+	}
+	for round := range 3 {
+		for name, tok := range forged {
+			if _, err := j.Parse(tok, authentication.AccessToken); err == nil || err.Error() != authentication.MsgTokenInvalid {
+				t.Fatalf("round %d, %s: err = %v, want %q", round, name, err, authentication.MsgTokenInvalid)
+			}
+			if c, err := j.Parse(genuine, authentication.AccessToken); err != nil || c["jti"] != good["jti"] {
+				t.Fatalf("round %d, after %s: the genuine token: %v, %v", round, name, c, err)
+			}
+		}
+	}
+}
+
 func TestJWTLeeway(t *testing.T) {
 	j := &authentication.JWT{Key: testSecret, Leeway: 30 * time.Second}
 	url := serve(t, authentication.Middleware(j)(whoami))
@@ -479,4 +527,26 @@ func TestJWTStatelessClaims(t *testing.T) {
 	}
 	url := serve(t, authentication.Middleware(j)(whoami))
 	do(t, "GET", url, "Bearer "+access, nil).expect(t, 200, `{"id": 9, "username": "zoe", "is_staff": true, "backend": "jwt"}`)
+}
+
+// TestJWTAuthenticateAllocs guards the cost of a stateless HS256 access
+// token: 52 allocations, most of them golang-jwt's claim decoding into a
+// map. golang-jwt's HMAC Verify (hmac.New per token, the joined signing
+// string) and strings.Fields made it 61.
+func TestJWTAuthenticateAllocs(t *testing.T) {
+	j := &authentication.JWT{Key: testSecret}
+	_, access, err := j.IssuePair(42, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("Authorization", "Bearer "+access)
+	got := testing.AllocsPerRun(100, func() {
+		if p, err := j.Authenticate(r); err != nil || p.ID != 42 {
+			t.Fatalf("Authenticate = %v, %v", p, err)
+		}
+	})
+	if got > 52 {
+		t.Fatalf("Authenticate allocates %.0f times, want at most 52", got)
+	}
 }
