@@ -13,6 +13,8 @@ import (
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
+
+	"github.com/cosworth/cosworth/internal/pgread"
 )
 
 // Messages of Fields, in django-filter's (Django forms') wording.
@@ -161,7 +163,7 @@ func (fs *Fields) Apply(r *http.Request, q *bun.SelectQuery) (*bun.SelectQuery, 
 				continue
 			}
 		}
-		q = q.Where(whereEq, f.ident, v)
+		q = q.Where(whereEq, f.ident, pgread.Arg(v))
 	}
 	if fe != nil {
 		return q, fe

@@ -11,6 +11,8 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 	"github.com/uptrace/bun/schema"
+
+	"github.com/cosworth/cosworth/internal/pgread"
 )
 
 // Bounds of a search.
@@ -144,12 +146,12 @@ func (s *Search) Apply(r *http.Request, q *bun.SelectQuery) (*bun.SelectQuery, e
 		for _, term := range terms {
 			esc := escapeLike(term)
 			args := make([]any, 3, 3+len(s.idents))
-			args[0] = "%" + esc + "%"
+			args[0] = pgread.Arg("%" + esc + "%")
 			if s.starts {
-				args[1] = esc + "%"
+				args[1] = pgread.Arg(esc + "%")
 			}
 			if s.exact {
-				args[2] = esc
+				args[2] = pgread.Arg(esc)
 			}
 			args = append(args, s.idents...)
 			q = q.Where(cond, args...)

@@ -17,8 +17,9 @@ import (
 // through this package, v is sent as a $N parameter; when bun formats the
 // query itself (SQLite, a fallback, String), v is appended as the literal
 // bun would have appended for v. Values of other types than integers,
-// strings, booleans, floats, time.Time and driver.Valuer are always
-// appended as literals.
+// strings, booleans, time.Time and driver.Valuer are always appended as
+// literals: floats too, since a float4 column compares with a float8
+// literal differently than with a float4 parameter.
 func Arg(v any) any { return arg{v: v} }
 
 type arg struct{ v any }
@@ -40,7 +41,7 @@ func paramValue(v any) (any, bool) {
 	switch x := v.(type) {
 	case nil:
 		return nil, false // a NULL literal: "= NULL" has no parameter type to infer
-	case int, int8, int16, int32, int64, uint8, uint16, uint32, bool, float32, float64, string:
+	case int, int8, int16, int32, int64, uint8, uint16, uint32, bool, string:
 		return v, true
 	case uint:
 		return v, uint64(x) <= math.MaxInt64

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -74,12 +75,24 @@ func Count(ctx context.Context, q *bun.SelectQuery) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer conn.Release()
 	var n int64
-	if err := conn.QueryRow(ctx, sh.count, c.args...).Scan(&n); err != nil {
+	err = conn.QueryRow(ctx, sh.count, c.args...).Scan(&n)
+	conn.Release() // before bun takes a connection of its own
+	if err != nil {
+		if isEncodeError(err) {
+			return q.Count(ctx)
+		}
 		return 0, err
 	}
 	return n, nil
+}
+
+// isEncodeError reports whether pgx refused to encode a parameter for the
+// type PostgreSQL inferred for it (an int64 beyond an int4 column's range).
+// bun's literal compares such a value without failing (no row matches), so
+// bun runs the query. Nothing was executed.
+func isEncodeError(err error) bool {
+	return strings.HasPrefix(err.Error(), "failed to encode args[")
 }
 
 // errFallback reports that bun must run the query.
@@ -147,6 +160,9 @@ func direct(ctx context.Context, q *bun.SelectQuery, dst any, limit, offset int6
 	defer conn.Release()
 	rows, err := conn.Query(ctx, sh.sql, c.args...)
 	if err != nil {
+		if isEncodeError(err) {
+			return errFallback
+		}
 		return err
 	}
 	defer rows.Close()

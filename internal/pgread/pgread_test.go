@@ -1,0 +1,293 @@
+package pgread_test
+
+import (
+	"context"
+	"reflect"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/cosworth/cosworth/internal/dbtest"
+	"github.com/cosworth/cosworth/internal/pgread"
+	"github.com/cosworth/cosworth/models"
+)
+
+type stamps struct {
+	Created time.Time  `bun:"created,notnull"`
+	Seen    *time.Time `bun:"seen"`
+}
+
+// Item has a field of every kind pgread scans itself.
+type Item struct {
+	bun.BaseModel `bun:"table:items,alias:item"`
+
+	ID      int64        `bun:"id,pk,autoincrement"`
+	Name    string       `bun:"name"` // nullable: NULL scans as ""
+	Note    *string      `bun:"note"`
+	Rank    int32        `bun:"rank,notnull"`
+	Small   int16        `bun:"small,notnull"`
+	Count   uint16       `bun:"count,notnull"`
+	Big     int          `bun:"big,notnull"`
+	Active  bool         `bun:"active,notnull"`
+	Flag    *bool        `bun:"flag"`
+	Score   float64      `bun:"score,notnull"`
+	Ratio   *float32     `bun:"ratio"`
+	Day     models.Date  `bun:"day,type:date"`
+	Due     *models.Date `bun:"due,type:date"`
+	Local   time.Time    `bun:"local,type:timestamp"`
+	Charged *int64       `bun:"charged"`
+	stamps
+}
+
+// AfterScanRow makes times comparable across bun (text results) and pgx
+// (binary results): same instant, one location. It also proves pgread
+// calls the hook.
+func (it *Item) AfterScanRow(context.Context) error {
+	it.Created = it.Created.UTC()
+	if it.Seen != nil {
+		s := it.Seen.UTC()
+		it.Seen = &s
+	}
+	it.Local = it.Local.UTC()
+	return nil
+}
+
+func seed(t *testing.T, db *bun.DB) {
+	t.Helper()
+	note, flag, ratio, charged := "a note", true, float32(0.5), int64(-7)
+	due := models.Date{Year: 2024, Month: 2, Day: 29}
+	seen := time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC)
+	items := []Item{
+		{Name: "first", Note: &note, Rank: 3, Small: -2, Count: 300, Big: 1 << 40, Active: true, Flag: &flag, Score: 1.25, Ratio: &ratio,
+			Day: models.Date{Year: 2020, Month: 1, Day: 31}, Due: &due, Local: time.Date(2021, 5, 6, 7, 8, 9, 0, time.UTC), Charged: &charged,
+			stamps: stamps{Created: time.Date(2022, 3, 4, 5, 6, 7, 8000, time.UTC), Seen: &seen}},
+		{Name: "it's <second>", Rank: 1, stamps: stamps{Created: time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)}},
+	}
+	for i := range 8 {
+		items = append(items, Item{Name: "more " + string(rune('a'+i)), Rank: int32(10 + i), stamps: stamps{Created: time.Unix(int64(i), 0).UTC()}})
+	}
+	if _, err := db.NewInsert().Model(&items).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// A NULL in a non-pointer column, as bun scans it: the zero value.
+	if _, err := db.NewRaw("UPDATE items SET name = NULL WHERE rank = 17").Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// queries counts the queries bun runs on db (pgread's do not go through bun).
+func queries(db *bun.DB) uint32 { return db.DBStats().Queries }
+
+// TestDirect checks that pgread answers what bun answers, without bun
+// running the query: a page, a window, one object, a count, a missing object.
+func TestDirect(t *testing.T) {
+	db := dbtest.Postgres(t, (*Item)(nil))
+	seed(t, db)
+	ctx := context.Background()
+	queries0 := queries(db)
+	shapes := []struct {
+		name string
+		q    func(q *bun.SelectQuery) *bun.SelectQuery
+	}{
+		{"all", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Order("id") }},
+		{"where arg", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("?TableAlias.rank >= ?", pgread.Arg(int64(3))).Where("name <> ?", pgread.Arg("x")).OrderExpr("rank DESC")
+		}},
+		{"inline values", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("rank < ?", 15).Where("name LIKE ?", "%e%").Order("id")
+		}},
+		{"fewer columns", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Column("id", "name", "due").Order("id") }},
+		{"time arg", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("created > ?", pgread.Arg(time.Unix(3, 0))).Order("id")
+		}},
+	}
+	for _, s := range shapes {
+		t.Run(s.name, func(t *testing.T) {
+			var want, got []Item
+			if err := s.q(db.NewSelect().Model(&want)).Scan(ctx); err != nil {
+				t.Fatal(err)
+			}
+			n := queries(db)
+			if err := pgread.Scan(ctx, s.q(db.NewSelect().Model(&got)), &got); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("pgread scanned\n%+v\nbun scanned\n%+v", got, want)
+			}
+			wantCount, err := s.q(db.NewSelect().Model((*Item)(nil))).Count(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := queries(db)
+			count, err := pgread.Count(ctx, s.q(db.NewSelect().Model((*Item)(nil))))
+			if err != nil || count != wantCount {
+				t.Fatalf("count %d, %v; bun counts %d", count, err, wantCount)
+			}
+			var page, wantPage []Item
+			if err := s.q(db.NewSelect().Model(&wantPage)).Limit(3).Offset(2).Scan(ctx); err != nil {
+				t.Fatal(err)
+			}
+			after := queries(db)
+			if err := pgread.ScanWindow(ctx, s.q(db.NewSelect().Model(&page)), &page, 3, 2); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(page, wantPage) {
+				t.Fatalf("window\n%+v\nbun\n%+v", page, wantPage)
+			}
+			if n != before-1 || after != queries(db) {
+				t.Fatalf("bun ran pgread's queries: %d %d %d %d", n, before, after, queries(db))
+			}
+		})
+	}
+
+	t.Run("object", func(t *testing.T) {
+		var want, got Item
+		if err := db.NewSelect().Model(&want).Where("id = ?", 1).Limit(1).Scan(ctx); err != nil {
+			t.Fatal(err)
+		}
+		n := queries(db)
+		if err := pgread.Scan(ctx, db.NewSelect().Model(&got).Where("?TableAlias.id = ?", pgread.Arg(int64(1))).Limit(1), &got); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) || queries(db) != n {
+			t.Fatalf("pgread scanned (bun queries %d -> %d)\n%+v\nbun scanned\n%+v", n, queries(db), got, want)
+		}
+		if got.Note == nil || *got.Note != "a note" || got.Due == nil || *got.Due != (models.Date{Year: 2024, Month: 2, Day: 29}) || got.Big != 1<<40 {
+			t.Fatalf("values: %+v", got)
+		}
+	})
+	t.Run("missing object", func(t *testing.T) {
+		var got Item
+		err := pgread.Scan(ctx, db.NewSelect().Model(&got).Where("id = ?", pgread.Arg(int64(999))), &got)
+		if err == nil || !strings.Contains(models.Classify(err).Error(), "not found") {
+			t.Fatalf("err %v, want one wrapping sql.ErrNoRows", err)
+		}
+	})
+	if queries(db) == queries0 {
+		t.Fatal("no query ran on bun: the comparison is void")
+	}
+}
+
+// Owner and Pet have a relation: bun must run their queries (has-many
+// relations load with queries of their own).
+type Owner struct {
+	ID   int64  `bun:"id,pk,autoincrement"`
+	Name string `bun:"name,notnull"`
+	Pets []*Pet `bun:"rel:has-many,join:id=owner_id"`
+}
+
+type Pet struct {
+	ID      int64  `bun:"id,pk,autoincrement"`
+	OwnerID int64  `bun:"owner_id,notnull"`
+	Name    string `bun:"name,notnull"`
+	Data    map[string]int
+}
+
+type hook struct{ n atomic.Int32 }
+
+func (h *hook) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	h.n.Add(1)
+	return ctx
+}
+func (h *hook) AfterQuery(context.Context, *bun.QueryEvent) {}
+
+// TestFallback checks the queries pgread leaves to bun, and that they
+// answer the same.
+func TestFallback(t *testing.T) {
+	ctx := context.Background()
+	t.Run("relations", func(t *testing.T) {
+		db := dbtest.Postgres(t, (*Owner)(nil), (*Pet)(nil))
+		if _, err := db.NewInsert().Model(&Owner{Name: "o"}).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.NewInsert().Model(&Pet{OwnerID: 1, Name: "p", Data: map[string]int{"a": 1}}).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var owners []Owner
+		n := queries(db)
+		if err := pgread.Scan(ctx, db.NewSelect().Model(&owners).Relation("Pets"), &owners); err != nil {
+			t.Fatal(err)
+		}
+		if len(owners) != 1 || len(owners[0].Pets) != 1 || queries(db) == n {
+			t.Fatalf("owners %+v, bun queries %d -> %d", owners, n, queries(db))
+		}
+		var pets []Pet // a JSON column: bun decodes it
+		n = queries(db)
+		if err := pgread.Scan(ctx, db.NewSelect().Model(&pets), &pets); err != nil {
+			t.Fatal(err)
+		}
+		if len(pets) != 1 || pets[0].Data["a"] != 1 || queries(db) == n {
+			t.Fatalf("pets %+v, bun queries %d -> %d", pets, n, queries(db))
+		}
+	})
+	t.Run("query hook", func(t *testing.T) {
+		db := dbtest.Postgres(t, (*Item)(nil))
+		seed(t, db)
+		h := &hook{}
+		db = db.WithQueryHook(h)
+		var items []Item
+		if err := pgread.ScanWindow(ctx, db.NewSelect().Model(&items).Order("id"), &items, 2, 1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pgread.Count(ctx, db.NewSelect().Model((*Item)(nil))); err != nil {
+			t.Fatal(err)
+		}
+		if len(items) != 2 || items[0].ID != 2 || h.n.Load() != 2 {
+			t.Fatalf("items %d (first %d), hook saw %d queries, want 2", len(items), items[0].ID, h.n.Load())
+		}
+	})
+	t.Run("column expression", func(t *testing.T) {
+		db := dbtest.Postgres(t, (*Item)(nil))
+		seed(t, db)
+		var items []Item
+		n := queries(db)
+		q := db.NewSelect().Model(&items).ColumnExpr("id, upper(name) AS name").Where("id = ?", pgread.Arg(int64(1)))
+		if err := pgread.Scan(ctx, q, &items); err != nil {
+			t.Fatal(err)
+		}
+		if len(items) != 1 || items[0].Name != "FIRST" || queries(db) == n {
+			t.Fatalf("items %+v, bun queries %d -> %d", items, n, queries(db))
+		}
+	})
+	t.Run("value beyond the column's type", func(t *testing.T) {
+		db := dbtest.Postgres(t, (*Item)(nil))
+		seed(t, db)
+		var it Item // rank is an int4 column; pgx cannot encode 1<<40 for it, bun compares
+		err := pgread.Scan(ctx, db.NewSelect().Model(&it).Where("rank = ?", pgread.Arg(int64(1<<40))), &it)
+		if !strings.Contains(models.Classify(err).Error(), "not found") {
+			t.Fatalf("err %v, want not found", err)
+		}
+		n, err := pgread.Count(ctx, db.NewSelect().Model((*Item)(nil)).Where("rank = ?", pgread.Arg(int64(1<<40))))
+		if err != nil || n != 0 {
+			t.Fatalf("count %d, %v", n, err)
+		}
+	})
+	t.Run("sqlite", func(t *testing.T) {
+		db := dbtest.SQLite(t, (*Item)(nil))
+		seed(t, db)
+		var items []Item
+		if err := pgread.ScanWindow(ctx, db.NewSelect().Model(&items).Where("rank >= ?", pgread.Arg(int64(3))).Order("id"), &items, 2, 1); err != nil {
+			t.Fatal(err)
+		}
+		n, err := pgread.Count(ctx, db.NewSelect().Model((*Item)(nil)).Where("rank >= ?", pgread.Arg(int64(3))))
+		if err != nil || n != 9 || len(items) != 2 || items[0].Rank != 10 {
+			t.Fatalf("count %d, %v; items %+v", n, err, items)
+		}
+	})
+}
+
+// TestArgLiteral checks that bun formats an Arg as the literal of its
+// value, so queries bun runs are unchanged.
+func TestArgLiteral(t *testing.T) {
+	db := dbtest.Postgres(t)
+	for _, v := range []any{int64(-3), "it's", true, 1.5, nil, models.Date{Year: 2020, Month: 1, Day: 2}, time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)} {
+		got := db.NewSelect().ColumnExpr("?", pgread.Arg(v)).String()
+		want := db.NewSelect().ColumnExpr("?", v).String()
+		if got != want {
+			t.Errorf("Arg(%#v) formats as %s, bun formats %s", v, got, want)
+		}
+	}
+}

@@ -1,0 +1,49 @@
+package pgread
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestAnalyze(t *testing.T) {
+	const cols = `SELECT "b"."id", "b"."title" FROM "books" AS "b"`
+	for _, c := range []struct {
+		name, sql string
+		cols      []string
+		count     string
+	}{
+		{"plain", cols, []string{`"b"."id"`, `"b"."title"`}, `SELECT count(*) FROM "books" AS "b"`},
+		{"where and order", cols + ` WHERE ("b"."id" = $1) ORDER BY "b"."title" ASC, "b"."id" ASC`,
+			[]string{`"b"."id"`, `"b"."title"`}, `SELECT count(*) FROM "books" AS "b" WHERE ("b"."id" = $1)`},
+		{"window", cols + ` ORDER BY "b"."id" ASC LIMIT $1 OFFSET $2`, []string{`"b"."id"`, `"b"."title"`}, ""},
+		{"keywords in literals and identifiers", `SELECT "b"."x" FROM "t" AS "b" WHERE ("b"."x" = 'it''s ORDER BY x LIMIT 1') AND ("b"."LIMIT" = 1) ORDER BY "b"."x" ASC`,
+			[]string{`"b"."x"`}, `SELECT count(*) FROM "t" AS "b" WHERE ("b"."x" = 'it''s ORDER BY x LIMIT 1') AND ("b"."LIMIT" = 1)`},
+		{"search escape", cols + ` WHERE (("b"."title" ILIKE $1 ESCAPE '\'))`, []string{`"b"."id"`, `"b"."title"`},
+			`SELECT count(*) FROM "books" AS "b" WHERE (("b"."title" ILIKE $1 ESCAPE '\'))`},
+		{"subquery with its own order and limit", cols + ` WHERE "b"."id" IN (SELECT id FROM x ORDER BY id LIMIT 3)`,
+			[]string{`"b"."id"`, `"b"."title"`}, `SELECT count(*) FROM "books" AS "b" WHERE "b"."id" IN (SELECT id FROM x ORDER BY id LIMIT 3)`},
+		{"column expression", `SELECT "b"."id", count(*) OVER () AS total FROM "books" AS "b"`, nil, `SELECT count(*) FROM "books" AS "b"`},
+		{"joined relation", `SELECT "b"."id", "owner"."id" AS "owner__id" FROM "books" AS "b" LEFT JOIN "users" AS "owner" ON ("owner"."id" = "b"."owner_id")`,
+			nil, `SELECT count(*) FROM "books" AS "b" LEFT JOIN "users" AS "owner" ON ("owner"."id" = "b"."owner_id")`},
+		{"distinct", `SELECT DISTINCT "b"."id" FROM "books" AS "b"`, nil, ""},
+		{"group by", cols + ` GROUP BY "b"."id"`, []string{`"b"."id"`, `"b"."title"`}, ""},
+		{"union", cols + ` UNION ` + cols, []string{`"b"."id"`, `"b"."title"`}, ""},
+		{"parameter in order", cols + ` ORDER BY "b"."id" = $1`, []string{`"b"."id"`, `"b"."title"`}, ""},
+		{"two orders", cols + ` ORDER BY "b"."id" ORDER BY "b"."id"`, []string{`"b"."id"`, `"b"."title"`}, ""},
+		{"comment", "/* c */ " + cols, nil, ""},
+		{"line comment", cols + " WHERE x = 1 -- ORDER BY", nil, ""},
+		{"dollar quoting", cols + " WHERE x = $$a' ORDER BY$$", nil, ""},
+		{"escape string", cols + ` WHERE x = E'\' ORDER BY '`, nil, ""},
+		{"unclosed literal", cols + ` WHERE x = 'a`, nil, ""},
+		{"unbalanced", cols + ` WHERE (x = 1`, nil, ""},
+		{"two statements", cols + `; DELETE FROM books`, nil, ""},
+		{"with", `WITH x AS (SELECT 1) ` + cols, nil, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a := analyze(c.sql)
+			if !slices.Equal(a.cols, c.cols) || a.count != c.count {
+				t.Fatalf("analyze(%s)\n= cols %q, count %q\nwant cols %q, count %q", c.sql, a.cols, a.count, c.cols, c.count)
+			}
+		})
+	}
+}
