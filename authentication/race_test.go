@@ -1,0 +1,5 @@
+//go:build race
+
+package authentication_test
+
+func init() { raceEnabled = true }

@@ -1,0 +1,5 @@
+//go:build race
+
+package cosworth_test
+
+func init() { raceEnabled = true }
