@@ -1,6 +1,7 @@
 package views
 
 import (
+	"database/sql"
 	"errors"
 	"net/http"
 
@@ -22,6 +23,12 @@ import (
 //   - anything else: 500 {"detail": "A server error occurred."}, with the
 //     cause logged and never sent.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	if err == sql.ErrNoRows || err == models.ErrNotFound {
+		// The common 404 (a missing row, a lookup value that does not
+		// parse), answered as Classify and Write would, without them.
+		respond.Detail(w, http.StatusNotFound, respond.MsgNotFound)
+		return
+	}
 	if !plainClientError(err) {
 		err = models.Classify(err)
 	}
