@@ -124,10 +124,14 @@ func openPostgres(ctx context.Context, dsn string, o options) (*bun.DB, error) {
 		cfg.ConnConfig.ConnectTimeout = o.acquireTimeout
 	}
 	// bun interpolates every argument into the SQL text, so pgx's default
-	// statement cache would prepare (and hold, 512 per connection) one
-	// statement per distinct id, filter value or offset: an extra round trip
-	// per miss and a retained heap that grows with traffic. The exec mode
-	// sends each query once as an unnamed statement. A DSN that sets
+	// statement cache would prepare one statement per distinct id, filter
+	// value or offset: an extra round trip per miss. The exec mode sends
+	// each of bun's queries once as an unnamed statement. The generic
+	// views' reads (internal/pgread) send their values as $N parameters
+	// and ask for the statement cache per query: one prepared statement per
+	// query shape, in pgx's LRU of StatementCacheCapacity (512 unless the
+	// DSN sets statement_cache_capacity) per connection, whose evicted
+	// statements pgx deallocates on the server. A DSN that sets
 	// default_query_exec_mode keeps its choice.
 	if !strings.Contains(dsn, "default_query_exec_mode") {
 		cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec

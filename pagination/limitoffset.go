@@ -77,12 +77,15 @@ func (p LimitOffset) Validate(*schema.Table) error {
 func (p LimitOffset) Paginate(r *http.Request, q *bun.SelectQuery, rows any) (*Page, error) {
 	limit, offset := p.window(r)
 	ctx := r.Context()
-	count, err := pgread.Count(ctx, q)
+	// One connection for the count and the page (internal/pgread).
+	var s pgread.Session
+	defer s.Close()
+	count, err := s.Count(ctx, q)
 	if err != nil {
 		return nil, err
 	}
 	if int64(offset) < count {
-		if err := pgread.ScanWindow(ctx, q, rows, int64(limit), int64(offset)); err != nil {
+		if err := s.ScanWindow(ctx, q, rows, int64(limit), int64(offset)); err != nil {
 			return nil, err
 		}
 		emptyRows(rows, false)

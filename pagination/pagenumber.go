@@ -116,7 +116,10 @@ func (p PageNumber) Paginate(r *http.Request, q *bun.SelectQuery, rows any) (*Pa
 		}
 	}
 	ctx := r.Context()
-	count, err := pgread.Count(ctx, q)
+	// One connection for the count and the page (internal/pgread).
+	var s pgread.Session
+	defer s.Close()
+	count, err := s.Count(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +140,7 @@ func (p PageNumber) Paginate(r *http.Request, q *bun.SelectQuery, rows any) (*Pa
 	}
 	offset := (number - 1) * int64(size)
 	if offset < count {
-		if err := pgread.ScanWindow(ctx, q, rows, int64(size), offset); err != nil {
+		if err := s.ScanWindow(ctx, q, rows, int64(size), offset); err != nil {
 			return nil, err
 		}
 		emptyRows(rows, false)

@@ -14,6 +14,7 @@ import (
 	"github.com/uptrace/bun/schema"
 
 	"github.com/cosworth/cosworth/filters"
+	"github.com/cosworth/cosworth/internal/pgread"
 	"github.com/cosworth/cosworth/internal/respond"
 	"github.com/cosworth/cosworth/pagination"
 	"github.com/cosworth/cosworth/serializers"
@@ -54,9 +55,9 @@ type plan[T any] struct {
 
 	// Detail views.
 	urlParam    string
-	lookupWhere string // `"book"."id" = ?`, identifiers quoted once here
-	parseLookup func(string) (any, bool)
-	forUpdate   string // "UPDATE OF \"book\"" on PostgreSQL, "" elsewhere
+	lookupWhere string                   // `"book"."id" = ?`, identifiers quoted once here
+	parseLookup func(string) (any, bool) // a pgread argument
+	forUpdate   string                   // "UPDATE OF \"book\"" on PostgreSQL, "" elsewhere
 
 	// Writes.
 	updateCols []string // writable columns an update sets
@@ -166,7 +167,7 @@ func (g *Generic[T]) build(c caps) *plan[T] {
 			setupPanic("LookupField %q has no column in table %s", lookup, p.table.Name)
 		}
 		p.lookupWhere = string(p.table.SQLAlias) + "." + string(sf.SQLName) + " = ?"
-		p.parseLookup = lookupParser(typ, lookup, ftype)
+		p.parseLookup = lookupArgParser(lookupParser(typ, lookup, ftype), ftype)
 		if pg {
 			p.forUpdate = "UPDATE OF " + string(p.table.SQLAlias)
 		}
@@ -285,6 +286,27 @@ func lookupParser(model reflect.Type, name string, t reflect.Type) func(string) 
 	}
 	setupPanic("lookup field %q of %s has type %s; use an integer, string or encoding.TextUnmarshaler field", name, model.Name(), t)
 	return nil
+}
+
+// lookupArgParser returns parse with its values as query arguments
+// (internal/pgread), sent to PostgreSQL as parameters; a signed integer
+// in one allocation.
+func lookupArgParser(parse func(string) (any, bool), t reflect.Type) func(string) (any, bool) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		bits := t.Bits()
+		return func(s string) (any, bool) {
+			n, err := strconv.ParseInt(s, 10, bits)
+			return pgread.Int64(n), err == nil
+		}
+	}
+	return func(s string) (any, bool) {
+		v, ok := parse(s)
+		return pgread.Arg(v), ok
+	}
 }
 
 // splitCamel turns "BookAuthor" into "Book Author", as DRF's

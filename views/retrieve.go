@@ -59,7 +59,7 @@ func (g *Generic[T]) load(r *http.Request, p *plan[T], tx *bun.Tx) (*T, error) {
 	if g.Queryset != nil {
 		q = g.Queryset(r, q)
 	}
-	q = q.Where(p.lookupWhere, pgread.Arg(v)).Limit(1)
+	q = q.Where(p.lookupWhere, v).Limit(1)
 	if tx != nil {
 		if p.forUpdate != "" {
 			q = q.For(p.forUpdate)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/uptrace/bun/schema"
 )
 
@@ -20,19 +21,45 @@ import (
 // strings, booleans, time.Time and driver.Valuer are always appended as
 // literals: floats too, since a float4 column compares with a float8
 // literal differently than with a float4 parameter.
-func Arg(v any) any { return arg{v: v} }
+func Arg(v any) any { return arg{v} }
 
-type arg struct{ v any }
+// arg is an array, not a struct: bun reads the fields of a lone struct
+// argument as named arguments (and allocates to do so).
+type arg [1]any
 
 // AppendQuery appends $N and records v when gen is a collector's, the
 // literal otherwise.
 func (a arg) AppendQuery(gen schema.QueryGen, b []byte) ([]byte, error) {
 	if c, ok := gen.Dialect().(*collector); ok {
-		if v, ok := paramValue(a.v); ok {
+		if v, ok := paramValue(a[0]); ok {
 			return c.add(b, v), nil
 		}
 	}
-	return gen.Append(b, a.v), nil
+	return gen.Append(b, a[0]), nil
+}
+
+// Int64 is Arg(n) in one allocation instead of two: the parameter pgx
+// receives is the *int64Arg itself, which pgx encodes through
+// Int64Value without reflection.
+func Int64(n int64) any {
+	a := int64Arg(n)
+	return &a
+}
+
+type int64Arg int64
+
+// AppendQuery appends $N and records the value when gen is a collector's,
+// the literal otherwise.
+func (a *int64Arg) AppendQuery(gen schema.QueryGen, b []byte) ([]byte, error) {
+	if c, ok := gen.Dialect().(*collector); ok {
+		return c.add(b, a), nil
+	}
+	return gen.Append(b, int64(*a)), nil
+}
+
+// Int64Value is the value pgx encodes (pgtype.Int64Valuer).
+func (a *int64Arg) Int64Value() (pgtype.Int8, error) {
+	return pgtype.Int8{Int64: int64(*a), Valid: true}, nil
 }
 
 // paramValue returns v as pgx should receive it, or false when v must stay

@@ -27,6 +27,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 	"github.com/uptrace/bun/schema"
@@ -40,21 +41,77 @@ import (
 // error, wrapped by models.ErrUnavailable when no connection frees up
 // within the acquire timeout.
 func Scan(ctx context.Context, q *bun.SelectQuery, dst any) error {
-	return scan(ctx, q, dst, 0, 0, false)
+	var s Session
+	defer s.Close()
+	return s.Scan(ctx, q, dst)
 }
 
 // ScanWindow is Scan of q.Limit(limit).Offset(offset), with the limit and
 // the offset sent as parameters, so every page of a list has the same SQL
 // text.
 func ScanWindow(ctx context.Context, q *bun.SelectQuery, dst any, limit, offset int64) error {
-	return scan(ctx, q.Limit(limit).Offset(offset), dst, limit, offset, limit > 0)
+	var s Session
+	defer s.Close()
+	return s.ScanWindow(ctx, q, dst, limit, offset)
 }
 
 // Count returns the number of rows q selects, as q.Count does (the query
 // without its ORDER BY, LIMIT and OFFSET).
 func Count(ctx context.Context, q *bun.SelectQuery) (int64, error) {
+	var s Session
+	defer s.Close()
+	return s.Count(ctx, q)
+}
+
+// Session runs the reads of one request (a count, then a page) on one
+// pooled connection, taken on the first read pgx runs and kept until
+// Close: one wait for the pool instead of one per query. Its zero value is
+// ready; it is not safe for concurrent use. Before a query that bun runs,
+// it gives the connection back, so bun never waits for a connection the
+// request holds.
+type Session struct {
+	db   *bun.DB
+	conn *pgxpool.Conn
+}
+
+// Close gives the connection back to the pool.
+func (s *Session) Close() {
+	if s.conn != nil {
+		s.conn.Release()
+		s.conn = nil
+	}
+}
+
+// acquire returns the session's connection, taking one from db's pool
+// (waiting at most the acquire timeout) when it has none.
+func (s *Session) acquire(ctx context.Context, db *bun.DB) (*pgxpool.Conn, error) {
+	if s.conn != nil && s.db == db {
+		return s.conn, nil
+	}
+	s.Close()
+	conn, err := models.Acquire(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	s.db, s.conn = db, conn
+	return conn, nil
+}
+
+// Scan is the package's Scan on the session's connection.
+func (s *Session) Scan(ctx context.Context, q *bun.SelectQuery, dst any) error {
+	return s.scan(ctx, q, dst, 0, 0, false)
+}
+
+// ScanWindow is the package's ScanWindow on the session's connection.
+func (s *Session) ScanWindow(ctx context.Context, q *bun.SelectQuery, dst any, limit, offset int64) error {
+	return s.scan(ctx, q.Limit(limit).Offset(offset), dst, limit, offset, limit > 0)
+}
+
+// Count is the package's Count on the session's connection.
+func (s *Session) Count(ctx context.Context, q *bun.SelectQuery) (int64, error) {
 	db := q.DB()
 	if !directDB(db) {
+		s.Close()
 		return q.Count(ctx)
 	}
 	c := getCollector(db.Dialect())
@@ -66,9 +123,10 @@ func Count(ctx context.Context, q *bun.SelectQuery) (int64, error) {
 	c.buf = b
 	sh := shapes.get(b)
 	if sh.count == "" {
+		s.Close()
 		return q.Count(ctx)
 	}
-	conn, err := models.Acquire(ctx, db)
+	conn, err := s.acquire(ctx, db)
 	if errors.Is(err, models.ErrNoPool) {
 		return q.Count(ctx)
 	}
@@ -76,10 +134,9 @@ func Count(ctx context.Context, q *bun.SelectQuery) (int64, error) {
 		return 0, err
 	}
 	var n int64
-	err = conn.QueryRow(ctx, sh.count, c.args...).Scan(&n)
-	conn.Release() // before bun takes a connection of its own
-	if err != nil {
+	if err := conn.QueryRow(ctx, sh.count, c.args...).Scan(&n); err != nil {
 		if isEncodeError(err) {
+			s.Close()
 			return q.Count(ctx)
 		}
 		return 0, err
@@ -98,15 +155,16 @@ func isEncodeError(err error) bool {
 // errFallback reports that bun must run the query.
 var errFallback = errors.New("pgread: fallback")
 
-func scan(ctx context.Context, q *bun.SelectQuery, dst any, limit, offset int64, window bool) error {
-	err := direct(ctx, q, dst, limit, offset, window)
+func (s *Session) scan(ctx context.Context, q *bun.SelectQuery, dst any, limit, offset int64, window bool) error {
+	err := s.direct(ctx, q, dst, limit, offset, window)
 	if err == errFallback {
+		s.Close()
 		return q.Scan(ctx)
 	}
 	return err
 }
 
-func direct(ctx context.Context, q *bun.SelectQuery, dst any, limit, offset int64, window bool) error {
+func (s *Session) direct(ctx context.Context, q *bun.SelectQuery, dst any, limit, offset int64, window bool) error {
 	db := q.DB()
 	if !directDB(db) {
 		return errFallback
@@ -150,14 +208,13 @@ func direct(ctx context.Context, q *bun.SelectQuery, dst any, limit, offset int6
 		return errFallback
 	}
 
-	conn, err := models.Acquire(ctx, db)
+	conn, err := s.acquire(ctx, db)
 	if errors.Is(err, models.ErrNoPool) {
 		return errFallback
 	}
 	if err != nil {
 		return err
 	}
-	defer conn.Release()
 	rows, err := conn.Query(ctx, sh.sql, c.args...)
 	if err != nil {
 		if isEncodeError(err) {
@@ -173,7 +230,7 @@ func direct(ctx context.Context, q *bun.SelectQuery, dst any, limit, offset int6
 		}
 		return errFallback
 	}
-	st := p.getState()
+	st := p.getState(slice)
 	defer p.putState(st)
 	n := 0
 	if slice && elem.Len() > 0 {

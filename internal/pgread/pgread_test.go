@@ -149,7 +149,7 @@ func TestDirect(t *testing.T) {
 			t.Fatal(err)
 		}
 		n := queries(db)
-		if err := pgread.Scan(ctx, db.NewSelect().Model(&got).Where("?TableAlias.id = ?", pgread.Arg(int64(1))).Limit(1), &got); err != nil {
+		if err := pgread.Scan(ctx, db.NewSelect().Model(&got).Where("?TableAlias.id = ?", pgread.Int64(1)).Limit(1), &got); err != nil {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(got, want) || queries(db) != n {
@@ -289,5 +289,8 @@ func TestArgLiteral(t *testing.T) {
 		if got != want {
 			t.Errorf("Arg(%#v) formats as %s, bun formats %s", v, got, want)
 		}
+	}
+	if got, want := db.NewSelect().ColumnExpr("?", pgread.Int64(-5)).String(), db.NewSelect().ColumnExpr("?", -5).String(); got != want {
+		t.Errorf("Int64(-5) formats as %s, bun formats %s", got, want)
 	}
 }

@@ -48,7 +48,14 @@ type field struct {
 	kind   kind         // 0: not scanned by this package
 	ptr    bool         // the field is a pointer (nil for NULL)
 	elem   reflect.Type // the pointed-to type, for ptr
+	chunk  reflect.Type // [chunkLen]elem, for ptr
 }
+
+// chunkLen is how many values of a pointer field one allocation holds when
+// a list is scanned: a page of ten rows allocates its dates once, not ten
+// times. (Pooled list rows are cleared after each request, so the chunks
+// are not kept beyond it.)
+const chunkLen = 16
 
 // model is what this package knows about a bun model type, built once.
 type model struct {
@@ -88,6 +95,9 @@ func newModel(typ reflect.Type, table *schema.Table) *model {
 		if off, ok := offsetOf(typ, f.Index); ok {
 			fi.offset = off
 			fi.kind, fi.ptr, fi.elem = kindOf(f)
+			if fi.ptr {
+				fi.chunk = reflect.ArrayOf(chunkLen, fi.elem)
+			}
 		}
 		m.byQuoted[string(table.SQLAlias)+"."+string(f.SQLName)] = fi
 	}
@@ -236,21 +246,32 @@ type state struct {
 	targets []any // &cells[i]
 }
 
-func (p *plan) getState() *state {
+// getState returns the cells for one query; list is true for a slice
+// (pointer fields are allocated in chunks).
+func (p *plan) getState(list bool) *state {
+	var s *state
 	if v := p.states.Get(); v != nil {
-		return v.(*state)
+		s = v.(*state)
+	} else {
+		s = &state{cells: make([]cell, len(p.fields)), targets: make([]any, len(p.fields))}
+		for i, f := range p.fields {
+			s.cells[i] = cell{kind: f.kind, ptr: f.ptr, elem: f.elem, chunkType: f.chunk}
+			if f.ptr {
+				s.cells[i].size = f.elem.Size()
+			}
+			s.targets[i] = &s.cells[i]
+		}
 	}
-	s := &state{cells: make([]cell, len(p.fields)), targets: make([]any, len(p.fields))}
-	for i, f := range p.fields {
-		s.cells[i] = cell{kind: f.kind, ptr: f.ptr, elem: f.elem}
-		s.targets[i] = &s.cells[i]
+	for i := range s.cells {
+		s.cells[i].list = list
 	}
 	return s
 }
 
 func (p *plan) putState(s *state) {
 	for i := range s.cells {
-		s.cells[i].p = nil
+		c := &s.cells[i]
+		c.p, c.chunk, c.used = nil, nil, 0
 	}
 	p.states.Put(s)
 }
@@ -271,6 +292,13 @@ type cell struct {
 	kind kind
 	ptr  bool
 	elem reflect.Type
+
+	// Pointer fields of lists: values are taken from chunks of chunkLen.
+	list      bool
+	chunkType reflect.Type
+	size      uintptr
+	chunk     unsafe.Pointer
+	used      int
 }
 
 var errInfinity = errors.New("cosworth: cannot scan an infinite timestamp or date")
@@ -281,7 +309,17 @@ func (c *cell) dst() unsafe.Pointer {
 	if !c.ptr {
 		return c.p
 	}
-	v := reflect.New(c.elem).UnsafePointer()
+	var v unsafe.Pointer
+	switch {
+	case !c.list || c.size == 0:
+		v = reflect.New(c.elem).UnsafePointer()
+	default:
+		if c.chunk == nil || c.used == chunkLen {
+			c.chunk, c.used = reflect.New(c.chunkType).UnsafePointer(), 0
+		}
+		v = unsafe.Add(c.chunk, uintptr(c.used)*c.size)
+		c.used++
+	}
 	*(*unsafe.Pointer)(c.p) = v
 	return v
 }
