@@ -27,6 +27,28 @@ func BenchmarkJWTAuthenticateStateless(b *testing.B) {
 	}
 }
 
+func BenchmarkJWTAuthenticatePostgres(b *testing.B) {
+	ctx := context.Background()
+	db := dbtest.Postgres(b, (*models.User)(nil))
+	u, err := models.CreateUser(ctx, db, "bench", "bench-pass-123", false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	j := &authentication.JWT{Key: testSecret, DB: db}
+	_, access, err := j.IssuePair(u.ID, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Authorization", "Bearer "+access)
+	b.ReportAllocs()
+	for b.Loop() {
+		if p, err := j.Authenticate(r); err != nil || p.Username != "bench" {
+			b.Fatal(p, err)
+		}
+	}
+}
+
 func BenchmarkMiddlewareAnonymous(b *testing.B) {
 	j := &authentication.JWT{Key: testSecret}
 	tok := &authentication.Token{DB: dbtest.SQLite(b, (*models.User)(nil), (*models.Token)(nil))}

@@ -93,6 +93,7 @@ type JWT struct {
 	parser    *jwt.Parser
 	validator *jwt.Validator // the parser's claim checks, for parse's HMAC path
 	macs      *sync.Pool     // of *keyedMAC, for HMAC algorithms
+	users     userLookup
 	challenge string
 	leeway    time.Duration
 	access    time.Duration
@@ -228,6 +229,9 @@ func (j *JWT) setup() {
 			opts = append(opts, jwt.WithAudience(j.Audience))
 		}
 		j.parser = jwt.NewParser(opts...)
+		if j.DB != nil {
+			j.users = newUserLookup(j.DB)
+		}
 		j.validator = jwt.NewValidator(opts...)
 		realm := j.Realm
 		if realm == "" {
@@ -383,17 +387,16 @@ func (j *JWT) Authenticate(r *http.Request) (*Principal, error) {
 	}
 	ctx, cancel := lookupContext(r.Context(), 0)
 	defer cancel()
-	u, err := models.UserByID(ctx, j.DB, uid)
+	active, err := j.users.byUserID(ctx, j.DB, p)
 	if err != nil {
 		if errors.Is(err, models.ErrNotFound) {
 			return nil, &Failed{Detail: msgUserNotFound, Code: "user_not_found"}
 		}
 		return nil, err
 	}
-	if !u.IsActive {
+	if !active {
 		return nil, &Failed{Detail: msgUserInactive, Code: "user_inactive"}
 	}
-	p.Username, p.IsStaff = u.Username, u.IsStaff
 	return p, nil
 }
 

@@ -2,12 +2,8 @@ package authentication
 
 import (
 	"context"
-	"crypto/subtle"
-	"database/sql"
 	"errors"
-	"fmt"
 	"net/http"
-	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -39,8 +35,8 @@ type Token struct {
 	// that does not finish in time is a 503.
 	Timeout time.Duration
 
-	once   sync.Once
-	lookup string // the pgx query, when DB is a PostgreSQL DB opened by models.Open
+	once  sync.Once
+	users userLookup
 }
 
 // DefaultLookupTimeout bounds a database lookup made while
@@ -117,7 +113,8 @@ func (t *Token) Authenticate(r *http.Request) (*Principal, error) {
 	}
 	ctx, cancel := lookupContext(r.Context(), t.Timeout)
 	defer cancel()
-	p, active, err := t.userByToken(ctx, key)
+	t.once.Do(func() { t.users = newUserLookup(t.DB) })
+	p, active, err := t.users.byTokenKey(ctx, t.DB, key)
 	if err != nil {
 		if errors.Is(err, models.ErrNotFound) {
 			return nil, &Failed{Detail: msgTokenInvalid}
@@ -128,59 +125,6 @@ func (t *Token) Authenticate(r *http.Request) (*Principal, error) {
 		return nil, &Failed{Detail: msgTokenUserInactive}
 	}
 	return p, nil
-}
-
-// userByToken is models.UserByToken returning the principal. On a
-// PostgreSQL DB opened by models.Open it runs one query on the pgx pool,
-// scanning the four columns it needs into Go values (database/sql and bun
-// took some 90 allocations more for the same round trip).
-func (t *Token) userByToken(ctx context.Context, key string) (*Principal, bool, error) {
-	t.once.Do(t.setup)
-	if t.lookup == "" {
-		u, err := models.UserByToken(ctx, t.DB, key)
-		if err != nil {
-			return nil, false, err
-		}
-		return &Principal{ID: u.ID, Username: u.Username, IsStaff: u.IsStaff, Backend: "token"}, u.IsActive, nil
-	}
-	if len(key) != models.TokenKeyLength {
-		return nil, false, fmt.Errorf("%w: token", models.ErrNotFound)
-	}
-	digest := models.TokenDigest(key)
-	conn, err := models.Acquire(ctx, t.DB.(*bun.DB))
-	if err != nil {
-		return nil, false, err
-	}
-	defer conn.Release()
-	p := &Principal{Backend: "token"}
-	var active bool
-	var stored string
-	if err := conn.QueryRow(ctx, t.lookup, digest).Scan(&p.ID, &p.Username, &p.IsStaff, &active, &stored); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, false, fmt.Errorf("%w: token", models.ErrNotFound)
-		}
-		return nil, false, fmt.Errorf("cosworth/authentication: token lookup: %w", err)
-	}
-	// As models.UserByToken: the index compared digests; compare again in
-	// constant time so a correct answer never rests on the database's
-	// string comparison.
-	if subtle.ConstantTimeCompare([]byte(stored), []byte(digest)) != 1 {
-		return nil, false, fmt.Errorf("%w: token", models.ErrNotFound)
-	}
-	return p, active, nil
-}
-
-// setup builds the pgx lookup from the tables of models.Token and
-// models.User when DB has a pgx pool.
-func (t *Token) setup() {
-	db, ok := t.DB.(*bun.DB)
-	if !ok || models.Pool(db) == nil {
-		return
-	}
-	tok := db.Table(reflect.TypeFor[models.Token]())
-	user := db.Table(reflect.TypeFor[models.User]())
-	t.lookup = "SELECT u.id, u.username, u.is_staff, u.is_active, tok.digest FROM " + string(tok.SQLName) +
-		" AS tok JOIN " + string(user.SQLName) + " AS u ON u.id = tok.user_id WHERE tok.digest = $1 LIMIT 1"
 }
 
 // ObtainHandler answers POST {"username", "password"} with 200 {"token":

@@ -163,9 +163,10 @@ func TestTokenInvalidCharacters(t *testing.T) {
 	}
 }
 
-// TestTokenLookupDialects runs the lookup on both of its paths: the pgx
-// query on PostgreSQL, models.UserByToken on SQLite.
-func TestTokenLookupDialects(t *testing.T) {
+// TestUserLookupDialects runs the user lookups of Token and JWT{DB} on both
+// of their paths: the pgx queries on PostgreSQL, models.UserByToken and
+// models.UserByID on SQLite.
+func TestUserLookupDialects(t *testing.T) {
 	for name, open := range dbtest.Dialects(t, (*models.User)(nil), (*models.Token)(nil)) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
@@ -205,6 +206,31 @@ func TestTokenLookupDialects(t *testing.T) {
 					t.Errorf("%s: %+v, %v; want %+v", c.key, p, err, c.want)
 				}
 			}
+
+			j := &authentication.JWT{Key: testSecret, DB: db}
+			for _, c := range []struct {
+				id   int64
+				want string // the username, or the Failed detail
+			}{
+				{alice.ID, "alice"},
+				{ghost.ID, "User is inactive"},
+				{alice.ID + ghost.ID + 1000, "User not found"},
+			} {
+				_, access, err := j.IssuePair(c.id, nil)
+				dbtest.Must(t, err, "pair")
+				r := httptest.NewRequest(http.MethodGet, "/", nil)
+				r.Header.Set("Authorization", "Bearer "+access)
+				p, err := j.Authenticate(r)
+				var f *authentication.Failed
+				switch {
+				case errors.As(err, &f):
+					if f.Detail != c.want {
+						t.Errorf("JWT for user %d: Failed %q, want %q", c.id, f.Detail, c.want)
+					}
+				case err != nil || p.Username != c.want || p.ID != c.id || !p.IsStaff || p.Backend != "jwt":
+					t.Errorf("JWT for user %d: %+v, %v; want %s", c.id, p, err, c.want)
+				}
+			}
 		})
 	}
 }
@@ -233,5 +259,28 @@ func TestTokenAuthenticateAllocs(t *testing.T) {
 	})
 	if got > 42 {
 		t.Fatalf("Authenticate allocates %.0f times, want at most 42", got)
+	}
+}
+
+// TestJWTDBAuthenticateAllocs guards the cost of an HS256 access token
+// with the user loaded from PostgreSQL: 79 allocations (131 with the user
+// loaded through bun and database/sql).
+func TestJWTDBAuthenticateAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation counts")
+	}
+	db, users := usersDB(t)
+	j := &authentication.JWT{Key: testSecret, DB: db}
+	_, access, err := j.IssuePair(users["alice"].ID, nil)
+	dbtest.Must(t, err, "pair")
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("Authorization", "Bearer "+access)
+	got := testing.AllocsPerRun(50, func() {
+		if p, err := j.Authenticate(r); err != nil || p.Username != "alice" {
+			t.Fatalf("Authenticate = %v, %v", p, err)
+		}
+	})
+	if got > 84 {
+		t.Fatalf("Authenticate allocates %.0f times, want at most 84", got)
 	}
 }
