@@ -1,14 +1,15 @@
 package authentication
 
 import (
-	"github.com/cosworth/cosworth/internal/redisbound"
-
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -16,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/uptrace/bun"
 
+	"github.com/cosworth/cosworth/internal/redisbound"
 	"github.com/cosworth/cosworth/internal/respond"
 	"github.com/cosworth/cosworth/models"
 )
@@ -87,8 +89,21 @@ func (a *Redis) ttl() time.Duration {
 	return a.TTL
 }
 
-func (a *Redis) tokenKey(key string) string { return a.Prefix + "authtok:" + models.TokenDigest(key) }
-func (a *Redis) userKey(id int64) string    { return a.Prefix + "authuser:" + strconv.FormatInt(id, 10) }
+// tokenKey is Prefix + "authtok:" + models.TokenDigest(key), built in one
+// allocation.
+func (a *Redis) tokenKey(key string) string {
+	const tag = "authtok:"
+	sum := sha256.Sum256([]byte(key))
+	var digest [2 * sha256.Size]byte
+	hex.Encode(digest[:], sum[:])
+	var b strings.Builder
+	b.Grow(len(a.Prefix) + len(tag) + len(digest))
+	b.WriteString(a.Prefix)
+	b.WriteString(tag)
+	b.Write(digest[:])
+	return b.String()
+}
+func (a *Redis) userKey(id int64) string { return a.Prefix + "authuser:" + strconv.FormatInt(id, 10) }
 
 // Challenge returns the keyword, "Token".
 func (a *Redis) Challenge() string { return a.keyword() }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -164,5 +165,24 @@ func TestRedisObtainHandler(t *testing.T) {
 	do(t, "POST", url+"/token-auth/", "", map[string]any{"username": "ghost", "password": "ghost-pass-123"}).expect(t, 400, `{"non_field_errors": ["Unable to log in with provided credentials."]}`)
 	if ttl := rdb.TTL(context.Background(), prefix+"authtok:"+models.TokenDigest(key)).Val(); ttl <= 0 || ttl > time.Minute {
 		t.Fatalf("TTL %v, want at most the configured minute", ttl)
+	}
+}
+
+// TestRedisTokenKey checks the key Authenticate reads is the one Issue
+// wrote: Prefix, "authtok:", the key's digest (as models.TokenDigest).
+func TestRedisTokenKey(t *testing.T) {
+	rdb, prefix := dbtest.Redis(t)
+	a := &authentication.Redis{Client: rdb, Prefix: prefix}
+	key, err := a.Issue(context.Background(), &authentication.Principal{ID: 3, Username: "ada"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := rdb.Exists(context.Background(), a.Prefix+"authtok:"+models.TokenDigest(key)).Result(); err != nil || n != 1 {
+		t.Fatalf("EXISTS %sauthtok:<digest> = %d, %v; want 1", a.Prefix, n, err)
+	}
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("Authorization", "Token "+key)
+	if p, err := a.Authenticate(r); err != nil || p == nil || p.Username != "ada" {
+		t.Fatalf("Authenticate = %v, %v", p, err)
 	}
 }

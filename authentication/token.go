@@ -79,14 +79,23 @@ func (t *Token) Challenge() string { return t.keyword() }
 // white space): ok is false when the scheme is not keyword (compared
 // case-insensitively); otherwise n is the number of parts.
 func schemeCredentials(h, keyword string) (cred string, n int, ok bool) {
-	parts := strings.Fields(h)
-	if len(parts) == 0 || !strings.EqualFold(parts[0], keyword) {
+	var scheme string
+	for f := range strings.FieldsSeq(h) {
+		switch n {
+		case 0:
+			scheme = f
+		case 1:
+			cred = f
+		}
+		n++
+	}
+	if n == 0 || !strings.EqualFold(scheme, keyword) {
 		return "", 0, false
 	}
-	if len(parts) == 2 {
-		cred = parts[1]
+	if n != 2 {
+		cred = ""
 	}
-	return cred, len(parts), true
+	return cred, n, true
 }
 
 // Authenticate implements Authenticator. A database failure is returned
