@@ -17,7 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/cosworth/cosworth"
+	"github.com/cosworth/cosworth/authentication"
 )
 
 // logBuffer collects JSON log lines safely across goroutines.
@@ -526,7 +529,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"ok":true}`))
 	})
-	req, _ := http.NewRequest(http.MethodGet, "http://example.com/api/books/?page=2&search=dune", nil)
+	req, _ := http.NewRequest(http.MethodGet, "http://example.com/api/books/7/?page=2&search=dune", nil)
 	for _, bc := range []struct {
 		name string
 		h    http.Handler
@@ -534,6 +537,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		{"bare", h},
 		{"middleware", cosworth.Middleware(slog.New(slog.DiscardHandler), cosworth.Config{})(h)},
 		{"middleware+json-log", cosworth.Middleware(slog.New(slog.NewJSONHandler(io.Discard, nil)), cosworth.Config{})(h)},
+		{"full-stack", fullStack(h)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			w := &discardWriter{h: http.Header{}}
@@ -544,6 +548,17 @@ func BenchmarkMiddleware(b *testing.B) {
 			}
 		})
 	}
+}
+
+// fullStack is what a service runs around a view: the server middleware
+// with a JSON access log, a chi router with a URL parameter, and
+// authentication.Middleware with an authenticator that recognises no
+// credentials (the request is anonymous).
+func fullStack(h http.Handler) http.Handler {
+	r := chi.NewRouter()
+	r.Use(authentication.Middleware(authentication.AuthenticatorFunc(func(*http.Request) (*authentication.Principal, error) { return nil, nil })))
+	r.Handle("/api/books/{id}/", h)
+	return cosworth.Middleware(slog.New(slog.NewJSONHandler(io.Discard, nil)), cosworth.Config{})(r)
 }
 
 type discardWriter struct{ h http.Header }
