@@ -27,6 +27,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
@@ -133,6 +134,7 @@ func (s *Session) Count(ctx context.Context, q *bun.SelectQuery) (int64, error) 
 	if err != nil {
 		return 0, err
 	}
+	c.args[0] = execMode(db)
 	var n int64
 	if err := conn.QueryRow(ctx, sh.count, c.args...).Scan(&n); err != nil {
 		if isEncodeError(err) {
@@ -215,6 +217,7 @@ func (s *Session) direct(ctx context.Context, q *bun.SelectQuery, dst any, limit
 	if err != nil {
 		return err
 	}
+	c.args[0] = execMode(db)
 	rows, err := conn.Query(ctx, sh.sql, c.args...)
 	if err != nil {
 		if isEncodeError(err) {
@@ -337,6 +340,40 @@ func directDB(db *bun.DB) bool {
 	}
 	return db.QueryGen() == schema.NewQueryGen(db.Dialect())
 }
+
+// execMode returns the pgx exec mode of pgread's queries on db: the
+// statement cache when the pool's default is models.Open's exec mode and
+// the cache is enabled; otherwise the pool's own default, so a DSN that
+// sets default_query_exec_mode (simple_protocol for PgBouncer in
+// transaction mode) or statement_cache_capacity=0 keeps prepared
+// statements off. Decided once per pool.
+func execMode(db *bun.DB) any {
+	if m, ok := execModes.Load(db.DB); ok {
+		return m
+	}
+	var mode any = pgx.QueryExecModeCacheStatement
+	if p := models.Pool(db); p != nil {
+		cc := p.Config().ConnConfig
+		if cc.DefaultQueryExecMode != pgx.QueryExecModeExec || cc.StatementCacheCapacity <= 0 {
+			mode = cc.DefaultQueryExecMode
+		}
+	}
+	if execModesLen.Add(1) > maxExecModes {
+		execModes.Clear()
+		execModesLen.Store(1)
+	}
+	execModes.Store(db.DB, mode)
+	return mode
+}
+
+// execModes caches execMode per *sql.DB, bounded: past maxExecModes DBs
+// (tests open many) it starts over.
+var (
+	execModes    sync.Map
+	execModesLen atomic.Int64
+)
+
+const maxExecModes = 256
 
 func modelFor(db *bun.DB, typ reflect.Type) *model {
 	if m, ok := modelCache.Load(typ); ok {

@@ -85,6 +85,31 @@ func queries(db *bun.DB) uint32 { return db.DBStats().Queries }
 // running the query: a page, a window, one object, a count, a missing object.
 func TestDirect(t *testing.T) {
 	db := dbtest.Postgres(t, (*Item)(nil))
+	checkDirect(t, db)
+}
+
+// TestExecModes checks pgread under the pgx settings a DSN may choose
+// (PgBouncer setups turn prepared statements off): results then come as
+// text, and pgread must answer the same.
+func TestExecModes(t *testing.T) {
+	for _, extra := range []string{"statement_cache_capacity=0", "default_query_exec_mode=simple_protocol", "default_query_exec_mode=cache_describe"} {
+		t.Run(extra, func(t *testing.T) {
+			dsn, _ := dbtest.PostgresSchemaURL(t)
+			ctx := context.Background()
+			db, err := models.Open(ctx, dsn+"&"+extra)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if err := models.CreateTables(ctx, db, (*Item)(nil)); err != nil {
+				t.Fatal(err)
+			}
+			checkDirect(t, db)
+		})
+	}
+}
+
+func checkDirect(t *testing.T, db *bun.DB) {
 	seed(t, db)
 	ctx := context.Background()
 	queries0 := queries(db)

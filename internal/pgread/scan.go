@@ -243,7 +243,8 @@ func (p *plan) matches(fds []pgconn.FieldDescription) bool {
 // every row, pooled per plan.
 type state struct {
 	cells   []cell
-	targets []any // &cells[i]
+	texts   []textCell
+	targets []any // &texts[i] for string fields, &cells[i] for the others
 }
 
 // getState returns the cells for one query; list is true for a slice
@@ -253,13 +254,17 @@ func (p *plan) getState(list bool) *state {
 	if v := p.states.Get(); v != nil {
 		s = v.(*state)
 	} else {
-		s = &state{cells: make([]cell, len(p.fields)), targets: make([]any, len(p.fields))}
+		s = &state{cells: make([]cell, len(p.fields)), texts: make([]textCell, len(p.fields)), targets: make([]any, len(p.fields))}
 		for i, f := range p.fields {
 			s.cells[i] = cell{kind: f.kind, ptr: f.ptr, elem: f.elem, chunkType: f.chunk}
 			if f.ptr {
 				s.cells[i].size = f.elem.Size()
 			}
 			s.targets[i] = &s.cells[i]
+			if f.kind == kString {
+				s.texts[i] = textCell{&s.cells[i]}
+				s.targets[i] = &s.texts[i]
+			}
 		}
 	}
 	for i := range s.cells {
@@ -355,18 +360,20 @@ func (c *cell) mismatch(what string) error {
 	return fmt.Errorf("cosworth: cannot scan %s into a field of kind %d", what, c.kind)
 }
 
+// textCell is the cell of a string field. It alone takes text: pgx hands
+// every column of a text-format result (simple protocol, exec mode) to a
+// TextScanner when the target is one, so the other cells must not be.
+type textCell struct{ c *cell }
+
 // ScanText stores a text column.
-func (c *cell) ScanText(v pgtype.Text) error {
+func (t *textCell) ScanText(v pgtype.Text) error {
+	c := t.c
 	if !v.Valid {
 		c.null()
 		return nil
 	}
-	switch c.kind {
-	case kString:
-		*(*string)(c.dst()) = v.String
-		return nil
-	}
-	return c.mismatch("text")
+	*(*string)(c.dst()) = v.String
+	return nil
 }
 
 // ScanInt64 stores an integer column.
@@ -480,7 +487,7 @@ func (c *cell) scanTime(t time.Time, inf pgtype.InfinityModifier, valid bool) er
 
 // Compile-time checks: pgx finds these interfaces on the cells.
 var (
-	_ pgtype.TextScanner        = (*cell)(nil)
+	_ pgtype.TextScanner        = (*textCell)(nil)
 	_ pgtype.Int64Scanner       = (*cell)(nil)
 	_ pgtype.BoolScanner        = (*cell)(nil)
 	_ pgtype.Float64Scanner     = (*cell)(nil)
