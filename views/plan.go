@@ -58,6 +58,10 @@ type plan[T any] struct {
 	lookupWhere string                   // `"book"."id" = ?`, identifiers quoted once here
 	parseLookup func(string) (any, bool) // a pgread argument
 	forUpdate   string                   // "UPDATE OF \"book\"" on PostgreSQL, "" elsewhere
+	// The retrieve query without a Queryset, formatted once on first use
+	// (nil when pgread cannot run it on pgx).
+	getOnce sync.Once
+	get     *pgread.Statement
 
 	// Writes.
 	updateCols []string // writable columns an update sets

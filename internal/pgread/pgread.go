@@ -210,6 +210,13 @@ func (s *Session) direct(ctx context.Context, q *bun.SelectQuery, dst any, limit
 		return errFallback
 	}
 
+	return s.run(ctx, db, sh.sql, p, m, c.args, elem, slice)
+}
+
+// run executes sqlText with args (args[0] is replaced by the exec mode)
+// and scans the rows into elem (a struct, or a slice of them) through p.
+// It returns errFallback when bun must run the query instead.
+func (s *Session) run(ctx context.Context, db *bun.DB, sqlText string, p *plan, m *model, args []any, elem reflect.Value, slice bool) error {
 	conn, err := s.acquire(ctx, db)
 	if errors.Is(err, models.ErrNoPool) {
 		return errFallback
@@ -217,8 +224,8 @@ func (s *Session) direct(ctx context.Context, q *bun.SelectQuery, dst any, limit
 	if err != nil {
 		return err
 	}
-	c.args[0] = execMode(db)
-	rows, err := conn.Query(ctx, sh.sql, c.args...)
+	args[0] = execMode(db)
+	rows, err := conn.Query(ctx, sqlText, args...)
 	if err != nil {
 		if isEncodeError(err) {
 			return errFallback

@@ -319,3 +319,36 @@ func TestArgLiteral(t *testing.T) {
 		t.Errorf("Int64(-5) formats as %s, bun formats %s", got, want)
 	}
 }
+
+// TestStatement checks a query formatted once and run with new values.
+func TestStatement(t *testing.T) {
+	db := dbtest.Postgres(t, (*Item)(nil))
+	seed(t, db)
+	ctx := context.Background()
+	st := pgread.Prepare(db.NewSelect().Model((*Item)(nil)).Where("?TableAlias.id = ?", pgread.Int64(1)).Limit(1), &Item{}, 1)
+	if st == nil {
+		t.Fatal("Prepare: nil")
+	}
+	for _, id := range []int64{1, 2, 3} {
+		var want, got Item
+		dbtest.Must(t, db.NewSelect().Model(&want).Where("id = ?", id).Scan(ctx), "bun")
+		n := queries(db)
+		handled, err := st.Scan(ctx, db, &got, pgread.Int64(id))
+		if !handled || err != nil || !reflect.DeepEqual(got, want) || queries(db) != n {
+			t.Fatalf("id %d: handled %v, %v\n%+v\nbun\n%+v", id, handled, err, got, want)
+		}
+	}
+	var got Item
+	if handled, err := st.Scan(ctx, db, &got, pgread.Int64(999)); !handled || !strings.Contains(models.Classify(err).Error(), "not found") {
+		t.Fatalf("missing: handled %v, %v", handled, err)
+	}
+	if handled, _ := st.Scan(ctx, db, &got, pgread.Arg(1.5)); handled {
+		t.Fatal("a float (a literal) ran on the statement")
+	}
+	if handled, _ := st.Scan(ctx, db.WithQueryHook(&hook{}), &got, pgread.Int64(1)); handled {
+		t.Fatal("ran on another DB (one with a query hook)")
+	}
+	if st := pgread.Prepare(db.NewSelect().Model((*Item)(nil)).Where("id = ?", 1.5), &Item{}, 1); st != nil {
+		t.Fatal("Prepare accepted a literal value")
+	}
+}

@@ -1,0 +1,114 @@
+package pgread
+
+import (
+	"context"
+	"reflect"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
+)
+
+// Statement is a query formatted once and run with new values: for a
+// view whose query differs between requests only in its Args (a retrieve
+// without a Queryset), it saves building and formatting the bun query on
+// every request.
+type Statement struct {
+	db    *bun.DB
+	sql   string
+	model *model
+	plan  *plan
+	nargs int
+}
+
+// Prepare formats q, whose model is dst (a pointer to a struct or to a
+// slice of structs) and which must hold exactly nargs Args, each sent as a
+// parameter. It returns nil when pgread would not run q on pgx (see the
+// package documentation), when q's model has a BeforeAppendModel hook
+// (bun calls it with each query), or when an Arg's value would be a
+// literal; run q with Scan then.
+func Prepare(q *bun.SelectQuery, dst any, nargs int) *Statement {
+	db := q.DB()
+	if !directDB(db) {
+		return nil
+	}
+	rv := reflect.ValueOf(dst)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return nil
+	}
+	typ := rv.Elem().Type()
+	if typ.Kind() == reflect.Slice {
+		typ = typ.Elem()
+	}
+	if typ.Kind() != reflect.Struct {
+		return nil
+	}
+	m := modelFor(db, typ)
+	if !m.direct || m.beforeAppend {
+		return nil
+	}
+	c := getCollector(db.Dialect())
+	defer putCollector(c)
+	b, err := q.AppendQuery(schema.NewQueryGen(c), c.buf)
+	if err != nil || len(c.args)-1 != nargs {
+		return nil
+	}
+	c.buf = b
+	s := string(b)
+	p := newPlan(m, analyze(s).cols)
+	if p == nil {
+		return nil
+	}
+	return &Statement{db: db, sql: s, model: m, plan: p, nargs: nargs}
+}
+
+// Scan runs the statement with args, the Args of a query Prepare would
+// format the same, in their order, and scans into dst, of the type given
+// to Prepare. handled is false when it did not run (db is not the DB the
+// statement was prepared on, or has query hooks now; an argument would be
+// a literal; the columns no longer match): run the query with Scan then.
+func (st *Statement) Scan(ctx context.Context, db *bun.DB, dst any, args ...any) (handled bool, err error) {
+	if db != st.db || len(args) != st.nargs || !directDB(db) {
+		return false, nil
+	}
+	rv := reflect.ValueOf(dst)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return false, nil
+	}
+	elem := rv.Elem()
+	slice := elem.Kind() == reflect.Slice
+	typ := elem.Type()
+	if slice {
+		typ = typ.Elem()
+	}
+	if typ != st.model.typ {
+		return false, nil
+	}
+	c := getCollector(db.Dialect())
+	defer putCollector(c)
+	for _, a := range args {
+		v, ok := paramOf(a)
+		if !ok {
+			return false, nil
+		}
+		c.args = append(c.args, v)
+	}
+	var s Session
+	defer s.Close()
+	err = s.run(ctx, db, st.sql, st.plan, st.model, c.args, elem, slice)
+	if err == errFallback {
+		return false, nil
+	}
+	return true, err
+}
+
+// paramOf returns the parameter an Arg (or Int64) sends, and false for a
+// value that is not one or would be a literal.
+func paramOf(a any) (any, bool) {
+	switch x := a.(type) {
+	case *int64Arg:
+		return x, true
+	case arg:
+		return paramValue(x[0])
+	}
+	return nil, false
+}
