@@ -139,7 +139,7 @@ const allocBudget = 15
 // allocBudget, delete its entry so the budget itself applies. The gap is
 // reported by every run (t.Log) and in docs/performance.md, never hidden.
 // Both entries are gone since the reads run on pgx (internal/pgread):
-// list +3 and retrieve +10 (+5 and +12 with -race) on 2026-11-25, so the
+// list +3 and retrieve +5 (+6 and +8 with -race) on 2026-11-25, so the
 // budget applies to both.
 var allocCeiling = map[string]float64{}
 
