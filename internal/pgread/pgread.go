@@ -6,6 +6,10 @@
 // LRU of pgx's StatementCacheCapacity, 512 by default, statements per
 // connection) and answers with binary results, which are decoded straight
 // into the model's fields through a plan cached per query text and model.
+// A DSN that sets default_query_exec_mode or statement_cache_capacity=0
+// keeps its choice (no prepared statements; text results, scanned the
+// same). A query that never changes but for its Args can be formatted once
+// (Prepare) and run with new values (Statement.Scan).
 //
 // When it cannot do that exactly as bun would, it lets bun run the query:
 // SQLite, a DB with query hooks (they must see every query), named
@@ -13,8 +17,10 @@
 // select list other than the model's own columns (a joined relation, a
 // column expression), a field type it does not decode (JSON, arrays,
 // sql.Scanner types other than models.Date), a column type that does not
-// match the field, and, for counts, a query whose count is not count(*)
-// over its FROM ... WHERE (GROUP BY, DISTINCT, UNION, ...).
+// match the field, a value pgx cannot encode for the parameter's inferred
+// type, and, for counts, a query whose count is not count(*) over its
+// FROM ... WHERE (GROUP BY, DISTINCT, UNION, ...). docs/performance.md
+// ("How the views read PostgreSQL") has the details and the figures.
 package pgread
 
 import (
