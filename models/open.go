@@ -140,7 +140,9 @@ func openPostgres(ctx context.Context, dsn string, o options) (*bun.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	sqldb := sql.OpenDB(&acquireConnector{Connector: stdlib.GetPoolConnector(pool), timeout: o.acquireTimeout, pool: pool})
+	conn := &acquireConnector{Connector: stdlib.GetPoolConnector(pool), timeout: o.acquireTimeout, pool: pool}
+	conn.driver = poolDriver{Driver: conn.Connector.Driver(), conn: conn}
+	sqldb := sql.OpenDB(conn)
 	// Idle connections live in pgxpool, as stdlib.OpenDBFromPool does, and
 	// pgxpool alone bounds how many are open: a database/sql MaxOpenConns
 	// would queue a request in database/sql until its deadline instead of
@@ -155,6 +157,7 @@ type acquireConnector struct {
 	driver.Connector
 	timeout time.Duration
 	pool    *pgxpool.Pool
+	driver  poolDriver // what Driver returns, built once
 }
 
 func (c *acquireConnector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -169,9 +172,7 @@ func (c *acquireConnector) Connect(ctx context.Context) (driver.Conn, error) {
 
 // Driver returns the pool's driver wrapped with the pool, so Pool and
 // Acquire can find the pool from the *sql.DB (sql.DB.Driver returns it).
-func (c *acquireConnector) Driver() driver.Driver {
-	return &poolDriver{Driver: c.Connector.Driver(), conn: c}
-}
+func (c *acquireConnector) Driver() driver.Driver { return &c.driver }
 
 // Close closes the pool; database/sql calls it from DB.Close.
 func (c *acquireConnector) Close() error {

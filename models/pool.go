@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/uptrace/bun"
@@ -53,9 +54,18 @@ func Acquire(ctx context.Context, db *bun.DB) (*pgxpool.Conn, error) {
 	if c == nil {
 		return nil, ErrNoPool
 	}
-	actx, cancel := context.WithTimeout(ctx, c.timeout)
-	conn, err := c.pool.Acquire(actx)
-	cancel()
+	var (
+		conn *pgxpool.Conn
+		err  error
+	)
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= c.timeout {
+		// The caller's deadline comes first: no timer of our own.
+		conn, err = c.pool.Acquire(ctx)
+	} else {
+		actx, cancel := context.WithTimeout(ctx, c.timeout)
+		conn, err = c.pool.Acquire(actx)
+		cancel()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: acquire connection: %w", ErrUnavailable, err)
 	}

@@ -29,6 +29,9 @@ func TestPoolAndAcquire(t *testing.T) {
 	if pool == nil {
 		t.Fatal("Pool of a PostgreSQL DB opened by Open is nil")
 	}
+	if n := testing.AllocsPerRun(100, func() { _ = models.Pool(db) }); n != 0 {
+		t.Errorf("Pool allocates %.0f times per call; it is on every read's path", n)
+	}
 	if got := pool.Config().MaxConns; got != 1 {
 		t.Fatalf("pool MaxConns = %d, want the WithMaxConns bound 1", got)
 	}
