@@ -104,7 +104,7 @@ func decode(p *Plan, body []byte, base unsafe.Pointer, mode Mode) error {
 			c.setNull(fp)
 		default:
 			if c.decode(v, fp, &b, add) && c.varTag != "" {
-				c.checkVar(in.validator, fp, add)
+				c.checkVar(fp, add)
 			}
 		}
 	}

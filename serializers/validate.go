@@ -581,9 +581,8 @@ func (c *codec) checkFloat(v float64, add func(string)) {
 }
 
 // checkVar runs the rules left to the Serializer's Validator on the field
-// at fp. The Validator was compiled into the codec with the plan; the
-// argument is unused.
-func (c *codec) checkVar(_ Validator, fp unsafe.Pointer, add func(string)) {
+// at fp; the Validator was compiled into the codec (c.extra) with the plan.
+func (c *codec) checkVar(fp unsafe.Pointer, add func(string)) {
 	if c.extra == nil {
 		return
 	}
