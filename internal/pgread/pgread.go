@@ -11,11 +11,19 @@
 // same). A query that never changes but for its Args can be formatted once
 // (Prepare) and run with new values (Statement.Scan).
 //
+// Models with relations are read directly too: a relation the query does
+// not join is left as bun leaves it (nil, or unchanged in a struct that
+// already held it), and the columns of a joined has-one or belongs-to
+// relation ("rel"."col" AS "rel__col") go into the related struct, which
+// is allocated, as bun does, only when one of its columns is not NULL.
+//
 // When it cannot do that exactly as bun would, it lets bun run the query:
 // SQLite, a DB with query hooks (they must see every query), named
-// arguments or a read resolver, a model with relations or select hooks, a
-// select list other than the model's own columns (a joined relation, a
-// column expression), a field type it does not decode (JSON, arrays,
+// arguments or a read resolver, a model with select or BeforeScanRow
+// hooks, a query joining a has-many or many-to-many relation (bun loads
+// it with queries of its own) or a relation of a relation, a select list
+// other than the model's own columns and its joined relations' (a column
+// expression), a field type it does not decode (JSON, arrays,
 // sql.Scanner types other than models.Date), a column type that does not
 // match the field, a value pgx cannot encode for the parameter's inferred
 // type, and, for counts, a query whose count is not count(*) over its
@@ -191,7 +199,7 @@ func (s *Session) direct(ctx context.Context, q *bun.SelectQuery, dst any, limit
 		return errFallback
 	}
 	m := modelFor(db, typ)
-	if !m.direct {
+	if !m.direct || m.relations && !inlineJoins(q) {
 		return errFallback
 	}
 	if m.beforeAppend {
@@ -268,6 +276,9 @@ func (s *Session) run(ctx context.Context, db *bun.DB, sqlText string, p *plan, 
 		if err := rows.Scan(st.targets...); err != nil {
 			return err
 		}
+		if len(p.rels) > 0 {
+			st.finish(p, base.Addr().UnsafePointer())
+		}
 		if m.afterScanRow {
 			if err := base.Addr().Interface().(bun.AfterScanRowHook).AfterScanRow(ctx); err != nil {
 				return err
@@ -340,6 +351,93 @@ var (
 		return true
 	}()
 )
+
+// Where bun keeps a query's model and the relations it joins: unexported,
+// read (never written) by reflection so that a query joining a relation
+// bun loads with a query of its own is left to bun. When a bun release
+// moves them, every query of a model with relations goes to bun
+// (TestRelations fails, so the change is noticed).
+var tableModelIndex = func() []int {
+	f, ok := reflect.TypeFor[bun.SelectQuery]().FieldByName("tableModel")
+	if !ok || f.Type != reflect.TypeFor[bun.TableModel]() {
+		return nil
+	}
+	return f.Index
+}()
+
+// joinFields is where a table model type (bun's structTableModel, or
+// sliceTableModel, which embeds it) keeps its joins, and where a join
+// keeps its relation and its model.
+type joinFields struct {
+	ok        bool
+	joins     []int // of the model's []relationJoin
+	relation  []int // of the join's *schema.Relation
+	joinModel []int // of the join's TableModel
+}
+
+var joinFieldsCache sync.Map // reflect.Type (the model struct) -> *joinFields
+
+func joinFieldsOf(t reflect.Type) *joinFields {
+	if v, ok := joinFieldsCache.Load(t); ok {
+		return v.(*joinFields)
+	}
+	jf := &joinFields{}
+	if f, ok := t.FieldByName("joins"); ok && f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct {
+		r, ok1 := f.Type.Elem().FieldByName("Relation")
+		m, ok2 := f.Type.Elem().FieldByName("JoinModel")
+		if ok1 && ok2 && r.Type == reflect.TypeFor[*schema.Relation]() && m.Type == reflect.TypeFor[bun.TableModel]() {
+			*jf = joinFields{ok: true, joins: f.Index, relation: r.Index, joinModel: m.Index}
+		}
+	}
+	v, _ := joinFieldsCache.LoadOrStore(t, jf)
+	return v.(*joinFields)
+}
+
+// joinsOf returns the joins of tm, a TableModel interface value.
+func joinsOf(tm reflect.Value) (reflect.Value, *joinFields, bool) {
+	if tm.Kind() != reflect.Interface || tm.IsNil() {
+		return reflect.Value{}, nil, false
+	}
+	p := tm.Elem()
+	if p.Kind() != reflect.Pointer || p.IsNil() || p.Elem().Kind() != reflect.Struct {
+		return reflect.Value{}, nil, false
+	}
+	jf := joinFieldsOf(p.Elem().Type())
+	if !jf.ok {
+		return reflect.Value{}, nil, false
+	}
+	return p.Elem().FieldByIndex(jf.joins), jf, true
+}
+
+// inlineJoins reports whether every relation q joins is one bun joins in
+// q itself (has-one, belongs-to) with no relation joined to it in turn;
+// has-many and many-to-many relations bun loads with queries of its own,
+// after q.
+func inlineJoins(q *bun.SelectQuery) bool {
+	if tableModelIndex == nil {
+		return false
+	}
+	tm := reflect.ValueOf(q).Elem().FieldByIndex(tableModelIndex)
+	if tm.IsNil() {
+		return true
+	}
+	joins, jf, ok := joinsOf(tm)
+	if !ok {
+		return false
+	}
+	for i := range joins.Len() {
+		j := joins.Index(i)
+		rel := (*schema.Relation)(j.FieldByIndex(jf.relation).UnsafePointer())
+		if rel == nil || rel.Type != schema.HasOneRelation && rel.Type != schema.BelongsToRelation {
+			return false
+		}
+		nested, _, ok := joinsOf(j.FieldByIndex(jf.joinModel))
+		if !ok || nested.Len() != 0 {
+			return false
+		}
+	}
+	return true
+}
 
 // directDB reports whether queries on db may skip bun: PostgreSQL, no
 // query hooks, no read resolver, no named arguments (db.WithNamedArg).

@@ -2,6 +2,7 @@ package pgread_test
 
 import (
 	"context"
+	"encoding/json"
 	"reflect"
 	"strings"
 	"sync/atomic"
@@ -196,8 +197,8 @@ func checkDirect(t *testing.T, db *bun.DB) {
 	}
 }
 
-// Owner and Pet have a relation: bun must run their queries (has-many
-// relations load with queries of their own).
+// Owner has a has-many relation: bun must run a query that joins it
+// (bun loads it with a query of its own); Pet has a JSON field.
 type Owner struct {
 	ID   int64  `bun:"id,pk,autoincrement"`
 	Name string `bun:"name,notnull"`
@@ -351,4 +352,184 @@ func TestStatement(t *testing.T) {
 	if st := pgread.Prepare(db.NewSelect().Model((*Item)(nil)).Where("id = ?", 1.5), &Item{}, 1); st != nil {
 		t.Fatal("Prepare accepted a literal value")
 	}
+}
+
+// Writer, Novel, Chapter, Cover and Review declare relations of every
+// kind. Queries that select only their own columns, or join has-one and
+// belongs-to relations, run on pgx; joins bun loads with queries of its
+// own (has-many) are left to bun.
+type Writer struct {
+	ID    int64        `bun:"id,pk,autoincrement"`
+	Name  string       `bun:"name,notnull"`
+	Email *string      `bun:"email"`
+	Born  *models.Date `bun:"born,type:date"`
+	Rank  int32        `bun:"rank"`
+	Hooks int          `bun:"-"` // the AfterScanRow calls
+}
+
+// AfterScanRow counts its calls. bun calls it on a writer it selects, not
+// on one joined to a novel (it scans a joined relation's columns through
+// the novel's struct fields), even when the novel has the hook too.
+func (w *Writer) AfterScanRow(context.Context) error {
+	w.Hooks++
+	return nil
+}
+
+// AfterScanRow gives Novel a hook, as models embedding models.Base have.
+func (n *Novel) AfterScanRow(context.Context) error { return nil }
+
+type Novel struct {
+	ID       int64      `bun:"id,pk,autoincrement"`
+	Title    string     `bun:"title,notnull"`
+	WriterID *int64     `bun:"writer_id"`
+	Writer   *Writer    `bun:"rel:belongs-to,join:writer_id=id"`
+	Cover    *Cover     `bun:"rel:has-one,join:id=novel_id"`
+	Chapters []*Chapter `bun:"rel:has-many,join:id=novel_id"`
+}
+
+type Chapter struct {
+	ID      int64  `bun:"id,pk,autoincrement"`
+	NovelID int64  `bun:"novel_id,notnull"`
+	Title   string `bun:"title,notnull"`
+}
+
+type Cover struct {
+	ID      int64  `bun:"id,pk,autoincrement"`
+	NovelID int64  `bun:"novel_id,notnull"`
+	Color   string `bun:"color"`
+}
+
+// Review's relation is a struct, not a pointer: bun scans into it in
+// place, NULLs as zero values.
+type Review struct {
+	ID      int64  `bun:"id,pk,autoincrement"`
+	NovelID *int64 `bun:"novel_id"`
+	Stars   int16  `bun:"stars,notnull"`
+	Novel   Novel  `bun:"rel:belongs-to,join:novel_id=id"`
+}
+
+// TestRelations checks that pgread answers what bun answers for models
+// with relations, without bun running the query unless a has-many
+// relation is joined.
+func TestRelations(t *testing.T) {
+	db := dbtest.Postgres(t, (*Writer)(nil), (*Novel)(nil), (*Chapter)(nil), (*Cover)(nil), (*Review)(nil))
+	ctx := context.Background()
+	// An orphan's LEFT JOIN finds no writer.
+	_, err := db.NewRaw("ALTER TABLE novels DROP CONSTRAINT novels_writer_id_fkey").Exec(ctx)
+	dbtest.Must(t, err, "drop the foreign key")
+	email, born := "w@example.com", models.Date{Year: 1970, Month: 1, Day: 2}
+	writers := []Writer{{Name: "full", Email: &email, Born: &born, Rank: 3}, {Name: "sparse"}}
+	_, err = db.NewInsert().Model(&writers).Exec(ctx)
+	dbtest.Must(t, err, "writers")
+	w1, w2, w9 := int64(1), int64(2), int64(9)
+	novels := []Novel{{Title: "one", WriterID: &w1}, {Title: "two", WriterID: &w2}, {Title: "orphan", WriterID: &w9}, {Title: "anonymous"}, {Title: "five", WriterID: &w1}}
+	_, err = db.NewInsert().Model(&novels).Exec(ctx)
+	dbtest.Must(t, err, "novels")
+	_, err = db.NewInsert().Model(&[]Chapter{{NovelID: 1, Title: "c1"}, {NovelID: 1, Title: "c2"}, {NovelID: 2, Title: "c3"}}).Exec(ctx)
+	dbtest.Must(t, err, "chapters")
+	_, err = db.NewInsert().Model(&[]Cover{{NovelID: 1, Color: "red"}, {NovelID: 2}}).Exec(ctx)
+	dbtest.Must(t, err, "covers")
+	_, err = db.NewRaw("UPDATE covers SET color = NULL WHERE novel_id = 2").Exec(ctx)
+	dbtest.Must(t, err, "null color")
+	n1, n3 := int64(1), int64(3)
+	_, err = db.NewInsert().Model(&[]Review{{NovelID: &n1, Stars: 5}, {NovelID: &n3, Stars: 2}, {Stars: 1}}).Exec(ctx)
+	dbtest.Must(t, err, "reviews")
+
+	for _, c := range []struct {
+		name   string
+		q      func(q *bun.SelectQuery) *bun.SelectQuery
+		direct bool
+	}{
+		{"own columns", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Order("novel.id") }, true},
+		{"belongs-to", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Relation("Writer").Order("novel.id") }, true},
+		{"belongs-to, some columns", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Relation("Writer", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Column("id", "email") }).
+				Where("?TableAlias.title <> ?", pgread.Arg("x")).Order("novel.id")
+		}, true},
+		{"belongs-to and has-one", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Relation("Cover").Relation("Writer").Order("novel.id")
+		}, true},
+		{"has-many", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Relation("Chapters").Order("novel.id") }, false},
+		{"has-many and belongs-to", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Relation("Writer").Relation("Chapters").Order("novel.id")
+		}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var want, got []Novel
+			dbtest.Must(t, c.q(db.NewSelect().Model(&want)).Scan(ctx), "bun")
+			n := queries(db)
+			dbtest.Must(t, pgread.Scan(ctx, c.q(db.NewSelect().Model(&got)), &got), "pgread")
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("pgread scanned\n%s\nbun scanned\n%s", dump(got), dump(want))
+			}
+			if direct := queries(db) == n; direct != c.direct {
+				t.Fatalf("ran on pgx: %v, want %v", direct, c.direct)
+			}
+			var page, wantPage []Novel
+			dbtest.Must(t, c.q(db.NewSelect().Model(&wantPage)).Limit(2).Offset(1).Scan(ctx), "bun page")
+			dbtest.Must(t, pgread.ScanWindow(ctx, c.q(db.NewSelect().Model(&page)), &page, 2, 1), "pgread page")
+			if !reflect.DeepEqual(page, wantPage) {
+				t.Fatalf("window\n%s\nbun\n%s", dump(page), dump(wantPage))
+			}
+			for id := int64(1); id <= 5; id++ {
+				var one, wantOne Novel
+				dbtest.Must(t, c.q(db.NewSelect().Model(&wantOne)).Where("novel.id = ?", id).Scan(ctx), "bun object")
+				n := queries(db)
+				dbtest.Must(t, pgread.Scan(ctx, c.q(db.NewSelect().Model(&one)).Where("novel.id = ?", pgread.Int64(id)), &one), "pgread object")
+				if !reflect.DeepEqual(one, wantOne) {
+					t.Fatalf("object %d\n%s\nbun\n%s", id, dump(one), dump(wantOne))
+				}
+				if direct := queries(db) == n; direct != c.direct {
+					t.Fatalf("object %d ran on pgx: %v, want %v", id, direct, c.direct)
+				}
+			}
+		})
+	}
+	// What the joins fill, so the comparison above compares something.
+	var got []Novel
+	dbtest.Must(t, pgread.Scan(ctx, db.NewSelect().Model(&got).Relation("Writer").Relation("Cover").Order("novel.id"), &got), "pgread")
+	if len(got) != 5 || got[0].Writer == nil || *got[0].Writer.Email != email || got[1].Writer == nil || got[1].Writer.Email != nil ||
+		got[2].Writer != nil || got[3].Writer != nil || got[0].Writer == got[4].Writer || got[4].Writer.Name != "full" ||
+		got[0].Writer.Hooks != 0 || got[1].Writer.Hooks != 0 || got[0].Cover == nil || got[0].Cover.Color != "red" || got[1].Cover == nil || got[1].Cover.Color != "" || got[2].Cover != nil {
+		t.Fatalf("joined:\n%s", dump(got))
+	}
+
+	t.Run("struct relation", func(t *testing.T) {
+		// Review has no AfterScanRow hook: bun calls no hook of its joins.
+		q := func(q *bun.SelectQuery) *bun.SelectQuery { return q.Relation("Novel").Order("review.id") }
+		var want, got []Review
+		dbtest.Must(t, q(db.NewSelect().Model(&want)).Scan(ctx), "bun")
+		n := queries(db)
+		dbtest.Must(t, pgread.Scan(ctx, q(db.NewSelect().Model(&got)), &got), "pgread")
+		if !reflect.DeepEqual(got, want) || queries(db) != n {
+			t.Fatalf("pgread scanned (bun queries %d -> %d)\n%s\nbun scanned\n%s", n, queries(db), dump(got), dump(want))
+		}
+		if len(got) != 3 || got[0].Novel.Title != "one" || got[2].Novel.ID != 0 || got[0].Novel.Writer != nil {
+			t.Fatalf("reviews %s", dump(got))
+		}
+	})
+	t.Run("nested relation", func(t *testing.T) {
+		var got []Review
+		n := queries(db)
+		dbtest.Must(t, pgread.Scan(ctx, db.NewSelect().Model(&got).Relation("Novel.Writer").Order("review.id"), &got), "pgread")
+		if len(got) != 3 || got[0].Novel.Writer == nil || got[0].Novel.Writer.Name != "full" || queries(db) == n {
+			t.Fatalf("reviews %s, bun queries %d -> %d", dump(got), n, queries(db))
+		}
+	})
+	t.Run("a retrieve's relation already set", func(t *testing.T) {
+		// bun scans into the struct a pointer already points to.
+		old := &Writer{Name: "old", Rank: 7}
+		want, got := Novel{Writer: &Writer{Name: "old", Rank: 7}}, Novel{Writer: old}
+		dbtest.Must(t, db.NewSelect().Model(&want).Relation("Writer").Where("novel.id = 2").Scan(ctx), "bun")
+		dbtest.Must(t, pgread.Scan(ctx, db.NewSelect().Model(&got).Relation("Writer").Where("novel.id = ?", pgread.Int64(2)), &got), "pgread")
+		if !reflect.DeepEqual(got, want) || got.Writer != old || old.Rank != 0 {
+			t.Fatalf("pgread scanned\n%s\nbun scanned\n%s", dump(got), dump(want))
+		}
+	})
+}
+
+// dump shows pointers' values.
+func dump(v any) string {
+	b, _ := json.MarshalIndent(v, "", " ")
+	return string(b)
 }

@@ -49,6 +49,16 @@ type field struct {
 	ptr    bool         // the field is a pointer (nil for NULL)
 	elem   reflect.Type // the pointed-to type, for ptr
 	chunk  reflect.Type // [chunkLen]elem, for ptr
+	rel    int          // 0: a column of the model; r: of the joined relation model.rels[r-1]
+}
+
+// relation is a has-one or belongs-to relation of a model, whose columns a
+// query that joins it selects as "rel"."column" AS "rel__column".
+type relation struct {
+	offset uintptr      // of the relation's field in the model
+	ptr    bool         // the field is a pointer (allocated when a column is not NULL)
+	elem   reflect.Type // the related struct
+	chunk  reflect.Type // [chunkLen]elem, for ptr
 }
 
 // chunkLen is how many values of a pointer field one allocation holds when
@@ -61,12 +71,19 @@ const chunkLen = 16
 type model struct {
 	typ reflect.Type
 	// direct is false when bun must run the model's queries: it has
-	// relations (bun loads has-many ones with queries of its own) or
-	// select hooks.
-	direct       bool
-	byQuoted     map[string]*field // by `"alias"."column"` as bun formats it
-	afterScanRow bool              // *T implements bun.AfterScanRowHook
-	beforeAppend bool              // *T implements bun.BeforeAppendModelHook
+	// select hooks or a BeforeScanRow hook.
+	direct bool
+	// relations is true when the model declares relations: each query is
+	// checked for joins bun loads with queries of its own (has-many,
+	// many-to-many) or nests (a relation of a relation).
+	relations bool
+	rels      []*relation
+	// byQuoted holds the model's columns by `"alias"."column"`, and those
+	// of its has-one and belongs-to relations by
+	// `"rel"."column" AS "rel__column"`, as bun formats them.
+	byQuoted     map[string]*field
+	afterScanRow bool // *T implements bun.AfterScanRowHook
+	beforeAppend bool // *T implements bun.BeforeAppendModelHook
 }
 
 var modelCache sync.Map // reflect.Type -> *model
@@ -85,23 +102,65 @@ func newModel(typ reflect.Type, table *schema.Table) *model {
 	ptr := reflect.PointerTo(typ)
 	m := &model{
 		typ:          typ,
-		direct:       len(table.Relations) == 0 && !ptr.Implements(beforeSelectType) && !ptr.Implements(afterSelectType),
+		direct:       !ptr.Implements(beforeSelectType) && !ptr.Implements(afterSelectType) && !table.HasBeforeScanRowHook(),
+		relations:    len(table.Relations) != 0,
 		byQuoted:     make(map[string]*field, len(table.FieldMap)),
 		afterScanRow: ptr.Implements(afterScanRowType),
 		beforeAppend: ptr.Implements(beforeAppendType),
 	}
 	for name, f := range table.FieldMap {
-		fi := &field{name: name}
-		if off, ok := offsetOf(typ, f.Index); ok {
-			fi.offset = off
-			fi.kind, fi.ptr, fi.elem = kindOf(f)
-			if fi.ptr {
-				fi.chunk = reflect.ArrayOf(chunkLen, fi.elem)
-			}
-		}
-		m.byQuoted[string(table.SQLAlias)+"."+string(f.SQLName)] = fi
+		m.byQuoted[string(table.SQLAlias)+"."+string(f.SQLName)] = newField(typ, name, f, 0)
+	}
+	for _, r := range table.Relations {
+		m.addRelation(typ, r)
 	}
 	return m
+}
+
+func newField(typ reflect.Type, name string, f *schema.Field, rel int) *field {
+	fi := &field{name: name, rel: rel}
+	if off, ok := offsetOf(typ, f.Index); ok {
+		fi.offset = off
+		fi.kind, fi.ptr, fi.elem = kindOf(f)
+		if fi.ptr {
+			fi.chunk = reflect.ArrayOf(chunkLen, fi.elem)
+		}
+	}
+	return fi
+}
+
+// addRelation records the columns of r, when it is a has-one or
+// belongs-to relation whose field is a struct or a pointer to one. bun
+// scans a joined relation's columns ("rel__column") through the model's
+// struct fields (schema.Table.LookupField), not through the relation's
+// model: it allocates the pointer on the first column that is not NULL,
+// skips NULLs while it is nil, stores zero values for NULLs once it is
+// not, and calls no hook of the related model. Columns of other relations
+// are not mapped, so a query that joins one is left to bun.
+func (m *model) addRelation(typ reflect.Type, r *schema.Relation) {
+	if r.Type != schema.HasOneRelation && r.Type != schema.BelongsToRelation {
+		return
+	}
+	off, ok := offsetOf(typ, r.Field.Index)
+	if !ok {
+		return
+	}
+	jt := r.JoinTable
+	ft := r.Field.StructField.Type
+	rel := &relation{offset: off, ptr: ft.Kind() == reflect.Pointer, elem: jt.Type}
+	if rel.ptr {
+		ft = ft.Elem()
+		rel.chunk = reflect.ArrayOf(chunkLen, jt.Type)
+	}
+	if ft != jt.Type {
+		return
+	}
+	m.rels = append(m.rels, rel)
+	alias := r.Field.Name
+	for name, f := range jt.FieldMap {
+		col := alias + "__" + name
+		m.byQuoted[`"`+alias+`".`+string(f.SQLName)+` AS "`+col+`"`] = newField(jt.Type, col, f, len(m.rels))
+	}
 }
 
 // offsetOf returns the offset of the field at index in typ, and false when
@@ -206,13 +265,16 @@ func (k kind) accepts(oid uint32) bool {
 // model type.
 type plan struct {
 	model  *model
-	fields []*field // in result order
+	fields []*field    // in result order
+	rels   []*relation // the joined relations the columns fill
+	relOf  []int       // per field: 0, or 1 + its relation's index in rels
 	states sync.Pool
 }
 
 func newPlan(m *model, cols []string) *plan {
 	p := &plan{model: m}
 	seen := make(map[*field]bool, len(cols))
+	relIndex := make(map[int]int) // model.rels index+1 -> plan.rels index+1
 	for _, c := range cols {
 		f := m.byQuoted[c]
 		if f == nil || f.kind == 0 || seen[f] {
@@ -220,6 +282,15 @@ func newPlan(m *model, cols []string) *plan {
 		}
 		seen[f] = true
 		p.fields = append(p.fields, f)
+		r := 0
+		if f.rel > 0 {
+			if r = relIndex[f.rel]; r == 0 {
+				p.rels = append(p.rels, m.rels[f.rel-1])
+				r = len(p.rels)
+				relIndex[f.rel] = r
+			}
+		}
+		p.relOf = append(p.relOf, r)
 	}
 	return p
 }
@@ -245,20 +316,38 @@ type state struct {
 	cells   []cell
 	texts   []textCell
 	targets []any // &texts[i] for string fields, &cells[i] for the others
+	rels    []relState
+	list    bool
+}
+
+// relState is where the columns of a joined relation go in the current
+// row.
+type relState struct {
+	base  unsafe.Pointer // the related struct
+	fresh bool           // allocated for this row: kept only if a column is not NULL
+	seen  bool           // a column was not NULL
+	chunk unsafe.Pointer // lists: related structs are taken from chunks of chunkLen
+	used  int
 }
 
 // getState returns the cells for one query; list is true for a slice
-// (pointer fields are allocated in chunks).
+// (pointer fields and related structs are allocated in chunks).
 func (p *plan) getState(list bool) *state {
 	var s *state
 	if v := p.states.Get(); v != nil {
 		s = v.(*state)
 	} else {
 		s = &state{cells: make([]cell, len(p.fields)), texts: make([]textCell, len(p.fields)), targets: make([]any, len(p.fields))}
+		if len(p.rels) > 0 {
+			s.rels = make([]relState, len(p.rels))
+		}
 		for i, f := range p.fields {
 			s.cells[i] = cell{kind: f.kind, ptr: f.ptr, elem: f.elem, chunkType: f.chunk}
 			if f.ptr {
 				s.cells[i].size = f.elem.Size()
+			}
+			if r := p.relOf[i]; r > 0 {
+				s.cells[i].seen = &s.rels[r-1].seen
 			}
 			s.targets[i] = &s.cells[i]
 			if f.kind == kString {
@@ -267,6 +356,7 @@ func (p *plan) getState(list bool) *state {
 			}
 		}
 	}
+	s.list = list
 	for i := range s.cells {
 		s.cells[i].list = list
 	}
@@ -278,13 +368,61 @@ func (p *plan) putState(s *state) {
 		c := &s.cells[i]
 		c.p, c.chunk, c.used = nil, nil, 0
 	}
+	clear(s.rels)
 	p.states.Put(s)
 }
 
-// point aims the cells at the fields of the struct at base.
+// point aims the cells at the fields of the struct at base, and those of
+// its joined relations at the related structs: the one a pointer field
+// already points to (bun scans into it), or a new one, kept by finish
+// only if one of its columns is not NULL (bun allocates it on the first
+// such column).
 func (s *state) point(p *plan, base unsafe.Pointer) {
+	for i, r := range p.rels {
+		rs := &s.rels[i]
+		rs.seen, rs.fresh = false, false
+		at := unsafe.Add(base, r.offset)
+		switch {
+		case !r.ptr:
+			rs.base = at
+		case *(*unsafe.Pointer)(at) != nil:
+			rs.base = *(*unsafe.Pointer)(at)
+		default:
+			rs.fresh = true
+			if !s.list {
+				rs.base = reflect.New(r.elem).UnsafePointer()
+				break
+			}
+			if rs.chunk == nil || rs.used == chunkLen {
+				rs.chunk, rs.used = reflect.New(r.chunk).UnsafePointer(), 0
+			}
+			rs.base = unsafe.Add(rs.chunk, uintptr(rs.used)*r.elem.Size())
+			rs.used++
+		}
+	}
 	for i, f := range p.fields {
-		s.cells[i].p = unsafe.Add(base, f.offset)
+		b := base
+		if r := p.relOf[i]; r > 0 {
+			b = s.rels[r-1].base
+		}
+		s.cells[i].p = unsafe.Add(b, f.offset)
+	}
+}
+
+// finish stores, after a row is scanned, the related structs allocated
+// for it whose columns were not all NULL. One whose columns were all NULL
+// is still zero (NULL stores zero values), so a list's chunk takes it
+// back.
+func (s *state) finish(p *plan, base unsafe.Pointer) {
+	for i, r := range p.rels {
+		rs := &s.rels[i]
+		switch {
+		case !rs.fresh:
+		case rs.seen:
+			*(*unsafe.Pointer)(unsafe.Add(base, r.offset)) = rs.base
+		case s.list:
+			rs.used--
+		}
 	}
 }
 
@@ -294,6 +432,7 @@ func (s *state) point(p *plan, base unsafe.Pointer) {
 // pointer field.
 type cell struct {
 	p    unsafe.Pointer // the field
+	seen *bool          // set when a value is not NULL, for a joined relation's column
 	kind kind
 	ptr  bool
 	elem reflect.Type
@@ -311,6 +450,9 @@ var errInfinity = errors.New("cosworth: cannot scan an infinite timestamp or dat
 // dst returns where the value goes: the field, or for a pointer field a
 // new value it points to.
 func (c *cell) dst() unsafe.Pointer {
+	if c.seen != nil {
+		*c.seen = true
+	}
 	if !c.ptr {
 		return c.p
 	}

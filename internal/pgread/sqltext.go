@@ -6,7 +6,7 @@ import "strings"
 // SELECT: its select list, when every item is a plain quoted column, and
 // the count query of the same rows. It is computed once per query text.
 type analysis struct {
-	cols  []string // the select list items (`"book"."id"`); nil: not plain columns
+	cols  []string // the select list items (`"book"."id"`, `"owner"."id" AS "owner__id"`); nil: not plain columns
 	count string   // SELECT count(*) over the same rows; "": not derivable
 }
 
@@ -125,7 +125,7 @@ func analyze(s string) analysis {
 	var a analysis
 	if plainCols {
 		for _, it := range items {
-			if !isQualifiedIdent(it) {
+			if !isQualifiedIdent(it) && !isAliasedColumn(it) {
 				plainCols = false
 				break
 			}
@@ -174,4 +174,15 @@ func isQualifiedIdent(s string) bool {
 	}
 	k, ok := skipQuoted(s, j+1, '"')
 	return ok && k == len(s)
+}
+
+// isAliasedColumn reports whether s is exactly "alias"."column" AS "name",
+// as bun selects the columns of a joined relation.
+func isAliasedColumn(s string) bool {
+	q, name, ok := strings.Cut(s, " AS ")
+	if !ok || !isQualifiedIdent(q) || len(name) < 2 || name[0] != '"' {
+		return false
+	}
+	j, ok := skipQuoted(name, 0, '"')
+	return ok && j == len(name)
 }
