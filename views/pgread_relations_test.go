@@ -1,6 +1,7 @@
 package views_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -85,6 +86,51 @@ func TestRelationReadsOnPgx(t *testing.T) {
 		}
 		if n := db.DBStats().Queries - before; n != 0 {
 			t.Errorf("GET %s: bun ran %d queries; pgx should run them all", c.path, n)
+		}
+	}
+}
+
+// noHook is a query hook that does nothing: a DB with it runs every query
+// on bun, for comparison.
+type noHook struct{}
+
+func (noHook) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+func (noHook) AfterQuery(context.Context, *bun.QueryEvent)                        {}
+
+// BenchmarkRelationReads serves the bookstore's book list (a page of 10
+// with the count, the owner joined) and one book, on pgx and, through a
+// DB with a query hook, on bun.
+func BenchmarkRelationReads(b *testing.B) {
+	db := dbtest.Postgres(b, (*models.User)(nil), (*Author)(nil), (*ShelfBook)(nil))
+	ctx := context.Background()
+	_, err := db.NewInsert().Model(&Author{Name: "Ann", Email: "ann@example.com"}).Exec(ctx)
+	dbtest.Must(b, err, "author")
+	_, err = db.NewInsert().Model(&models.User{Username: "ann", IsActive: true}).Exec(ctx)
+	dbtest.Must(b, err, "user")
+	books := make([]ShelfBook, 30)
+	for i := range books {
+		books[i] = ShelfBook{Title: "The Dispossessed", AuthorID: 1, OwnerID: 1}
+	}
+	_, err = db.NewInsert().Model(&books).Exec(ctx)
+	dbtest.Must(b, err, "books")
+	withOwner := func(_ *http.Request, q *bun.SelectQuery) *bun.SelectQuery {
+		return q.Relation("Owner", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Column("id", "username") })
+	}
+	for _, c := range []struct {
+		name string
+		db   *bun.DB
+	}{{"pgx", db}, {"bun", db.WithQueryHook(noHook{})}} {
+		r := chi.NewRouter()
+		r.Handle("/books/", &views.ListView[ShelfBook]{DB: c.db, Queryset: withOwner, Paginator: pagination.LimitOffset{}})
+		r.Handle("/books/{id}/", &views.RetrieveView[ShelfBook]{DB: c.db, Queryset: withOwner})
+		for _, path := range []string{"/books/?limit=10&offset=10", "/books/7/"} {
+			b.Run(c.name+path, func(b *testing.B) {
+				req := httptest.NewRequest(http.MethodGet, path, nil)
+				b.ReportAllocs()
+				for b.Loop() {
+					serve(b, r, req)
+				}
+			})
 		}
 	}
 }
