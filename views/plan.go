@@ -65,6 +65,9 @@ type plan[T any] struct {
 
 	// Writes.
 	updateCols []string // writable columns an update sets
+	// writable: without a PerformUpdate, an update's transaction runs on
+	// one pgx connection in two round trips (pgread.Load, UpdateCommit).
+	writable bool
 
 	// Lists.
 	filters []filters.Filter // built-in: field filters, search, ordering
@@ -174,6 +177,7 @@ func (g *Generic[T]) build(c caps) *plan[T] {
 		p.parseLookup = lookupArgParser(lookupParser(typ, lookup, ftype), ftype)
 		if pg {
 			p.forUpdate = "UPDATE OF " + string(p.table.SQLAlias)
+			p.writable = pgread.Writable(g.DB, new(T))
 		}
 	}
 

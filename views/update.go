@@ -3,7 +3,11 @@ package views
 import (
 	"net/http"
 
+	"github.com/go-chi/chi/v5"
+
+	"github.com/cosworth/cosworth/internal/pgread"
 	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/permissions"
 	"github.com/cosworth/cosworth/serializers"
 )
 
@@ -27,6 +31,11 @@ func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], 
 	in := respond.GetBuffer()
 	defer respond.PutBuffer(in)
 	body, bodyErr := readBody(r, p.maxBody, in)
+	if g.PerformUpdate == nil && p.writable {
+		if handled, err := g.updateOnPgx(w, r, p, mode, body, bodyErr); handled {
+			return err
+		}
+	}
 	ctx := r.Context()
 	tx, err := g.DB.BeginTx(ctx, nil)
 	if err != nil {
@@ -60,4 +69,52 @@ func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], 
 	respond.JSON(w, http.StatusOK, *out)
 	respond.PutBuffer(out)
 	return nil
+}
+
+// updateOnPgx is update without a PerformUpdate on PostgreSQL, in two
+// round trips on one pgx connection: BEGIN with the locked load, then the
+// UPDATE ... RETURNING * with the COMMIT (internal/pgread). The steps and
+// their order are update's. handled is false when pgread leaves the
+// transaction to bun; nothing ran then.
+func (g *Generic[T]) updateOnPgx(w http.ResponseWriter, r *http.Request, p *plan[T], mode serializers.Mode, body []byte, bodyErr error) (handled bool, err error) {
+	ctx := r.Context()
+	v, ok := p.parseLookup(chi.URLParam(r, p.urlParam))
+	if !ok {
+		return false, nil // update answers it, after BEGIN as always
+	}
+	obj := new(T)
+	q := g.DB.NewSelect().Model(obj)
+	if g.Queryset != nil {
+		q = g.Queryset(r, q)
+	}
+	q = q.Where(p.lookupWhere, v).Limit(1).For(p.forUpdate)
+	tx, handled, err := pgread.Load(ctx, q, obj)
+	if !handled {
+		return false, nil
+	}
+	defer tx.Close(ctx)
+	if err == nil {
+		err = permissions.CheckObject(r, g.Permissions, obj)
+	}
+	if err == nil {
+		err = bodyErr
+	}
+	if err == nil {
+		err = p.ser.Decode(ctx, body, obj, mode)
+	}
+	if err == nil {
+		if len(p.updateCols) > 0 {
+			err = tx.UpdateCommit(ctx, g.DB.NewUpdate().Model(obj).Column(p.updateCols...).WherePK().Returning("*"), obj)
+		} else {
+			err = tx.Commit(ctx)
+		}
+	}
+	if err != nil {
+		return true, p.ser.ConstraintError(err, obj)
+	}
+	out := respond.GetBuffer()
+	*out = p.ser.AppendJSON(*out, obj)
+	respond.JSON(w, http.StatusOK, *out)
+	respond.PutBuffer(out)
+	return true, nil
 }

@@ -246,6 +246,13 @@ func (s *Session) run(ctx context.Context, db *bun.DB, sqlText string, p *plan, 
 		}
 		return err
 	}
+	return scanRows(ctx, rows, p, m, elem, slice)
+}
+
+// scanRows scans rows into elem (a struct, or a slice of them) through p
+// and closes rows. It returns errFallback, having read nothing into elem,
+// when the columns are not p's.
+func scanRows(ctx context.Context, rows pgx.Rows, p *plan, m *model, elem reflect.Value, slice bool) error {
 	defer rows.Close()
 	if !p.matches(rows.FieldDescriptions()) {
 		rows.Close()

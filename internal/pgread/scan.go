@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -82,6 +83,11 @@ type model struct {
 	// of its has-one and belongs-to relations by
 	// `"rel"."column" AS "rel__column"`, as bun formats them.
 	byQuoted     map[string]*field
+	byName       map[string]*field // the model's own columns, by name
+	// writable: no update hooks and every column scanned by this package
+	// (Writable); returning is the plan of its last RETURNING *.
+	writable  bool
+	returning atomic.Pointer[plan]
 	afterScanRow bool // *T implements bun.AfterScanRowHook
 	beforeAppend bool // *T implements bun.BeforeAppendModelHook
 }
@@ -93,6 +99,8 @@ var (
 	beforeAppendType = reflect.TypeFor[bun.BeforeAppendModelHook]()
 	beforeSelectType = reflect.TypeFor[bun.BeforeSelectHook]()
 	afterSelectType  = reflect.TypeFor[bun.AfterSelectHook]()
+	beforeUpdateType = reflect.TypeFor[bun.BeforeUpdateHook]()
+	afterUpdateType  = reflect.TypeFor[bun.AfterUpdateHook]()
 	scannerType      = reflect.TypeFor[sql.Scanner]()
 	timeType         = reflect.TypeFor[time.Time]()
 	dateType         = reflect.TypeFor[models.Date]()
@@ -108,8 +116,15 @@ func newModel(typ reflect.Type, table *schema.Table) *model {
 		afterScanRow: ptr.Implements(afterScanRowType),
 		beforeAppend: ptr.Implements(beforeAppendType),
 	}
+	m.byName = make(map[string]*field, len(table.FieldMap))
+	m.writable = m.direct && !ptr.Implements(beforeUpdateType) && !ptr.Implements(afterUpdateType)
 	for name, f := range table.FieldMap {
-		m.byQuoted[string(table.SQLAlias)+"."+string(f.SQLName)] = newField(typ, name, f, 0)
+		fi := newField(typ, name, f, 0)
+		m.byQuoted[string(table.SQLAlias)+"."+string(f.SQLName)] = fi
+		m.byName[name] = fi
+		if fi.kind == 0 {
+			m.writable = false
+		}
 	}
 	for _, r := range table.Relations {
 		m.addRelation(typ, r)

@@ -1,0 +1,213 @@
+package pgread
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"reflect"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
+
+	"github.com/cosworth/cosworth/models"
+)
+
+// Tx is an update's transaction on one pgx connection: Load begins it and
+// runs the object's SELECT ... FOR UPDATE in one round trip, UpdateCommit
+// runs the UPDATE ... RETURNING and the COMMIT in another, where
+// database/sql takes four (BEGIN, SELECT, UPDATE, COMMIT). The row stays
+// locked from the load to the commit, as in a bun.Tx.
+type Tx struct {
+	db   *bun.DB
+	conn *pgxpool.Conn
+	m    *model
+}
+
+// Writable reports whether Load and UpdateCommit can run dst's update on
+// db as bun would: db is one pgread reads directly, in models.Open's exec
+// mode (pgx's statement cache), and dst's model (a pointer to a struct)
+// has no update hooks (bun.BeforeUpdateHook, bun.AfterUpdateHook) and
+// only fields this package scans. Decide before loading: once Load has
+// begun the transaction, the write must run on it.
+func Writable(db *bun.DB, dst any) bool {
+	if !directDB(db) || execMode(db) != pgx.QueryExecModeCacheStatement {
+		return false
+	}
+	p := models.Pool(db)
+	if p == nil || p.Config().ConnConfig.DefaultQueryExecMode != pgx.QueryExecModeExec {
+		return false
+	}
+	t := reflect.TypeOf(dst)
+	if t == nil || t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
+		return false
+	}
+	return modelFor(db, t.Elem()).writable
+}
+
+// Load begins a transaction on a connection of q's DB and, in the same
+// round trip, runs q (the object's SELECT, with FOR UPDATE) and scans its
+// row into dst, q's model (a pointer to a struct). Call Writable first.
+// handled is false when bun must run the transaction (q is not one pgread
+// runs as bun would; nothing is left open then). With handled and a nil
+// error, the caller must end tx with UpdateCommit, Commit or Close. A
+// missing row is sql.ErrNoRows; the database's errors are returned as
+// they are, wrapped by models.ErrUnavailable when no connection frees up
+// within the acquire timeout.
+func Load(ctx context.Context, q *bun.SelectQuery, dst any) (tx *Tx, handled bool, err error) {
+	db := q.DB()
+	rv := reflect.ValueOf(dst)
+	if !Writable(db, dst) || rv.IsNil() {
+		return nil, false, nil
+	}
+	elem := rv.Elem()
+	m := modelFor(db, elem.Type())
+	if !m.direct || m.relations && !inlineJoins(q) {
+		return nil, false, nil
+	}
+	if m.beforeAppend {
+		if err := beforeAppend(ctx, q, elem, false); err != nil {
+			return nil, true, err
+		}
+	}
+	c := getCollector(db.Dialect())
+	defer putCollector(c)
+	b, err := q.AppendQuery(schema.NewQueryGen(c), c.buf)
+	if err != nil {
+		return nil, true, err
+	}
+	c.buf = b
+	sh := shapes.get(b)
+	p := sh.planFor(m)
+	if p == nil {
+		return nil, false, nil
+	}
+	conn, err := models.Acquire(ctx, db)
+	if errors.Is(err, models.ErrNoPool) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, true, err
+	}
+	tx = &Tx{db: db, conn: conn, m: m}
+	var batch pgx.Batch
+	batch.Queue("BEGIN")
+	batch.Queue(sh.sql, c.args[1:]...)
+	br := conn.SendBatch(ctx, &batch)
+	_, err = br.Exec()
+	if err == nil {
+		var rows pgx.Rows
+		if rows, err = br.Query(); err == nil {
+			err = scanRows(ctx, rows, p, m, elem, false)
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		tx.Close(ctx)
+		if err == errFallback || isDataException(err) {
+			// Columns that are not the plan's, or a value the server
+			// would not take as a parameter where bun's literal compares
+			// (a number beyond an int4 column): nothing was written.
+			return nil, false, nil
+		}
+		return nil, true, err
+	}
+	return tx, true, nil
+}
+
+// isDataException reports whether err is PostgreSQL's class 22 (a value
+// out of range or of the wrong form) or an undeterminable parameter type.
+func isDataException(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (len(pe.Code) == 5 && pe.Code[:2] == "22" || pe.Code == "42P18" || pe.Code == "42725")
+}
+
+// UpdateCommit runs u, an UPDATE ... RETURNING * of dst (the object Load
+// scanned), and COMMIT in one round trip, and scans the returned row into
+// dst, as bun's u.Exec does in a transaction followed by its Commit: the
+// model's BeforeAppendModel hook is called with u first. When the UPDATE
+// fails, nothing is committed and its error is returned; call Close.
+func (tx *Tx) UpdateCommit(ctx context.Context, u *bun.UpdateQuery, dst any) error {
+	rv := reflect.ValueOf(dst)
+	elem := rv.Elem()
+	if tx.m.beforeAppend {
+		if err := dst.(bun.BeforeAppendModelHook).BeforeAppendModel(ctx, u); err != nil {
+			return err
+		}
+	}
+	c := getCollector(tx.db.Dialect())
+	defer putCollector(c)
+	b, err := u.AppendQuery(schema.NewQueryGen(c), c.buf)
+	if err != nil {
+		return err
+	}
+	c.buf = b
+	var batch pgx.Batch
+	batch.Queue(string(b), c.args[1:]...)
+	batch.Queue("COMMIT")
+	br := tx.conn.SendBatch(ctx, &batch)
+	rows, err := br.Query()
+	if err == nil {
+		err = tx.scanReturning(ctx, rows, elem)
+	}
+	if _, cerr := br.Exec(); err == nil {
+		err = cerr
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Commit commits the transaction.
+func (tx *Tx) Commit(ctx context.Context) error {
+	_, err := tx.conn.Exec(ctx, "COMMIT")
+	return err
+}
+
+// Close rolls the transaction back unless it ended, and gives the
+// connection back to the pool (which closes it when a rollback failed).
+func (tx *Tx) Close(ctx context.Context) {
+	if tx == nil || tx.conn == nil {
+		return
+	}
+	if pc := tx.conn.Conn().PgConn(); !pc.IsClosed() && pc.TxStatus() != 'I' {
+		_, _ = tx.conn.Exec(ctx, "ROLLBACK")
+	}
+	tx.conn.Release()
+	tx.conn = nil
+}
+
+// scanReturning scans the row of RETURNING * into elem by column name, as
+// bun scans it: every column must be a field of the model.
+func (tx *Tx) scanReturning(ctx context.Context, rows pgx.Rows, elem reflect.Value) error {
+	m := tx.m
+	fds := rows.FieldDescriptions()
+	p := m.returning.Load()
+	if p == nil || !p.matches(fds) {
+		p = &plan{model: m}
+		for _, fd := range fds {
+			f := m.byName[fd.Name]
+			if f == nil || f.kind == 0 || !f.kind.accepts(fd.DataTypeOID) {
+				rows.Close()
+				if f == nil {
+					return fmt.Errorf("bun: %s does not have column %q", m.typ.Name(), fd.Name)
+				}
+				return fmt.Errorf("cosworth: cannot scan column %q into its field", fd.Name)
+			}
+			p.fields = append(p.fields, f)
+			p.relOf = append(p.relOf, 0)
+		}
+		m.returning.Store(p)
+	}
+	err := scanRows(ctx, rows, p, m, elem, false)
+	if err == sql.ErrNoRows {
+		return nil // bun's Exec does not fail when RETURNING has no row
+	}
+	return err
+}

@@ -1,0 +1,79 @@
+package views_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/uptrace/bun"
+
+	"github.com/cosworth/cosworth/internal/dbtest"
+	"github.com/cosworth/cosworth/permissions"
+	"github.com/cosworth/cosworth/views"
+)
+
+// notBob refuses the objects owned by "bob".
+type notBob struct{}
+
+func (notBob) HasPermission(*http.Request) bool { return true }
+func (notBob) HasObjectPermission(_ *http.Request, obj any) bool {
+	return obj.(*Book).Owner != "bob"
+}
+
+// TestUpdateOnPgx checks that an update without PerformUpdate runs on
+// pgx (bun runs none of its queries) and answers what the same view
+// answers on bun (a DB with a query hook keeps every query on bun): a
+// PUT, a PATCH, a missing object, an object permission denial, a
+// validation error, a unique violation, an id that does not parse.
+func TestUpdateOnPgx(t *testing.T) {
+	type answer struct {
+		code int
+		body string
+		row  Book
+	}
+	run := func(db *bun.DB, counted *bun.DB) []answer {
+		seedAuthors(t, db)
+		_, err := db.NewInsert().Model(&[]Book{
+			{Title: "One", ISBN: "9780000000001", AuthorID: 1, PriceCents: 100, Owner: "ann"},
+			{Title: "Two", ISBN: "9780000000002", AuthorID: 2, PriceCents: 200, Owner: "bob"},
+		}).Exec(t.Context())
+		dbtest.Must(t, err, "books")
+		r := chi.NewRouter()
+		r.Handle("/books/{id}/", &views.UpdateView[Book]{DB: db, Permissions: []permissions.Permission{notBob{}}})
+		var out []answer
+		for _, c := range []struct{ method, path, body string }{
+			{http.MethodPut, "/books/1/", `{"title":"Uno","isbn":"9780000000011","author":2,"price_cents":150}`},
+			{http.MethodPatch, "/books/1/", `{"price_cents":175}`},
+			{http.MethodPatch, "/books/9/", `{"price_cents":1}`},
+			{http.MethodPatch, "/books/2/", `{"price_cents":1}`},
+			{http.MethodPatch, "/books/1/", `{"price_cents":-1}`},
+			{http.MethodPatch, "/books/1/", `{"isbn":"9780000000002"}`},
+			{http.MethodPatch, "/books/x/", `{"price_cents":1}`},
+			{http.MethodPatch, "/books/1/", `{"title":`},
+		} {
+			before := counted.DBStats().Queries
+			w := do(r, c.method, c.path, c.body)
+			// An id that does not parse is answered on bun, after BEGIN.
+			if n := counted.DBStats().Queries - before; db == counted && c.path != "/books/x/" && n != 0 {
+				t.Errorf("%s %s %s: bun ran %d queries; pgx should run them", c.method, c.path, c.body, n)
+			}
+			var row Book
+			dbtest.Must(t, db.NewSelect().Model(&row).Where("id = 1").Scan(t.Context()), "row")
+			out = append(out, answer{w.Code, w.Body.String(), row})
+		}
+		return out
+	}
+	pg := dbtest.Postgres(t, allModels...)
+	onPgx := run(pg, pg)
+	bunDB := dbtest.Postgres(t, allModels...)
+	onBun := run(bunDB.WithQueryHook(noHook{}), bunDB)
+	for i := range onPgx {
+		if onPgx[i] != onBun[i] {
+			t.Errorf("request %d: on pgx %+v\non bun %+v", i, onPgx[i], onBun[i])
+		}
+	}
+	if onPgx[0].code != http.StatusOK || onPgx[1].row.PriceCents != 175 || onPgx[1].row.Title != "Uno" || onPgx[2].code != http.StatusNotFound ||
+		onPgx[3].code != http.StatusForbidden || onPgx[4].code != http.StatusBadRequest || onPgx[5].code != http.StatusBadRequest {
+		t.Fatalf("answers: %+v", onPgx)
+	}
+}
