@@ -17,6 +17,10 @@
 // relation ("rel"."col" AS "rel__col") go into the related struct, which
 // is allocated, as bun does, only when one of its columns is not NULL.
 //
+// An update's transaction (Load, Tx.UpdateCommit) runs the same way on
+// one connection in two round trips: BEGIN with the locked load, then the
+// UPDATE ... RETURNING * with the COMMIT.
+//
 // When it cannot do that exactly as bun would, it lets bun run the query:
 // SQLite, a DB with query hooks (they must see every query), named
 // arguments or a read resolver, a model with select or BeforeScanRow
