@@ -82,12 +82,12 @@ type model struct {
 	// byQuoted holds the model's columns by `"alias"."column"`, and those
 	// of its has-one and belongs-to relations by
 	// `"rel"."column" AS "rel__column"`, as bun formats them.
-	byQuoted     map[string]*field
-	byName       map[string]*field // the model's own columns, by name
+	byQuoted map[string]*field
+	byName   map[string]*field // the model's own columns, by name
 	// writable: no update hooks and every column scanned by this package
 	// (Writable); returning is the plan of its last RETURNING *.
-	writable  bool
-	returning atomic.Pointer[plan]
+	writable     bool
+	returning    atomic.Pointer[plan]
 	afterScanRow bool // *T implements bun.AfterScanRowHook
 	beforeAppend bool // *T implements bun.BeforeAppendModelHook
 }
