@@ -18,6 +18,11 @@ func (v *DestroyView[T]) Describe() Info { return (*Generic[T])(v).setup(capDest
 // DELETE by primary key; then 204 with no body (and, as in DRF, no
 // Content-Type).
 func (g *Generic[T]) destroy(w http.ResponseWriter, r *http.Request, p *plan[T]) error {
+	if g.PerformDestroy == nil && p.deletable {
+		if handled, err := g.destroyOnPgx(w, r, p); handled {
+			return err
+		}
+	}
 	ctx := r.Context()
 	tx, err := g.DB.BeginTx(ctx, nil)
 	if err != nil {
@@ -42,4 +47,26 @@ func (g *Generic[T]) destroy(w http.ResponseWriter, r *http.Request, p *plan[T])
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// destroyOnPgx is destroy without a PerformDestroy on PostgreSQL, in two
+// round trips on one pgx connection: BEGIN with the locked load, then the
+// DELETE with the COMMIT (internal/pgread). The steps and their order are
+// destroy's. handled is false when pgread leaves the transaction to bun;
+// nothing ran then.
+func (g *Generic[T]) destroyOnPgx(w http.ResponseWriter, r *http.Request, p *plan[T]) (handled bool, err error) {
+	ctx := r.Context()
+	obj, tx, handled, err := g.loadOnPgx(r, p)
+	if !handled {
+		return false, nil
+	}
+	defer tx.Close(ctx)
+	if err == nil {
+		err = tx.DeleteCommit(ctx, g.DB.NewDelete().Model(obj).WherePK(), obj)
+	}
+	if err != nil {
+		return true, err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return true, nil
 }

@@ -68,6 +68,9 @@ type plan[T any] struct {
 	// writable: without a PerformUpdate, an update's transaction runs on
 	// one pgx connection in two round trips (pgread.Load, UpdateCommit).
 	writable bool
+	// deletable: the same for a destroy without PerformDestroy
+	// (pgread.Load, DeleteCommit).
+	deletable bool
 
 	// Lists.
 	filters []filters.Filter // built-in: field filters, search, ordering
@@ -178,6 +181,7 @@ func (g *Generic[T]) build(c caps) *plan[T] {
 		if pg {
 			p.forUpdate = "UPDATE OF " + string(p.table.SQLAlias)
 			p.writable = pgread.Writable(g.DB, new(T))
+			p.deletable = pgread.Deletable(g.DB, new(T))
 		}
 	}
 

@@ -78,24 +78,11 @@ func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], 
 // transaction to bun; nothing ran then.
 func (g *Generic[T]) updateOnPgx(w http.ResponseWriter, r *http.Request, p *plan[T], mode serializers.Mode, body []byte, bodyErr error) (handled bool, err error) {
 	ctx := r.Context()
-	v, ok := p.parseLookup(chi.URLParam(r, p.urlParam))
-	if !ok {
-		return false, nil // update answers it, after BEGIN as always
-	}
-	obj := new(T)
-	q := g.DB.NewSelect().Model(obj)
-	if g.Queryset != nil {
-		q = g.Queryset(r, q)
-	}
-	q = q.Where(p.lookupWhere, v).Limit(1).For(p.forUpdate)
-	tx, handled, err := pgread.Load(ctx, q, obj)
+	obj, tx, handled, err := g.loadOnPgx(r, p)
 	if !handled {
 		return false, nil
 	}
 	defer tx.Close(ctx)
-	if err == nil {
-		err = permissions.CheckObject(r, g.Permissions, obj)
-	}
 	if err == nil {
 		err = bodyErr
 	}
@@ -117,4 +104,28 @@ func (g *Generic[T]) updateOnPgx(w http.ResponseWriter, r *http.Request, p *plan
 	respond.JSON(w, http.StatusOK, *out)
 	respond.PutBuffer(out)
 	return true, nil
+}
+
+// loadOnPgx is load in a transaction begun on pgx in the same round trip
+// (pgread.Load): the object locked, then its object permissions checked.
+// handled is false when bun must run the transaction (a lookup value that
+// does not parse, which the bun path answers after BEGIN as always, or a
+// query pgread leaves to bun); nothing ran then. With handled, the caller
+// closes tx (nil-safe).
+func (g *Generic[T]) loadOnPgx(r *http.Request, p *plan[T]) (obj *T, tx *pgread.Tx, handled bool, err error) {
+	v, ok := p.parseLookup(chi.URLParam(r, p.urlParam))
+	if !ok {
+		return nil, nil, false, nil
+	}
+	obj = new(T)
+	q := g.DB.NewSelect().Model(obj)
+	if g.Queryset != nil {
+		q = g.Queryset(r, q)
+	}
+	q = q.Where(p.lookupWhere, v).Limit(1).For(p.forUpdate)
+	tx, handled, err = pgread.Load(r.Context(), q, obj)
+	if !handled || err != nil {
+		return obj, tx, handled, err
+	}
+	return obj, tx, true, permissions.CheckObject(r, g.Permissions, obj)
 }

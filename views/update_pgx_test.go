@@ -77,3 +77,48 @@ func TestUpdateOnPgx(t *testing.T) {
 		t.Fatalf("answers: %+v", onPgx)
 	}
 }
+
+// TestDestroyOnPgx is TestUpdateOnPgx for a destroy without
+// PerformDestroy: a delete, a missing object, a denial, an id that does
+// not parse.
+func TestDestroyOnPgx(t *testing.T) {
+	type answer struct {
+		code int
+		body string
+		left int64
+	}
+	run := func(db *bun.DB, counted *bun.DB) []answer {
+		seedAuthors(t, db)
+		_, err := db.NewInsert().Model(&[]Book{
+			{Title: "One", ISBN: "9780000000001", AuthorID: 1, PriceCents: 100, Owner: "ann"},
+			{Title: "Two", ISBN: "9780000000002", AuthorID: 2, PriceCents: 200, Owner: "bob"},
+		}).Exec(t.Context())
+		dbtest.Must(t, err, "books")
+		r := chi.NewRouter()
+		r.Handle("/books/{id}/", &views.DestroyView[Book]{DB: db, Permissions: []permissions.Permission{notBob{}}})
+		var out []answer
+		for _, path := range []string{"/books/1/", "/books/1/", "/books/2/", "/books/x/"} {
+			before := counted.DBStats().Queries
+			w := do(r, http.MethodDelete, path, "")
+			if n := counted.DBStats().Queries - before; db == counted && path != "/books/x/" && n != 0 {
+				t.Errorf("DELETE %s: bun ran %d queries; pgx should run them", path, n)
+			}
+			left, err := db.NewSelect().Model((*Book)(nil)).Count(t.Context())
+			dbtest.Must(t, err, "count")
+			out = append(out, answer{w.Code, w.Body.String(), left})
+		}
+		return out
+	}
+	pg := dbtest.Postgres(t, allModels...)
+	onPgx := run(pg, pg)
+	bunDB := dbtest.Postgres(t, allModels...)
+	onBun := run(bunDB.WithQueryHook(noHook{}), bunDB)
+	for i := range onPgx {
+		if onPgx[i] != onBun[i] {
+			t.Errorf("request %d: on pgx %+v\non bun %+v", i, onPgx[i], onBun[i])
+		}
+	}
+	if onPgx[0].code != http.StatusNoContent || onPgx[0].left != 1 || onPgx[1].code != http.StatusNotFound || onPgx[2].code != http.StatusForbidden || onPgx[2].left != 1 {
+		t.Fatalf("answers: %+v", onPgx)
+	}
+}

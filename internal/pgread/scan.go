@@ -84,12 +84,14 @@ type model struct {
 	// `"rel"."column" AS "rel__column"`, as bun formats them.
 	byQuoted map[string]*field
 	byName   map[string]*field // the model's own columns, by name
-	// writable: no update hooks and every column scanned by this package
-	// (Writable); returning is the plan of its last RETURNING *.
-	writable     bool
-	returning    atomic.Pointer[plan]
-	afterScanRow bool // *T implements bun.AfterScanRowHook
-	beforeAppend bool // *T implements bun.BeforeAppendModelHook
+	// loadable: every column is scanned by this package (Load);
+	// writable: loadable without update hooks (Writable); deletable:
+	// loadable without delete hooks nor soft deletes (Deletable).
+	// returning is the plan of its last RETURNING *.
+	loadable, writable, deletable bool
+	returning                     atomic.Pointer[plan]
+	afterScanRow                  bool // *T implements bun.AfterScanRowHook
+	beforeAppend                  bool // *T implements bun.BeforeAppendModelHook
 }
 
 var modelCache sync.Map // reflect.Type -> *model
@@ -101,6 +103,8 @@ var (
 	afterSelectType  = reflect.TypeFor[bun.AfterSelectHook]()
 	beforeUpdateType = reflect.TypeFor[bun.BeforeUpdateHook]()
 	afterUpdateType  = reflect.TypeFor[bun.AfterUpdateHook]()
+	beforeDeleteType = reflect.TypeFor[bun.BeforeDeleteHook]()
+	afterDeleteType  = reflect.TypeFor[bun.AfterDeleteHook]()
 	scannerType      = reflect.TypeFor[sql.Scanner]()
 	timeType         = reflect.TypeFor[time.Time]()
 	dateType         = reflect.TypeFor[models.Date]()
@@ -117,15 +121,17 @@ func newModel(typ reflect.Type, table *schema.Table) *model {
 		beforeAppend: ptr.Implements(beforeAppendType),
 	}
 	m.byName = make(map[string]*field, len(table.FieldMap))
-	m.writable = m.direct && !ptr.Implements(beforeUpdateType) && !ptr.Implements(afterUpdateType)
+	m.loadable = m.direct
 	for name, f := range table.FieldMap {
 		fi := newField(typ, name, f, 0)
 		m.byQuoted[string(table.SQLAlias)+"."+string(f.SQLName)] = fi
 		m.byName[name] = fi
 		if fi.kind == 0 {
-			m.writable = false
+			m.loadable = false
 		}
 	}
+	m.writable = m.loadable && !ptr.Implements(beforeUpdateType) && !ptr.Implements(afterUpdateType)
+	m.deletable = m.loadable && !ptr.Implements(beforeDeleteType) && !ptr.Implements(afterDeleteType) && table.SoftDeleteField == nil
 	for _, r := range table.Relations {
 		m.addRelation(typ, r)
 	}

@@ -34,23 +34,42 @@ type Tx struct {
 // only fields this package scans. Decide before loading: once Load has
 // begun the transaction, the write must run on it.
 func Writable(db *bun.DB, dst any) bool {
+	m := txModel(db, dst)
+	return m != nil && m.writable
+}
+
+// Deletable is Writable for Load and DeleteCommit: dst's model has no
+// delete hooks (bun.BeforeDeleteHook, bun.AfterDeleteHook) and no soft
+// delete field.
+func Deletable(db *bun.DB, dst any) bool {
+	m := txModel(db, dst)
+	return m != nil && m.deletable
+}
+
+// txModel returns dst's model when db may run a Tx, nil otherwise.
+func txModel(db *bun.DB, dst any) *model {
 	if !directDB(db) || execMode(db) != pgx.QueryExecModeCacheStatement {
-		return false
+		return nil
 	}
 	p := models.Pool(db)
 	if p == nil || p.Config().ConnConfig.DefaultQueryExecMode != pgx.QueryExecModeExec {
-		return false
+		return nil
 	}
 	t := reflect.TypeOf(dst)
 	if t == nil || t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
-		return false
+		return nil
 	}
-	return modelFor(db, t.Elem()).writable
+	m := modelFor(db, t.Elem())
+	if !m.loadable {
+		return nil
+	}
+	return m
 }
 
 // Load begins a transaction on a connection of q's DB and, in the same
 // round trip, runs q (the object's SELECT, with FOR UPDATE) and scans its
-// row into dst, q's model (a pointer to a struct). Call Writable first.
+// row into dst, q's model (a pointer to a struct). Call Writable or
+// Deletable first.
 // handled is false when bun must run the transaction (q is not one pgread
 // runs as bun would; nothing is left open then). With handled and a nil
 // error, the caller must end tx with UpdateCommit, Commit or Close. A
@@ -60,7 +79,7 @@ func Writable(db *bun.DB, dst any) bool {
 func Load(ctx context.Context, q *bun.SelectQuery, dst any) (tx *Tx, handled bool, err error) {
 	db := q.DB()
 	rv := reflect.ValueOf(dst)
-	if !Writable(db, dst) || rv.IsNil() {
+	if txModel(db, dst) == nil || rv.IsNil() {
 		return nil, false, nil
 	}
 	elem := rv.Elem()
@@ -155,6 +174,38 @@ func (tx *Tx) UpdateCommit(ctx context.Context, u *bun.UpdateQuery, dst any) err
 	if err == nil {
 		err = tx.scanReturning(ctx, rows, elem)
 	}
+	if _, cerr := br.Exec(); err == nil {
+		err = cerr
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// DeleteCommit runs d, a DELETE of dst (the object Load scanned), and
+// COMMIT in one round trip, as bun's d.Exec does in a transaction
+// followed by its Commit: the model's BeforeAppendModel hook is called
+// with d first. When the DELETE fails, nothing is committed and its error
+// is returned; call Close.
+func (tx *Tx) DeleteCommit(ctx context.Context, d *bun.DeleteQuery, dst any) error {
+	if tx.m.beforeAppend {
+		if err := dst.(bun.BeforeAppendModelHook).BeforeAppendModel(ctx, d); err != nil {
+			return err
+		}
+	}
+	c := getCollector(tx.db.Dialect())
+	defer putCollector(c)
+	b, err := d.AppendQuery(schema.NewQueryGen(c), c.buf)
+	if err != nil {
+		return err
+	}
+	c.buf = b
+	var batch pgx.Batch
+	batch.Queue(string(b), c.args[1:]...)
+	batch.Queue("COMMIT")
+	br := tx.conn.SendBatch(ctx, &batch)
+	_, err = br.Exec()
 	if _, cerr := br.Exec(); err == nil {
 		err = cerr
 	}
