@@ -17,9 +17,10 @@
 // relation ("rel"."col" AS "rel__col") go into the related struct, which
 // is allocated, as bun does, only when one of its columns is not NULL.
 //
-// An update's transaction (Load, Tx.UpdateCommit) runs the same way on
-// one connection in two round trips: BEGIN with the locked load, then the
-// UPDATE ... RETURNING * with the COMMIT.
+// An update's or a destroy's transaction (Load, Tx.UpdateCommit,
+// Tx.DeleteCommit) runs the same way on one connection in two round
+// trips: BEGIN with the locked load, then the UPDATE ... RETURNING * or
+// the DELETE with the COMMIT.
 //
 // When it cannot do that exactly as bun would, it lets bun run the query:
 // SQLite, a DB with query hooks (they must see every query), named
