@@ -533,3 +533,69 @@ func dump(v any) string {
 	b, _ := json.MarshalIndent(v, "", " ")
 	return string(b)
 }
+
+// TestTx checks an update's transaction on pgx: the loaded row stays
+// locked until UpdateCommit, which stores the update and returns the row;
+// Close without a commit rolls back; a value PostgreSQL rejects as a
+// parameter (bun's literal compares it) leaves the transaction to bun.
+func TestTx(t *testing.T) {
+	db := dbtest.Postgres(t, (*Item)(nil))
+	seed(t, db)
+	ctx := context.Background()
+	if !pgread.Writable(db, &Item{}) || !pgread.Deletable(db, &Item{}) || pgread.Writable(db.WithQueryHook(&hook{}), &Item{}) {
+		t.Fatal("Writable/Deletable")
+	}
+	locked := func() bool {
+		err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			return tx.NewSelect().Model((*Item)(nil)).Where("id = 1").For("UPDATE NOWAIT").Scan(ctx, new(Item))
+		})
+		return err != nil && strings.Contains(err.Error(), "55P03")
+	}
+	load := func() (*Item, *pgread.Tx) {
+		var it Item
+		tx, handled, err := pgread.Load(ctx, db.NewSelect().Model(&it).Where("?TableAlias.id = ?", pgread.Int64(1)).Limit(1).For("UPDATE OF ?TableAlias"), &it)
+		if !handled || err != nil || it.ID != 1 || !locked() {
+			tx.Close(ctx)
+			t.Fatalf("Load: handled %v, %v, %+v", handled, err, it)
+		}
+		return &it, tx
+	}
+
+	it, tx := load()
+	it.Name, it.Rank = "renamed", 99
+	n := queries(db)
+	err := tx.UpdateCommit(ctx, db.NewUpdate().Model(it).Column("name").WherePK().Returning("*"), it)
+	tx.Close(ctx)
+	var stored Item
+	dbtest.Must(t, db.NewSelect().Model(&stored).Where("id = 1").Scan(ctx), "stored")
+	if err != nil || queries(db) != n+1 || locked() || stored.Name != "renamed" || stored.Rank != 3 || it.Rank != 3 {
+		// it.Rank is back to 3: RETURNING * scanned the stored row into it.
+		t.Fatalf("UpdateCommit: %v; stored %+v, returned %+v, locked %v", err, stored, it, locked())
+	}
+
+	it, tx = load()
+	it.Name = "not stored"
+	dbtest.Must(t, db.NewSelect().Model(&stored).Where("id = 2").Scan(ctx), "other row") // not locked
+	tx.Close(ctx)
+	dbtest.Must(t, db.NewSelect().Model(&stored).Where("id = 1").Scan(ctx), "stored")
+	if stored.Name != "renamed" || locked() {
+		t.Fatalf("Close: stored %+v, locked %v", stored, locked())
+	}
+
+	var missing Item
+	tx, handled, err := pgread.Load(ctx, db.NewSelect().Model(&missing).Where("id = ?", pgread.Int64(999)).For("UPDATE"), &missing)
+	if !handled || !strings.Contains(models.Classify(err).Error(), "not found") || tx != nil {
+		t.Fatalf("missing: handled %v, %v", handled, err)
+	}
+	_, handled, err = pgread.Load(ctx, db.NewSelect().Model(&missing).Where("rank = ?", pgread.Arg(int64(1<<40))).For("UPDATE"), &missing)
+	if handled || err != nil {
+		t.Fatalf("int4 overflow: handled %v, %v; want bun to run it", handled, err)
+	}
+
+	it, tx = load()
+	err = tx.DeleteCommit(ctx, db.NewDelete().Model(it).WherePK(), it)
+	tx.Close(ctx)
+	if exists, _ := db.NewSelect().Model((*Item)(nil)).Where("id = 1").Exists(ctx); err != nil || exists {
+		t.Fatalf("DeleteCommit: %v, row exists %v", err, exists)
+	}
+}
