@@ -65,6 +65,7 @@ type plan[T any] struct {
 
 	// Writes.
 	updateCols []string // writable columns an update sets
+	returning  string   // the model's columns, quoted: what an update on pgx returns
 	// writable: without a PerformUpdate, an update's transaction runs on
 	// one pgx connection in two round trips (pgread.Load, UpdateCommit).
 	writable bool
@@ -145,6 +146,11 @@ func (g *Generic[T]) build(c caps) *plan[T] {
 			p.updateCols = append(p.updateCols, f.Column)
 		}
 	}
+	cols := make([]string, 0, len(p.table.Fields))
+	for _, f := range p.table.Fields {
+		cols = append(cols, string(f.SQLName))
+	}
+	p.returning = strings.Join(cols, ", ")
 	if len(p.updateCols) > 0 && p.table.HasField("updated_at") {
 		// models.Base's hook sets UpdatedAt; the column must be named to be written.
 		p.updateCols = append(p.updateCols, "updated_at")

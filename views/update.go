@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/uptrace/bun"
 
 	"github.com/cosworth/cosworth/internal/pgread"
 	"github.com/cosworth/cosworth/internal/respond"
@@ -73,7 +74,7 @@ func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], 
 
 // updateOnPgx is update without a PerformUpdate on PostgreSQL, in two
 // round trips on one pgx connection: BEGIN with the locked load, then the
-// UPDATE ... RETURNING * with the COMMIT (internal/pgread). The steps and
+// UPDATE ... RETURNING with the COMMIT (internal/pgread). The steps and
 // their order are update's. handled is false when pgread leaves the
 // transaction to bun; nothing ran then.
 func (g *Generic[T]) updateOnPgx(w http.ResponseWriter, r *http.Request, p *plan[T], mode serializers.Mode, body []byte, bodyErr error) (handled bool, err error) {
@@ -91,7 +92,10 @@ func (g *Generic[T]) updateOnPgx(w http.ResponseWriter, r *http.Request, p *plan
 	}
 	if err == nil {
 		if len(p.updateCols) > 0 {
-			err = tx.UpdateCommit(ctx, g.DB.NewUpdate().Model(obj).Column(p.updateCols...).WherePK().Returning("*"), obj)
+			// RETURNING names the model's columns (not *), so a column the
+			// table has and the model lacks cannot fail the scan after the
+			// pipelined COMMIT.
+			err = tx.UpdateCommit(ctx, g.DB.NewUpdate().Model(obj).Column(p.updateCols...).WherePK().Returning("?", bun.Safe(p.returning)), obj)
 		} else {
 			err = tx.Commit(ctx)
 		}

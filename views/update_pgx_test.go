@@ -2,6 +2,8 @@ package views_test
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/go-chi/chi/v5"
@@ -120,5 +122,34 @@ func TestDestroyOnPgx(t *testing.T) {
 	}
 	if onPgx[0].code != http.StatusNoContent || onPgx[0].left != 1 || onPgx[1].code != http.StatusNotFound || onPgx[2].code != http.StatusForbidden || onPgx[2].left != 1 {
 		t.Fatalf("answers: %+v", onPgx)
+	}
+}
+
+// A column the table has and the model lacks (a migration ahead of the
+// code) does not fail an update on pgx: RETURNING names the model's own
+// columns. The update is answered and stored, and the extra column keeps
+// its value.
+func TestUpdateOnPgxExtraColumn(t *testing.T) {
+	db := dbtest.Postgres(t, allModels...)
+	seedAuthors(t, db)
+	_, err := db.NewInsert().Model(&Book{Title: "One", ISBN: "9780000000001", AuthorID: 1, PriceCents: 100, Owner: "ann"}).Exec(t.Context())
+	dbtest.Must(t, err, "book")
+	_, err = db.ExecContext(t.Context(), `ALTER TABLE books ADD COLUMN extra integer NOT NULL DEFAULT 7`)
+	dbtest.Must(t, err, "add column")
+	r := chi.NewRouter()
+	r.Handle("/books/{id}/", &views.UpdateView[Book]{DB: db})
+	for _, price := range []string{"150", "175"} { // the first update, then a pipelined one
+		w := do(r, http.MethodPatch, "/books/1/", `{"price_cents":`+price+`}`)
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"price_cents":`+price) {
+			t.Fatalf("PATCH price_cents=%s: %d %s", price, w.Code, w.Body)
+		}
+		var got struct {
+			Price int64
+			Extra int
+		}
+		dbtest.Must(t, db.QueryRowContext(t.Context(), `SELECT price_cents, extra FROM books WHERE id = 1`).Scan(&got.Price, &got.Extra), "row")
+		if strconv.FormatInt(got.Price, 10) != price || got.Extra != 7 {
+			t.Fatalf("stored price_cents %d extra %d, want %s and 7", got.Price, got.Extra, price)
+		}
 	}
 }

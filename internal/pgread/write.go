@@ -146,8 +146,9 @@ func isDataException(err error) bool {
 	return errors.As(err, &pe) && (len(pe.Code) == 5 && pe.Code[:2] == "22" || pe.Code == "42P18" || pe.Code == "42725")
 }
 
-// UpdateCommit runs u, an UPDATE ... RETURNING * of dst (the object Load
-// scanned), and COMMIT in one round trip, and scans the returned row into
+// UpdateCommit runs u, an UPDATE ... RETURNING of dst (the object Load
+// scanned), and COMMIT in one round trip (two on the model's first
+// update, whose returned columns are checked before the COMMIT), and scans the returned row into
 // dst, as bun's u.Exec does in a transaction followed by its Commit: the
 // model's BeforeAppendModel hook is called with u first. When the UPDATE
 // fails, nothing is committed and its error is returned; call Close.
@@ -166,6 +167,21 @@ func (tx *Tx) UpdateCommit(ctx context.Context, u *bun.UpdateQuery, dst any) err
 		return err
 	}
 	c.buf = b
+	if tx.m.returning.Load() == nil {
+		// The first update of the model: no returned row has been
+		// scanned yet, so a column the model cannot hold is still
+		// possible. Scan before committing, so such an error rolls the
+		// UPDATE back as bun's path does; later updates return the same
+		// columns and pipeline the COMMIT.
+		rows, err := tx.conn.Query(ctx, string(b), c.args[1:]...)
+		if err == nil {
+			err = tx.scanReturning(ctx, rows, elem)
+		}
+		if err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
+	}
 	var batch pgx.Batch
 	batch.Queue(string(b), c.args[1:]...)
 	batch.Queue("COMMIT")
