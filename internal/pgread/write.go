@@ -153,20 +153,13 @@ func isDataException(err error) bool {
 // model's BeforeAppendModel hook is called with u first. When the UPDATE
 // fails, nothing is committed and its error is returned; call Close.
 func (tx *Tx) UpdateCommit(ctx context.Context, u *bun.UpdateQuery, dst any) error {
-	rv := reflect.ValueOf(dst)
-	elem := rv.Elem()
-	if tx.m.beforeAppend {
-		if err := dst.(bun.BeforeAppendModelHook).BeforeAppendModel(ctx, u); err != nil {
-			return err
-		}
-	}
-	c := getCollector(tx.db.Dialect())
-	defer putCollector(c)
-	b, err := u.AppendQuery(schema.NewQueryGen(c), c.buf)
+	elem := reflect.ValueOf(dst).Elem()
+	c, err := tx.format(ctx, u, dst)
 	if err != nil {
 		return err
 	}
-	c.buf = b
+	defer putCollector(c)
+	b := c.buf
 	if tx.m.returning.Load() == nil {
 		// The first update of the model: no returned row has been
 		// scanned yet, so a column the model cannot hold is still
@@ -205,20 +198,13 @@ func (tx *Tx) UpdateCommit(ctx context.Context, u *bun.UpdateQuery, dst any) err
 // with d first. When the DELETE fails, nothing is committed and its error
 // is returned; call Close.
 func (tx *Tx) DeleteCommit(ctx context.Context, d *bun.DeleteQuery, dst any) error {
-	if tx.m.beforeAppend {
-		if err := dst.(bun.BeforeAppendModelHook).BeforeAppendModel(ctx, d); err != nil {
-			return err
-		}
-	}
-	c := getCollector(tx.db.Dialect())
-	defer putCollector(c)
-	b, err := d.AppendQuery(schema.NewQueryGen(c), c.buf)
+	c, err := tx.format(ctx, d, dst)
 	if err != nil {
 		return err
 	}
-	c.buf = b
+	defer putCollector(c)
 	var batch pgx.Batch
-	batch.Queue(string(b), c.args[1:]...)
+	batch.Queue(string(c.buf), c.args[1:]...)
 	batch.Queue("COMMIT")
 	br := tx.conn.SendBatch(ctx, &batch)
 	_, err = br.Exec()
@@ -229,6 +215,25 @@ func (tx *Tx) DeleteCommit(ctx context.Context, d *bun.DeleteQuery, dst any) err
 		err = cerr
 	}
 	return err
+}
+
+// format calls the model's BeforeAppendModel hook with q, as bun's Exec
+// does, and formats q into a collector (its SQL in buf, its parameters in
+// args); put the collector back when done.
+func (tx *Tx) format(ctx context.Context, q schema.Query, dst any) (*collector, error) {
+	if tx.m.beforeAppend {
+		if err := dst.(bun.BeforeAppendModelHook).BeforeAppendModel(ctx, q); err != nil {
+			return nil, err
+		}
+	}
+	c := getCollector(tx.db.Dialect())
+	b, err := q.AppendQuery(schema.NewQueryGen(c), c.buf)
+	if err != nil {
+		putCollector(c)
+		return nil, err
+	}
+	c.buf = b
+	return c, nil
 }
 
 // Commit commits the transaction.
