@@ -14,7 +14,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
 
-	"github.com/cosworth/cosworth/internal/pgread"
+	"github.com/cosworth/cosworth/models"
 )
 
 // Messages of Fields, in django-filter's (Django forms') wording.
@@ -163,7 +163,7 @@ func (fs *Fields) Apply(r *http.Request, q *bun.SelectQuery) (*bun.SelectQuery, 
 				continue
 			}
 		}
-		q = q.Where(whereEq, f.ident, pgread.Arg(v))
+		q = q.Where(whereEq, f.ident, models.Param(v))
 	}
 	if fe != nil {
 		return q, fe

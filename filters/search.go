@@ -12,7 +12,7 @@ import (
 	"github.com/uptrace/bun/dialect"
 	"github.com/uptrace/bun/schema"
 
-	"github.com/cosworth/cosworth/internal/pgread"
+	"github.com/cosworth/cosworth/models"
 )
 
 // Bounds of a search.
@@ -146,12 +146,12 @@ func (s *Search) Apply(r *http.Request, q *bun.SelectQuery) (*bun.SelectQuery, e
 		for _, term := range terms {
 			esc := escapeLike(term)
 			args := make([]any, 3, 3+len(s.idents))
-			args[0] = pgread.Arg("%" + esc + "%")
+			args[0] = models.Param("%" + esc + "%")
 			if s.starts {
-				args[1] = pgread.Arg(esc + "%")
+				args[1] = models.Param(esc + "%")
 			}
 			if s.exact {
-				args[2] = pgread.Arg(esc)
+				args[2] = models.Param(esc)
 			}
 			args = append(args, s.idents...)
 			q = q.Where(cond, args...)

@@ -18,6 +18,7 @@ import (
 	"github.com/uptrace/bun/schema"
 
 	"github.com/cosworth/cosworth/internal/pgread"
+	"github.com/cosworth/cosworth/models"
 )
 
 // Cursor pages results by an opaque cursor, as DRF's CursorPagination,
@@ -171,7 +172,7 @@ func (c Cursor) Paginate(r *http.Request, q *bun.SelectQuery, rows any) (*Page, 
 		args := make([]any, 0, 2*len(plan.idents))
 		args = append(args, plan.idents...)
 		for _, v := range cur.values {
-			args = append(args, pgread.Arg(v))
+			args = append(args, models.Param(v))
 		}
 		if reverse {
 			q = q.Where(plan.whereBefore, args...)

@@ -16,6 +16,7 @@ import (
 	"github.com/cosworth/cosworth/filters"
 	"github.com/cosworth/cosworth/internal/pgread"
 	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/models"
 	"github.com/cosworth/cosworth/pagination"
 	"github.com/cosworth/cosworth/serializers"
 )
@@ -318,12 +319,12 @@ func lookupArgParser(parse func(string) (any, bool), t reflect.Type) func(string
 		bits := t.Bits()
 		return func(s string) (any, bool) {
 			n, err := strconv.ParseInt(s, 10, bits)
-			return pgread.Int64(n), err == nil
+			return models.IntParam(n), err == nil
 		}
 	}
 	return func(s string) (any, bool) {
 		v, ok := parse(s)
-		return pgread.Arg(v), ok
+		return models.Param(v), ok
 	}
 }
 

@@ -10,57 +10,18 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/uptrace/bun/schema"
+
+	"github.com/cosworth/cosworth/models"
 )
 
-// Arg wraps v, a value a view, filter or paginator puts in a query (a
-// lookup value, a filter or search value, a cursor position), so that the
-// query text stays the same for every value: when the query runs on pgx
-// through this package, v is sent as a $N parameter; when bun formats the
-// query itself (SQLite, a fallback, String), v is appended as the literal
-// bun would have appended for v. Values of other types than integers,
-// strings, booleans, time.Time and driver.Valuer are always appended as
-// literals: floats too, since a float4 column compares with a float8
-// literal differently than with a float4 parameter.
-func Arg(v any) any { return arg{v} }
+// Arg is models.Param and Int64 is models.IntParam: a value sent as a $N
+// parameter when this package runs the query, the literal bun appends
+// otherwise. Views, filters, paginators and users' Querysets use models'
+// names; these remain for this package's tests.
+func Arg(v any) any { return models.Param(v) }
 
-// arg is an array, not a struct: bun reads the fields of a lone struct
-// argument as named arguments (and allocates to do so).
-type arg [1]any
-
-// AppendQuery appends $N and records v when gen is a collector's, the
-// literal otherwise.
-func (a arg) AppendQuery(gen schema.QueryGen, b []byte) ([]byte, error) {
-	if c, ok := gen.Dialect().(*collector); ok {
-		if v, ok := paramValue(a[0]); ok {
-			return c.add(b, v), nil
-		}
-	}
-	return gen.Append(b, a[0]), nil
-}
-
-// Int64 is Arg(n) in one allocation instead of two: the parameter pgx
-// receives is the *int64Arg itself, which pgx encodes through
-// Int64Value without reflection.
-func Int64(n int64) any {
-	a := int64Arg(n)
-	return &a
-}
-
-type int64Arg int64
-
-// AppendQuery appends $N and records the value when gen is a collector's,
-// the literal otherwise.
-func (a *int64Arg) AppendQuery(gen schema.QueryGen, b []byte) ([]byte, error) {
-	if c, ok := gen.Dialect().(*collector); ok {
-		return c.add(b, a), nil
-	}
-	return gen.Append(b, int64(*a)), nil
-}
-
-// Int64Value is the value pgx encodes (pgtype.Int64Valuer).
-func (a *int64Arg) Int64Value() (pgtype.Int8, error) {
-	return pgtype.Int8{Int64: int64(*a), Valid: true}, nil
-}
+// Int64 is models.IntParam(n); see Arg.
+func Int64(n int64) any { return models.IntParam(n) }
 
 // paramValue returns v as pgx should receive it, or false when v must stay
 // a literal (a type whose encoding by pgx could differ from bun's).
@@ -78,7 +39,7 @@ func paramValue(v any) (any, bool) {
 		// bun appends time.Time in UTC; so the wall clock a timestamp
 		// (without time zone) column compares with is the same.
 		return x.UTC(), true
-	case driver.Valuer:
+	case driver.Valuer, pgtype.Int64Valuer:
 		return v, true
 	}
 	return nil, false
@@ -91,6 +52,16 @@ type collector struct {
 	schema.Dialect
 	args []any // args[0] is the exec mode, then $1, $2, ...
 	buf  []byte
+}
+
+// AppendParam appends $N for v, a value models.Param wraps, and records
+// it; it reports false for a value that must stay a literal.
+func (c *collector) AppendParam(b []byte, v any) ([]byte, bool) {
+	p, ok := paramValue(v)
+	if !ok {
+		return b, false
+	}
+	return c.add(b, p), true
 }
 
 func (c *collector) add(b []byte, v any) []byte {

@@ -86,11 +86,9 @@ func (st *Statement) Scan(ctx context.Context, db *bun.DB, dst any, args ...any)
 	c := getCollector(db.Dialect())
 	defer putCollector(c)
 	for _, a := range args {
-		v, ok := paramOf(a)
-		if !ok {
+		if !c.appendArg(a) {
 			return false, nil
 		}
-		c.args = append(c.args, v)
 	}
 	var s Session
 	defer s.Close()
@@ -101,14 +99,15 @@ func (st *Statement) Scan(ctx context.Context, db *bun.DB, dst any, args ...any)
 	return true, err
 }
 
-// paramOf returns the parameter an Arg (or Int64) sends, and false for a
-// value that is not one or would be a literal.
-func paramOf(a any) (any, bool) {
-	switch x := a.(type) {
-	case *int64Arg:
-		return x, true
-	case arg:
-		return paramValue(x[0])
+// appendArg records the parameter a sends (a models.Param), and reports
+// false for a value that is not one or would be a literal.
+func (c *collector) appendArg(a any) bool {
+	qa, ok := a.(schema.QueryAppender)
+	if !ok {
+		return false
 	}
-	return nil, false
+	n := len(c.args)
+	b, err := qa.AppendQuery(schema.NewQueryGen(c), c.buf[:0])
+	c.buf = b[:0]
+	return err == nil && len(c.args) == n+1
 }
