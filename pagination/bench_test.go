@@ -65,7 +65,7 @@ func BenchmarkCountStrategies(b *testing.B) {
 					b.ReportAllocs()
 					for b.Loop() {
 						var rows []item
-						page, err := p.Paginate(r, where(db.NewSelect().Model(&rows)).OrderExpr("id ASC"), &rows)
+						page, err := paginate(p, r, where(db.NewSelect().Model(&rows)).OrderExpr("id ASC"), &rows)
 						if err != nil || page.Count == 0 || len(rows) != 10 {
 							b.Fatalf("page %+v rows %d err %v", page, len(rows), err)
 						}
@@ -95,7 +95,7 @@ func BenchmarkPaginate(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			var rows []item
-			if _, err := (pagination.PageNumber{}).Paginate(r, db.NewSelect().Model(&rows).OrderExpr("id ASC"), &rows); err != nil {
+			if _, err := paginate((pagination.PageNumber{}), r, db.NewSelect().Model(&rows).OrderExpr("id ASC"), &rows); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -103,13 +103,13 @@ func BenchmarkPaginate(b *testing.B) {
 	b.Run("Cursor", func(b *testing.B) {
 		p := pagination.Cursor{Key: testKey}
 		var rows []item
-		first, err := p.Paginate(httptest.NewRequest(http.MethodGet, "http://h/items/", nil), db.NewSelect().Model(&rows), &rows)
+		first, err := paginate(p, httptest.NewRequest(http.MethodGet, "http://h/items/", nil), db.NewSelect().Model(&rows), &rows)
 		dbtest.Must(b, err, "first page")
 		r := httptest.NewRequest(http.MethodGet, first.Next, nil)
 		b.ReportAllocs()
 		for b.Loop() {
 			var rows []item
-			if _, err := p.Paginate(r, db.NewSelect().Model(&rows), &rows); err != nil {
+			if _, err := paginate(p, r, db.NewSelect().Model(&rows), &rows); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -17,7 +17,6 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
 
-	"github.com/cosworth/cosworth/internal/pgread"
 	"github.com/cosworth/cosworth/models"
 )
 
@@ -136,81 +135,89 @@ func (c Cursor) Validate(table *schema.Table) error {
 	return err
 }
 
-// Paginate scans the page r's cursor points at (the first page without
-// one) into rows, a pointer to a slice of structs or struct pointers. It
+// Apply decodes r's cursor (none: the first page) and shapes q for its
+// page: the keyset condition after (or, for a previous page, before) the
+// cursor's position, the ordering, and a window of one row more than a
+// page, which tells Page whether another page follows. q's model must be
+// a model of a struct whose table fits the Cursor (see Validate). It
 // returns an *InvalidPageError (wrapping ErrInvalidPage) for a cursor that
-// does not verify, and the database's error when the query fails.
-func (c Cursor) Paginate(r *http.Request, q *bun.SelectQuery, rows any) (*Page, error) {
+// does not decode or verify.
+func (c Cursor) Apply(r *http.Request, q *bun.SelectQuery) (*bun.SelectQuery, Window, error) {
+	key, plan, err := c.plan(q)
+	if err != nil {
+		return q, Window{}, err
+	}
+	var cur *position
+	if raw, ok := queryValue(r.URL.RawQuery, c.param()); ok && raw != "" {
+		if cur = plan.decode(key, raw); cur == nil {
+			return q, Window{}, invalidCursor()
+		}
+	}
+	q = plan.shape(q, cur)
+	return q, Window{Limit: int64(c.pageSize()) + 1, cursor: cur, plan: plan}, nil
+}
+
+// plan returns the signing key and the plan of q's model and the ordering.
+func (c Cursor) plan(q *bun.SelectQuery) ([]byte, *cursorPlan, error) {
+	key, err := c.key()
+	if err != nil {
+		return nil, nil, err
+	}
+	tm, ok := q.GetModel().(bun.TableModel)
+	if !ok {
+		return nil, nil, fmt.Errorf("cosworth/pagination: Cursor needs a query whose model is a struct or a slice of structs, got %T", q.GetModel())
+	}
+	plan, err := cursorPlanFor(tm.Table(), c.ordering())
+	return key, plan, err
+}
+
+// shape adds to q the keyset condition of cur (none for the first page)
+// and the ordering of its direction.
+func (p *cursorPlan) shape(q *bun.SelectQuery, cur *position) *bun.SelectQuery {
+	order := p.orderForward
+	if cur != nil {
+		args := make([]any, 0, 2*len(p.idents))
+		args = append(args, p.idents...)
+		for _, v := range cur.values {
+			args = append(args, models.Param(v))
+		}
+		if cur.reverse {
+			q = q.Where(p.whereBefore, args...)
+			order = p.orderReverse
+		} else {
+			q = q.Where(p.whereAfter, args...)
+		}
+	}
+	for i, id := range p.idents {
+		q = q.OrderExpr(order[i], id)
+	}
+	return q
+}
+
+// Page describes the page of rows (a pointer to a slice of structs or
+// struct pointers) read for w, the window Apply returned: it drops the
+// extra row that shows another page follows, puts a previous page (read
+// backwards) in order, and links the pages before and after it.
+func (c Cursor) Page(r *http.Request, w Window, _ int64, rows any) (*Page, error) {
+	if w.plan == nil {
+		return nil, errors.New("cosworth/pagination: Cursor.Page needs the Window of Cursor.Apply")
+	}
 	key, err := c.key()
 	if err != nil {
 		return nil, err
 	}
 	rv := reflect.ValueOf(rows)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Slice {
-		return nil, fmt.Errorf("cosworth/pagination: Cursor.Paginate needs a pointer to a slice, got %T", rows)
-	}
-	elem := rv.Type().Elem().Elem()
-	isPtr := elem.Kind() == reflect.Pointer
-	if isPtr {
-		elem = elem.Elem()
-	}
-	plan, err := cursorPlanFor(q.DB().Table(elem), c.ordering())
-	if err != nil {
-		return nil, err
-	}
-	param := c.param()
-	var cur *position
-	if raw, ok := queryValue(r.URL.RawQuery, param); ok && raw != "" {
-		cur = plan.decode(key, raw)
-		if cur == nil {
-			return nil, invalidCursor()
-		}
-	}
-	size := c.pageSize()
-	reverse := cur != nil && cur.reverse
-	if cur != nil {
-		args := make([]any, 0, 2*len(plan.idents))
-		args = append(args, plan.idents...)
-		for _, v := range cur.values {
-			args = append(args, models.Param(v))
-		}
-		if reverse {
-			q = q.Where(plan.whereBefore, args...)
-		} else {
-			q = q.Where(plan.whereAfter, args...)
-		}
-	}
-	order := plan.orderForward
-	if reverse {
-		order = plan.orderReverse
-	}
-	for i, id := range plan.idents {
-		q = q.OrderExpr(order[i], id)
-	}
-	if err := pgread.Scan(r.Context(), q.Limit(int64(size)+1), rows); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cosworth/pagination: Cursor.Page needs a pointer to a slice, got %T", rows)
 	}
 	s := rv.Elem()
-	if s.IsNil() {
-		s.Set(reflect.MakeSlice(s.Type(), 0, 0))
-	}
-	n := s.Len()
-	hasMore := n > size
-	if hasMore {
-		s.SetLen(size)
-		n = size
-	}
-	if reverse {
-		swap := reflect.Swapper(s.Interface())
-		for i, j := 0, n-1; i < j; i, j = i+1, j-1 {
-			swap(i, j)
-		}
-	}
+	cur := w.cursor
+	hasMore := trimPage(s, c.pageSize(), cur != nil && cur.reverse)
 	var hasNext, hasPrev bool
 	switch {
 	case cur == nil:
 		hasNext = hasMore
-	case reverse:
+	case cur.reverse:
 		hasNext, hasPrev = true, hasMore
 	default:
 		hasNext, hasPrev = hasMore, true
@@ -220,50 +227,68 @@ func (c Cursor) Paginate(r *http.Request, q *bun.SelectQuery, rows any) (*Page, 
 		return page, nil
 	}
 	l := newLinks(r, c.BaseURL)
-	link := func(row int, reverse bool) (string, error) {
-		var values []any
-		if row >= 0 {
-			v := s.Index(row)
-			if isPtr {
-				if v.IsNil() {
-					return "", errors.New("cosworth/pagination: nil row in results")
-				}
-				v = v.Elem()
-			}
-			values, err = plan.read(v)
-			if err != nil {
-				return "", err
-			}
-		} else {
-			values = cur.values
-		}
-		token, err := plan.encode(key, reverse, values)
-		if err != nil {
-			return "", err
-		}
-		return l.with(param, token), nil
-	}
 	// On an empty page the links continue from the cursor's own position,
 	// as DRF does.
+	n := s.Len()
 	if hasNext {
-		row := n - 1
-		if n == 0 {
-			row = -1
-		}
-		if page.Next, err = link(row, false); err != nil {
+		if page.Next, err = w.plan.link(&l, key, c.param(), s, n-1, cur, false); err != nil {
 			return nil, err
 		}
 	}
 	if hasPrev {
-		row := 0
-		if n == 0 {
-			row = -1
-		}
-		if page.Previous, err = link(row, true); err != nil {
+		if page.Previous, err = w.plan.link(&l, key, c.param(), s, 0, cur, true); err != nil {
 			return nil, err
 		}
 	}
 	return page, nil
+}
+
+// trimPage makes s, the rows read, the page of size rows: an empty slice
+// rather than nil, without the extra row read to see whether more follow
+// (it reports whether there was one), and in page order when it was read
+// backwards (reverse).
+func trimPage(s reflect.Value, size int, reverse bool) (hasMore bool) {
+	if s.IsNil() {
+		s.Set(reflect.MakeSlice(s.Type(), 0, 0))
+	}
+	n := s.Len()
+	if n > size {
+		s.SetLen(size)
+		n, hasMore = size, true
+	}
+	if reverse {
+		swap := reflect.Swapper(s.Interface())
+		for i, j := 0, n-1; i < j; i, j = i+1, j-1 {
+			swap(i, j)
+		}
+	}
+	return hasMore
+}
+
+// link returns the URL of the page after (or, reverse, before) row of s,
+// or after cur's own position when s is empty.
+func (p *cursorPlan) link(l *links, key []byte, param string, s reflect.Value, row int, cur *position, reverse bool) (string, error) {
+	var values []any
+	if s.Len() == 0 {
+		values = cur.values
+	} else {
+		v := s.Index(row)
+		if v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				return "", errors.New("cosworth/pagination: nil row in results")
+			}
+			v = v.Elem()
+		}
+		var err error
+		if values, err = p.read(v); err != nil {
+			return "", err
+		}
+	}
+	token, err := p.encode(key, reverse, values)
+	if err != nil {
+		return "", err
+	}
+	return l.with(param, token), nil
 }
 
 // position is a decoded cursor.

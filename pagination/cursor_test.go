@@ -237,14 +237,14 @@ func TestCursorPointerRows(t *testing.T) {
 		p := pagination.Cursor{PageSize: 2, Key: testKey, Ordering: "id"}
 		var rows []*item
 		r := httptest.NewRequest(http.MethodGet, "http://h/items/", nil)
-		page, err := p.Paginate(r, db.NewSelect().Model(&rows), &rows)
+		page, err := paginate(p, r, db.NewSelect().Model(&rows), &rows)
 		dbtest.Must(t, err, "page")
 		if len(rows) != 2 || rows[0].ID != 1 || rows[1].ID != 2 || page.Next == "" {
 			t.Fatalf("rows %v next %q", rows, page.Next)
 		}
 		rows = nil
 		r = httptest.NewRequest(http.MethodGet, page.Next, nil)
-		_, err = p.Paginate(r, db.NewSelect().Model(&rows), &rows)
+		_, err = paginate(p, r, db.NewSelect().Model(&rows), &rows)
 		dbtest.Must(t, err, "page 2")
 		if len(rows) != 2 || rows[0].ID != 3 {
 			t.Fatalf("page 2 rows %v", rows)
@@ -351,7 +351,7 @@ func TestCursorValidate(t *testing.T) {
 	// A misconfigured cursor also fails at run time, never a page.
 	var rows []item
 	r := httptest.NewRequest(http.MethodGet, "http://h/items/", nil)
-	if _, err := (pagination.Cursor{Ordering: "nope"}).Paginate(r, db.NewSelect().Model(&rows), &rows); err == nil {
+	if _, err := paginate((pagination.Cursor{Ordering: "nope"}), r, db.NewSelect().Model(&rows), &rows); err == nil {
 		t.Error("Paginate with an unknown ordering succeeded")
 	}
 }
@@ -401,7 +401,7 @@ func TestJoinedQuery(t *testing.T) {
 					if _, ok := p.(pagination.Cursor); !ok {
 						q = q.OrderExpr("?TableAlias.id")
 					}
-					page, err := p.Paginate(httptest.NewRequest(http.MethodGet, target, nil), q, &got)
+					page, err := paginate(p, httptest.NewRequest(http.MethodGet, target, nil), q, &got)
 					if err != nil {
 						t.Fatalf("%T: %v", p, err)
 					}
@@ -445,7 +445,7 @@ func TestCursorOverBase(t *testing.T) {
 			target := "http://h/entries/"
 			for target != "" {
 				var rows []entry
-				page, err := p.Paginate(httptest.NewRequest(http.MethodGet, target, nil), db.NewSelect().Model(&rows), &rows)
+				page, err := paginate(p, httptest.NewRequest(http.MethodGet, target, nil), db.NewSelect().Model(&rows), &rows)
 				dbtest.Must(t, err, "page")
 				for _, r := range rows {
 					titles = append(titles, r.Title)
@@ -474,7 +474,7 @@ func TestCursorConcurrent(t *testing.T) {
 			target, seen := "http://h/items/", 0
 			for target != "" {
 				var rows []item
-				page, err := p.Paginate(httptest.NewRequest(http.MethodGet, target, nil), db.NewSelect().Model(&rows), &rows)
+				page, err := paginate(p, httptest.NewRequest(http.MethodGet, target, nil), db.NewSelect().Model(&rows), &rows)
 				if err != nil {
 					errs <- err
 					return

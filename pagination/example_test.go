@@ -51,7 +51,7 @@ func ExamplePageNumber() {
 	p := pagination.PageNumber{PageSize: 10} // ?page_size= up to 100
 	r := httptest.NewRequest("GET", "http://example.com/books/?page=2&search=book", nil)
 	var books []Book
-	page, err := p.Paginate(r, db.NewSelect().Model(&books).OrderExpr("id ASC"), &books)
+	page, err := paginate(p, r, db.NewSelect().Model(&books).OrderExpr("id ASC"), &books)
 	if err != nil {
 		panic(err) // a view answers it: 404 {"detail": "Invalid page."}
 	}
@@ -83,7 +83,7 @@ func ExampleLimitOffset() {
 	p := pagination.LimitOffset{DefaultLimit: 10, MaxLimit: 50}
 	r := httptest.NewRequest("GET", "http://example.com/books/?limit=5&offset=20", nil)
 	var books []Book
-	page, err := p.Paginate(r, db.NewSelect().Model(&books).OrderExpr("id ASC"), &books)
+	page, err := paginate(p, r, db.NewSelect().Model(&books).OrderExpr("id ASC"), &books)
 	if err != nil {
 		panic(err)
 	}
@@ -106,7 +106,7 @@ func ExampleCursor() {
 	r := httptest.NewRequest("GET", "http://example.com/books/recent/", nil)
 	var books []Book
 	// The cursor orders the query itself: do not add an ORDER BY.
-	page, err := p.Paginate(r, db.NewSelect().Model(&books), &books)
+	page, err := paginate(p, r, db.NewSelect().Model(&books), &books)
 	if err != nil {
 		panic(err)
 	}
@@ -116,7 +116,7 @@ func ExampleCursor() {
 	// {"detail": "Invalid cursor"}.
 	r = httptest.NewRequest("GET", page.Next, nil)
 	books = nil
-	page, err = p.Paginate(r, db.NewSelect().Model(&books), &books)
+	page, err = paginate(p, r, db.NewSelect().Model(&books), &books)
 	if err != nil {
 		panic(err)
 	}

@@ -54,9 +54,9 @@ var fuzzPaginators = []fuzzPaginator{
 	{"cursor name", pagination.Cursor{PageSize: 4, Ordering: "name", Key: fuzzKey}, 4, false},
 }
 
-// paginate runs p for the raw query and checks the invariants every page
+// fuzzPage runs p for the raw query and checks the invariants every page
 // obeys; it returns the page, or nil for an invalid page.
-func paginate(t *testing.T, db *bun.DB, fp fuzzPaginator, rawQuery string) *pagination.Page {
+func fuzzPage(t *testing.T, db *bun.DB, fp fuzzPaginator, rawQuery string) *pagination.Page {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, "http://example.com/rows/", nil)
 	if err != nil {
@@ -68,7 +68,7 @@ func paginate(t *testing.T, db *bun.DB, fp fuzzPaginator, rawQuery string) *pagi
 	if fp.order {
 		q = q.Order("id")
 	}
-	page, err := fp.p.Paginate(req, q, &rows)
+	page, err := paginate(fp.p, req, q, &rows)
 	if err != nil {
 		var ip *pagination.InvalidPageError
 		if !errors.As(err, &ip) || ip.StatusCode() != http.StatusNotFound || !errors.Is(err, pagination.ErrInvalidPage) {
@@ -115,7 +115,7 @@ func FuzzPaginationQuery(f *testing.F) {
 	db := fuzzDB(f)
 	f.Fuzz(func(t *testing.T, raw string) {
 		for _, fp := range fuzzPaginators {
-			page := paginate(t, db, fp, raw)
+			page := fuzzPage(t, db, fp, raw)
 			if page == nil {
 				continue
 			}
@@ -124,7 +124,7 @@ func FuzzPaginationQuery(f *testing.F) {
 					continue
 				}
 				u, _ := url.Parse(link)
-				if paginate(t, db, fp, u.RawQuery) == nil {
+				if fuzzPage(t, db, fp, u.RawQuery) == nil {
 					t.Fatalf("%s ?%s: its own link %q is an invalid page", fp.name, raw, link)
 				}
 			}
@@ -143,7 +143,7 @@ func FuzzCursor(f *testing.F) {
 		for range fuzzRows {
 			req, _ := http.NewRequest(http.MethodGet, "http://example.com/rows/?"+raw, nil)
 			var rows []fuzzRow
-			page, err := fp.p.Paginate(req, db.NewSelect().Model(&rows), &rows)
+			page, err := paginate(fp.p, req, db.NewSelect().Model(&rows), &rows)
 			if err != nil {
 				f.Fatalf("%s walk: %v", fp.name, err)
 			}
@@ -164,7 +164,7 @@ func FuzzCursor(f *testing.F) {
 	f.Add(strings.Repeat("A", 4000))
 	f.Fuzz(func(t *testing.T, cursor string) {
 		for _, fp := range fuzzPaginators[2:] {
-			paginate(t, db, fp, "cursor="+url.QueryEscape(cursor))
+			fuzzPage(t, db, fp, "cursor="+url.QueryEscape(cursor))
 		}
 	})
 }

@@ -7,8 +7,6 @@ import (
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
-
-	"github.com/cosworth/cosworth/internal/pgread"
 )
 
 // LimitOffset pages results by ?limit=N&offset=M, as DRF's
@@ -71,41 +69,30 @@ func (p LimitOffset) Validate(*schema.Table) error {
 	return checkBaseURL("LimitOffset", p.BaseURL)
 }
 
-// Paginate counts the rows q selects and scans the window r asks for into
-// rows. It returns the database's error when a query fails; it never
-// returns ErrInvalidPage.
-func (p LimitOffset) Paginate(r *http.Request, q *bun.SelectQuery, rows any) (*Page, error) {
+// Apply returns q and the window r asks for, counted. It never returns
+// an error.
+func (p LimitOffset) Apply(r *http.Request, q *bun.SelectQuery) (*bun.SelectQuery, Window, error) {
 	limit, offset := p.window(r)
-	ctx := r.Context()
-	// One connection for the count and the page (internal/pgread).
-	var s pgread.Session
-	defer s.Close()
-	count, err := s.Count(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	if int64(offset) < count {
-		if err := s.ScanWindow(ctx, q, rows, int64(limit), int64(offset)); err != nil {
-			return nil, err
-		}
-		emptyRows(rows, false)
-	} else {
-		emptyRows(rows, true)
-	}
+	return q, Window{Count: true, Limit: int64(limit), Offset: int64(offset)}, nil
+}
+
+// Page describes the window w of count rows. It never returns an error.
+func (p LimitOffset) Page(r *http.Request, w Window, count int64, _ any) (*Page, error) {
+	limit, offset := w.Limit, w.Offset
 	page := &Page{Count: count, HasCount: true}
-	hasNext := int64(offset) < count-int64(limit) // offset+limit < count, without overflow
+	hasNext := offset < count-limit // offset+limit < count, without overflow
 	hasPrev := offset > 0
 	if hasNext || hasPrev {
 		l := newLinks(r, p.BaseURL)
-		ls := strconv.Itoa(limit)
+		ls := strconv.FormatInt(limit, 10)
 		if hasNext {
-			page.Next = l.with(limitParam, ls, offsetParam, strconv.Itoa(offset+limit))
+			page.Next = l.with(limitParam, ls, offsetParam, strconv.FormatInt(offset+limit, 10))
 		}
 		if hasPrev {
 			if offset-limit <= 0 {
 				page.Previous = l.with(limitParam, ls, offsetParam, "")
 			} else {
-				page.Previous = l.with(limitParam, ls, offsetParam, strconv.Itoa(offset-limit))
+				page.Previous = l.with(limitParam, ls, offsetParam, strconv.FormatInt(offset-limit, 10))
 			}
 		}
 	}

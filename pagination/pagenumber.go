@@ -2,14 +2,12 @@ package pagination
 
 import (
 	"fmt"
+	"math"
 	"net/http"
-	"reflect"
 	"strconv"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
-
-	"github.com/cosworth/cosworth/internal/pgread"
 )
 
 // Defaults of PageNumber and LimitOffset.
@@ -31,10 +29,9 @@ const (
 // a valid empty page. An invalid page_size falls back to PageSize and one
 // above MaxPageSize is lowered to it, as DRF does.
 //
-// The count is a separate SELECT count(*) run before the page query (the
-// page number must be checked against it, and "last" resolved), in the
-// request's context; when the page would be empty the page query is
-// skipped.
+// The view counts the rows (a separate SELECT count(*)) before it reads
+// the page: the page number is checked against the count and "last"
+// resolved; when the page would be empty the page query is skipped.
 type PageNumber struct {
 	// PageSize is the number of results per page; 0 means 10. A PageSize
 	// above the maximum is lowered to it.
@@ -101,55 +98,47 @@ func (p PageNumber) Validate(*schema.Table) error {
 	return checkBaseURL("PageNumber", p.BaseURL)
 }
 
-// Paginate counts the rows q selects, checks the requested page against
-// the count, and scans that page into rows. It returns an
-// *InvalidPageError (wrapping ErrInvalidPage) for a page that does not
-// exist, and the database's error when a query fails.
-func (p PageNumber) Paginate(r *http.Request, q *bun.SelectQuery, rows any) (*Page, error) {
-	size := p.pageSize(r)
-	pageParam := p.pageParam()
-	raw, hasPage := queryValue(r.URL.RawQuery, pageParam)
-	if hasPage && raw != "last" {
-		// Reject a malformed number before touching the database.
-		if n, ok := parseInt(raw); !ok || n < 1 {
-			return nil, invalidPage()
-		}
+// Apply returns q and the window of the page r asks for, counted. It
+// returns an *InvalidPageError (wrapping ErrInvalidPage) for a page number
+// that is not a positive integer (nor "last"), before anything is read.
+func (p PageNumber) Apply(r *http.Request, q *bun.SelectQuery) (*bun.SelectQuery, Window, error) {
+	size := int64(p.pageSize(r))
+	w := Window{Count: true, Limit: size}
+	raw, ok := queryValue(r.URL.RawQuery, p.pageParam())
+	if !ok {
+		return q, w, nil
 	}
-	ctx := r.Context()
-	// One connection for the count and the page (internal/pgread).
-	var s pgread.Session
-	defer s.Close()
-	count, err := s.Count(ctx, q)
-	if err != nil {
-		return nil, err
+	if raw == "last" {
+		w.Last = true
+		return q, w, nil
 	}
+	n, ok := parseInt(raw)
+	if !ok || n < 1 {
+		return q, w, invalidPage()
+	}
+	if n-1 > math.MaxInt64/size {
+		w.Offset = math.MaxInt64 // past any end: not read, and Page answers 404
+	} else {
+		w.Offset = (n - 1) * size
+	}
+	return q, w, nil
+}
+
+// Page describes the page of window w out of count rows. It returns an
+// *InvalidPageError for a page past the last (page 1 of no rows exists).
+func (p PageNumber) Page(r *http.Request, w Window, count int64, _ any) (*Page, error) {
 	numPages := int64(1)
 	if count > 0 {
-		numPages = (count + int64(size) - 1) / int64(size)
+		numPages = (count + w.Limit - 1) / w.Limit
 	}
-	number := int64(1)
-	if hasPage {
-		if raw == "last" {
-			number = numPages
-		} else {
-			number, _ = parseInt(raw)
-			if number > numPages {
-				return nil, invalidPage()
-			}
-		}
+	if w.Offset > 0 && w.Offset >= count {
+		return nil, invalidPage() // past the last page (page 1 of no rows exists)
 	}
-	offset := (number - 1) * int64(size)
-	if offset < count {
-		if err := s.ScanWindow(ctx, q, rows, int64(size), offset); err != nil {
-			return nil, err
-		}
-		emptyRows(rows, false)
-	} else {
-		emptyRows(rows, true)
-	}
+	number := w.Offset/w.Limit + 1
 	page := &Page{Count: count, HasCount: true}
 	hasNext, hasPrev := number < numPages, number > 1
 	if hasNext || hasPrev {
+		pageParam := p.pageParam()
 		l := newLinks(r, p.BaseURL)
 		if hasNext {
 			page.Next = l.with(pageParam, strconv.FormatInt(number+1, 10))
@@ -163,22 +152,4 @@ func (p PageNumber) Paginate(r *http.Request, q *bun.SelectQuery, rows any) (*Pa
 		}
 	}
 	return page, nil
-}
-
-// emptyRows makes a nil slice that rows points to empty, so that a page
-// without results encodes as [] (bun leaves it nil when nothing is
-// scanned), and with clear, truncates it (a page the database was not
-// asked for).
-func emptyRows(rows any, clear bool) {
-	v := reflect.ValueOf(rows)
-	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Slice {
-		return
-	}
-	s := v.Elem()
-	switch {
-	case s.IsNil():
-		s.Set(reflect.MakeSlice(s.Type(), 0, 0))
-	case clear:
-		s.SetLen(0)
-	}
 }

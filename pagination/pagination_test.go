@@ -92,7 +92,7 @@ func run(t *testing.T, db *bun.DB, p pagination.Paginator, target string) (resul
 	if so, ok := p.(pagination.SelfOrdering); !ok || !so.OrdersQuery() {
 		q = q.OrderExpr("id ASC")
 	}
-	page, err := p.Paginate(r, q, &rows)
+	page, err := paginate(p, r, q, &rows)
 	if err != nil {
 		return result{}, err
 	}
@@ -306,14 +306,14 @@ func TestLinksSchemeHostAndBaseURL(t *testing.T) {
 		var rows []item
 		r := httptest.NewRequest(http.MethodGet, "https://api.example.com:8443/v1/items/?page=2", nil)
 		r.TLS = &tls.ConnectionState{}
-		page, err := pagination.PageNumber{}.Paginate(r, db.NewSelect().Model(&rows).OrderExpr("id"), &rows)
+		page, err := paginate(pagination.PageNumber{}, r, db.NewSelect().Model(&rows).OrderExpr("id"), &rows)
 		dbtest.Must(t, err, "tls")
 		if page.Previous != "https://api.example.com:8443/v1/items/" {
 			t.Errorf("previous over TLS = %q", page.Previous)
 		}
 		r = httptest.NewRequest(http.MethodGet, "http://10.0.0.1/items/", nil)
 		rows = nil
-		page, err = pagination.LimitOffset{BaseURL: "https://public.example.com/api/"}.Paginate(r, db.NewSelect().Model(&rows).OrderExpr("id"), &rows)
+		page, err = paginate(pagination.LimitOffset{BaseURL: "https://public.example.com/api/"}, r, db.NewSelect().Model(&rows).OrderExpr("id"), &rows)
 		dbtest.Must(t, err, "base url")
 		if page.Next != "https://public.example.com/api/items/?limit=10&offset=10" {
 			t.Errorf("next with BaseURL = %q", page.Next)

@@ -3,6 +3,8 @@ package views
 import (
 	"net/http"
 
+	"github.com/uptrace/bun"
+
 	"github.com/cosworth/cosworth/internal/respond"
 	"github.com/cosworth/cosworth/serializers"
 )
@@ -16,10 +18,12 @@ func (v *CreateView[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // so a misconfigured view panics here.
 func (v *CreateView[T]) Describe() Info { return (*Generic[T])(v).setup(capCreate).info }
 
-// create answers POST: decode and validate the body into a new T, then in
-// one transaction PerformCreate, or (without a hook) a single INSERT ...
-// RETURNING * (so database defaults, ids and timestamps come back), then 201 with the
-// representation. A unique or foreign-key violation is a 400 on the field
+// create answers POST: decode and validate the body into a new T, then
+// PerformCreate in a transaction, or (without a hook) a single INSERT ...
+// RETURNING the model's columns (so database defaults, ids and
+// timestamps come back), which is atomic on its own and, on PostgreSQL,
+// one round trip; then 201 with the representation. A unique or
+// foreign-key violation is a 400 on the field
 // (Serializer.ConstraintError), never a 500.
 func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) error {
 	in := respond.GetBuffer()
@@ -34,15 +38,14 @@ func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) 
 		return err
 	}
 	if g.PerformCreate == nil {
-		// A single INSERT is atomic on its own: no transaction, two round
-		// trips fewer.
-		_, err = g.DB.NewInsert().Model(obj).Returning("*").Exec(ctx)
+		err = p.run.insertOne(ctx, g.DB.NewInsert().Model(obj).Returning("?", bun.Safe(p.returning)), obj)
 	} else {
-		err = g.performCreate(r, obj)
+		err = g.performCreate(r, p, obj)
 	}
 	if err != nil {
 		return p.ser.ConstraintError(err, obj)
 	}
+	g.committed(r, changeCreate, obj)
 	out := respond.GetBuffer()
 	*out = p.ser.AppendJSON(*out, obj)
 	respond.JSON(w, http.StatusCreated, *out)
@@ -51,16 +54,17 @@ func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) 
 }
 
 // performCreate runs PerformCreate inside a transaction it commits.
-func (g *Generic[T]) performCreate(r *http.Request, obj *T) error {
-	tx, err := g.DB.BeginTx(r.Context(), nil)
+func (g *Generic[T]) performCreate(r *http.Request, p *plan[T], obj *T) error {
+	ctx := r.Context()
+	t, err := p.run.begin(ctx)
 	if err != nil {
 		return err
 	}
 	// Rolls back on every path that does not commit, a panicking hook
 	// included; after a commit it is a no-op.
-	defer tx.Rollback()
-	if err := g.PerformCreate(r, tx, obj); err != nil {
+	defer t.close(ctx)
+	if err := g.PerformCreate(r, t.Tx(), obj); err != nil {
 		return err
 	}
-	return tx.Commit()
+	return t.commit(ctx)
 }

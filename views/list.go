@@ -3,8 +3,10 @@ package views
 import (
 	"net/http"
 
-	"github.com/cosworth/cosworth/internal/pgread"
+	"github.com/uptrace/bun"
+
 	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/pagination"
 )
 
 // ServeHTTP serves GET and HEAD (the list), and OPTIONS.
@@ -22,30 +24,19 @@ func (v *ListView[T]) Describe() Info { return (*Generic[T])(v).setup(capList).i
 func (g *Generic[T]) list(w http.ResponseWriter, r *http.Request, p *plan[T]) error {
 	rows := p.getRows()
 	defer p.putRows(rows)
-	q := g.DB.NewSelect().Model(rows)
-	if g.Queryset != nil {
-		q = g.Queryset(r, q)
-	}
-	var err error
-	for _, f := range p.filters {
-		if q, err = f.Apply(r, q); err != nil {
-			return err
-		}
-	}
-	for _, f := range g.Filters {
-		if q, err = f.Apply(r, q); err != nil {
-			return err
-		}
+	q, err := g.listQuery(r, p, rows)
+	if err != nil {
+		return err
 	}
 	out := respond.GetBuffer()
 	defer respond.PutBuffer(out)
 	if g.Paginator == nil {
-		if err := pgread.Scan(r.Context(), q.Limit(int64(p.maxResults)), rows); err != nil {
+		if err := p.run.rows(r.Context(), q.Limit(int64(p.maxResults)), rows); err != nil {
 			return err
 		}
 		*out = p.ser.AppendList(*out, *rows)
 	} else {
-		page, err := g.Paginator.Paginate(r, q, rows)
+		page, err := g.page(r, p, q, rows)
 		if err != nil {
 			return err
 		}
@@ -55,6 +46,42 @@ func (g *Generic[T]) list(w http.ResponseWriter, r *http.Request, p *plan[T]) er
 	}
 	respond.JSON(w, http.StatusOK, *out)
 	return nil
+}
+
+// listQuery is the list's query, read into rows: the Queryset scope, then
+// the built-in filters, then the extra Filters.
+func (g *Generic[T]) listQuery(r *http.Request, p *plan[T], rows *[]T) (*bun.SelectQuery, error) {
+	q := g.DB.NewSelect().Model(rows)
+	if g.Queryset != nil {
+		q = g.Queryset(r, q)
+	}
+	var err error
+	for _, f := range p.filters {
+		if q, err = f.Apply(r, q); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range g.Filters {
+		if q, err = f.Apply(r, q); err != nil {
+			return nil, err
+		}
+	}
+	return q, nil
+}
+
+// page reads the page the Paginator shapes q for into rows and describes
+// it: the paginator shapes, the runner counts and reads, the paginator
+// builds the envelope.
+func (g *Generic[T]) page(r *http.Request, p *plan[T], q *bun.SelectQuery, rows *[]T) (*pagination.Page, error) {
+	q, win, err := g.Paginator.Apply(r, q)
+	if err != nil {
+		return nil, err
+	}
+	count, win, err := p.run.page(r.Context(), q, rows, win)
+	if err != nil {
+		return nil, err
+	}
+	return g.Paginator.Page(r, win, count, rows)
 }
 
 // Bounds of the pooled row slices of list views.

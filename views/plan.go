@@ -14,7 +14,6 @@ import (
 	"github.com/uptrace/bun/schema"
 
 	"github.com/cosworth/cosworth/filters"
-	"github.com/cosworth/cosworth/internal/pgread"
 	"github.com/cosworth/cosworth/internal/respond"
 	"github.com/cosworth/cosworth/models"
 	"github.com/cosworth/cosworth/pagination"
@@ -57,22 +56,14 @@ type plan[T any] struct {
 	// Detail views.
 	urlParam    string
 	lookupWhere string                   // `"book"."id" = ?`, identifiers quoted once here
-	parseLookup func(string) (any, bool) // a pgread argument
+	parseLookup func(string) (any, bool) // a models.Param value
 	forUpdate   string                   // "UPDATE OF \"book\"" on PostgreSQL, "" elsewhere
-	// The retrieve query without a Queryset, formatted once on first use
-	// (nil when pgread cannot run it on pgx).
-	getOnce sync.Once
-	get     *pgread.Statement
+
+	run runner[T] // runs every query of the view
 
 	// Writes.
 	updateCols []string // writable columns an update sets
-	returning  string   // the model's columns, quoted: what an update on pgx returns
-	// writable: without a PerformUpdate, an update's transaction runs on
-	// one pgx connection in two round trips (pgread.Load, UpdateCommit).
-	writable bool
-	// deletable: the same for a destroy without PerformDestroy
-	// (pgread.Load, DeleteCommit).
-	deletable bool
+	returning  string   // the model's columns, quoted: what inserts and updates return
 
 	// Lists.
 	filters []filters.Filter // built-in: field filters, search, ordering
@@ -141,6 +132,7 @@ func (g *Generic[T]) build(c caps) *plan[T] {
 	}
 	p.fields = p.ser.Plan()
 	pg := g.DB.Dialect().Name() == dialect.PG
+	p.run = newRunner[T](g.DB)
 
 	for _, f := range p.fields.Fields {
 		if f.Column != "" && !f.ReadOnly && p.table.HasField(f.Column) && !isPK(p.table, f.Column) {
@@ -187,8 +179,10 @@ func (g *Generic[T]) build(c caps) *plan[T] {
 		p.parseLookup = lookupArgParser(lookupParser(typ, lookup, ftype), ftype)
 		if pg {
 			p.forUpdate = "UPDATE OF " + string(p.table.SQLAlias)
-			p.writable = pgread.Writable(g.DB, new(T))
-			p.deletable = pgread.Deletable(g.DB, new(T))
+		}
+		if g.Queryset == nil {
+			// The same query on every request but for the lookup value.
+			p.run.prepareGet(g.DB.NewSelect().Model(new(T)).Where(p.lookupWhere, lookupSample(ftype)).Limit(1))
 		}
 	}
 
@@ -307,9 +301,8 @@ func lookupParser(model reflect.Type, name string, t reflect.Type) func(string) 
 	return nil
 }
 
-// lookupArgParser returns parse with its values as query arguments
-// (internal/pgread), sent to PostgreSQL as parameters; a signed integer
-// in one allocation.
+// lookupArgParser returns parse with its values as query parameters
+// (models.Param); a signed integer in one allocation.
 func lookupArgParser(parse func(string) (any, bool), t reflect.Type) func(string) (any, bool) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -326,6 +319,19 @@ func lookupArgParser(parse func(string) (any, bool), t reflect.Type) func(string
 		v, ok := parse(s)
 		return models.Param(v), ok
 	}
+}
+
+// lookupSample is a lookup value of type t, as lookupArgParser returns
+// them, for formatting the lookup query once.
+func lookupSample(t reflect.Type) any {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return models.IntParam(0)
+	}
+	return models.Param(reflect.Zero(t).Interface())
 }
 
 // splitCamel turns "BookAuthor" into "Book Author", as DRF's

@@ -6,7 +6,6 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/uptrace/bun"
 
-	"github.com/cosworth/cosworth/internal/pgread"
 	"github.com/cosworth/cosworth/internal/respond"
 	"github.com/cosworth/cosworth/models"
 	"github.com/cosworth/cosworth/permissions"
@@ -23,7 +22,7 @@ func (v *RetrieveView[T]) Describe() Info { return (*Generic[T])(v).setup(capRet
 
 // retrieve answers GET on one object: one query, then object permissions.
 func (g *Generic[T]) retrieve(w http.ResponseWriter, r *http.Request, p *plan[T]) error {
-	obj, err := g.load(r, p, nil)
+	obj, err := g.load(r, p)
 	if err != nil {
 		return err
 	}
@@ -34,57 +33,20 @@ func (g *Generic[T]) retrieve(w http.ResponseWriter, r *http.Request, p *plan[T]
 	return nil
 }
 
-// load finds the object named by the URL (DRF's get_object): the lookup
-// value is parsed by the lookup field's type (a value that does not parse
-// is a 404, like a missing row), the query is scoped by Queryset, and the
-// object permissions are checked. With a transaction it runs in it and, on
-// PostgreSQL, locks the row (FOR UPDATE) until the transaction ends;
-// SQLite's write transactions are exclusive already.
-func (g *Generic[T]) load(r *http.Request, p *plan[T], tx *bun.Tx) (*T, error) {
+// load finds the object named by the URL (DRF's get_object) and checks
+// its object permissions: the lookup value is parsed by the lookup
+// field's type (a value that does not parse is a 404, like a missing
+// row) and the query is scoped by Queryset.
+func (g *Generic[T]) load(r *http.Request, p *plan[T]) (*T, error) {
 	v, ok := p.parseLookup(chi.URLParam(r, p.urlParam))
 	if !ok {
 		return nil, models.ErrNotFound
 	}
-	obj := new(T)
-	if tx == nil && g.Queryset == nil {
-		// The same query on every request but for v: formatted once.
-		p.getOnce.Do(func() {
-			p.get = pgread.Prepare(g.DB.NewSelect().Model(new(T)).Where(p.lookupWhere, v).Limit(1), obj, 1)
-		})
-		if p.get != nil {
-			handled, err := p.get.Scan(r.Context(), g.DB, obj, v)
-			if handled {
-				if err != nil {
-					return nil, err
-				}
-				if err := permissions.CheckObject(r, g.Permissions, obj); err != nil {
-					return nil, err
-				}
-				return obj, nil
-			}
-		}
-	}
-	var (
-		q   *bun.SelectQuery
-		err error
-	)
-	if tx != nil {
-		q = tx.NewSelect()
-	} else {
-		q = g.DB.NewSelect()
-	}
-	q = q.Model(obj)
-	if g.Queryset != nil {
-		q = g.Queryset(r, q)
-	}
-	q = q.Where(p.lookupWhere, v).Limit(1)
-	if tx != nil {
-		if p.forUpdate != "" {
-			q = q.For(p.forUpdate)
-		}
-		err = q.Scan(r.Context())
-	} else {
-		err = pgread.Scan(r.Context(), q, obj)
+	ctx := r.Context()
+	obj, ok, err := p.run.lookup(ctx, v)
+	if !ok {
+		obj = new(T)
+		err = p.run.object(ctx, g.lookupQuery(r, p, obj, v), obj)
 	}
 	if err != nil {
 		return nil, err
@@ -93,4 +55,37 @@ func (g *Generic[T]) load(r *http.Request, p *plan[T], tx *bun.Tx) (*T, error) {
 		return nil, err
 	}
 	return obj, nil
+}
+
+// lookupQuery is the query of the object whose lookup value is v, read
+// into obj: scoped by Queryset, then narrowed to the lookup value.
+func (g *Generic[T]) lookupQuery(r *http.Request, p *plan[T], obj *T, v any) *bun.SelectQuery {
+	q := g.DB.NewSelect().Model(obj)
+	if g.Queryset != nil {
+		q = g.Queryset(r, q)
+	}
+	return q.Where(p.lookupWhere, v).Limit(1)
+}
+
+// lock begins a write's transaction with the object named by the URL read
+// and locked in it (on PostgreSQL, FOR UPDATE until the transaction
+// ends), then checks its object permissions. direct says the write that
+// follows can run on pgx (no Perform hook, which needs a bun.Tx). On
+// error nothing is left open.
+func (g *Generic[T]) lock(r *http.Request, p *plan[T], direct bool) (*T, *tx, error) {
+	ctx := r.Context()
+	v, ok := p.parseLookup(chi.URLParam(r, p.urlParam))
+	if !ok {
+		return nil, nil, models.ErrNotFound
+	}
+	obj := new(T)
+	t, err := p.run.lock(ctx, g.lookupQuery(r, p, obj, v), obj, p.forUpdate, direct)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := permissions.CheckObject(r, g.Permissions, obj); err != nil {
+		t.close(ctx)
+		return nil, nil, err
+	}
+	return obj, t, nil
 }

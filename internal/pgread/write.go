@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -282,4 +283,75 @@ func (tx *Tx) scanReturning(ctx context.Context, rows pgx.Rows, elem reflect.Val
 		return nil // bun's Exec does not fail when RETURNING has no row
 	}
 	return err
+}
+
+// Insert runs q, an INSERT of dst (a pointer to a struct) with a
+// RETURNING list of dst's columns, on a pooled connection in one round
+// trip, and scans the returned row into dst, as bun's q.Exec does: the
+// model's BeforeAppendModel hook is called with q first. The statement
+// commits on its own. The model's first insert runs in a transaction
+// committed only once the returned row has been scanned, so a RETURNING
+// column the model cannot hold fails the insert instead of answering an
+// error for a committed row; later inserts return the same columns.
+// handled is false when bun must run q (see Writable; a model with
+// insert hooks, bun.BeforeInsertHook or bun.AfterInsertHook); nothing
+// ran then. The database's errors are returned as they are, wrapped by
+// models.ErrUnavailable when no connection frees up within the acquire
+// timeout.
+func Insert(ctx context.Context, q *bun.InsertQuery, dst any) (handled bool, err error) {
+	db := q.DB()
+	m := txModel(db, dst)
+	if m == nil || !insertable(m.typ) {
+		return false, nil
+	}
+	conn, err := models.Acquire(ctx, db)
+	if errors.Is(err, models.ErrNoPool) {
+		return false, nil
+	}
+	if err != nil {
+		return true, err
+	}
+	tx := &Tx{db: db, conn: conn, m: m}
+	defer tx.Close(ctx)
+	c, err := tx.format(ctx, q, dst)
+	if err != nil {
+		return true, err
+	}
+	defer putCollector(c)
+	elem := reflect.ValueOf(dst).Elem()
+	if m.returning.Load() == nil {
+		if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+			return true, err
+		}
+		rows, err := conn.Query(ctx, string(c.buf), c.args[1:]...)
+		if err == nil {
+			err = tx.scanReturning(ctx, rows, elem)
+		}
+		if err != nil {
+			return true, err
+		}
+		return true, tx.Commit(ctx)
+	}
+	rows, err := conn.Query(ctx, string(c.buf), c.args[1:]...)
+	if err == nil {
+		err = tx.scanReturning(ctx, rows, elem)
+	}
+	return true, err
+}
+
+var (
+	beforeInsertType = reflect.TypeFor[bun.BeforeInsertHook]()
+	afterInsertType  = reflect.TypeFor[bun.AfterInsertHook]()
+	insertables      sync.Map // reflect.Type -> bool
+)
+
+// insertable reports whether the model type t has no insert hooks.
+func insertable(t reflect.Type) bool {
+	if v, ok := insertables.Load(t); ok {
+		return v.(bool)
+	}
+	ptr := reflect.PointerTo(t)
+	ok := !ptr.Implements(beforeInsertType) && !ptr.Implements(afterInsertType)
+	insertables.Store(t, ok)
+	return ok
 }

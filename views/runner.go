@@ -1,0 +1,238 @@
+package views
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/uptrace/bun"
+
+	"github.com/cosworth/cosworth/internal/pgread"
+	"github.com/cosworth/cosworth/models"
+	"github.com/cosworth/cosworth/pagination"
+)
+
+// runner runs every query of a view: the count and the page of a list,
+// an object's read, the locked read that begins a write's transaction,
+// the insert, the update and the delete, and the commit. The views build
+// queries (a Queryset, the filters and the paginator shape them) and hand
+// them to the runner; nothing else in views runs a query.
+//
+// The engine is chosen once, when the view is set up: on a PostgreSQL DB
+// opened by models.Open (it has a pgx pool) the runner goes through
+// internal/pgread, which sends the query's models.Param values as $N
+// parameters (one SQL text, one prepared statement per query shape),
+// scans binary results straight into the model and runs a write's
+// transaction in two round trips; pgread itself hands a query it cannot
+// run exactly as bun would back to bun (docs/performance.md lists when).
+// Elsewhere (SQLite, a DB not opened by models.Open) bun runs everything.
+// A user's Queryset goes through the same runner, so it gets the same
+// fast path.
+type runner[T any] struct {
+	db  *bun.DB
+	pgx bool // the engine: internal/pgread with bun's fallback, or bun alone
+	// get is the read of one object by its lookup value when the view has
+	// no Queryset: the same SQL for every request, formatted once at setup
+	// (nil when pgread would not run it on pgx).
+	get *pgread.Statement
+	// insert, write and delete report whether pgread can run the
+	// model's insert, update and delete transactions (no hooks of theirs).
+	insert, write, delete bool
+}
+
+// newRunner chooses the engine for db, once.
+func newRunner[T any](db *bun.DB) runner[T] {
+	rn := runner[T]{db: db, pgx: models.Pool(db) != nil}
+	if rn.pgx {
+		rn.insert = pgread.Writable(db, new(T))
+		rn.write = rn.insert
+		rn.delete = pgread.Deletable(db, new(T))
+	}
+	return rn
+}
+
+// prepareGet formats q, the lookup of one object with a single
+// models.Param value, once: later lookups run it with new values.
+func (rn *runner[T]) prepareGet(q *bun.SelectQuery) {
+	if rn.pgx {
+		rn.get = pgread.Prepare(q, new(T), 1)
+	}
+}
+
+// lookup reads the object whose lookup value is key through the prepared
+// statement. ok is false when there is none or it could not run (nothing
+// ran then): run the query with object.
+func (rn *runner[T]) lookup(ctx context.Context, key any) (obj *T, ok bool, err error) {
+	if rn.get == nil {
+		return nil, false, nil
+	}
+	obj = new(T)
+	ok, err = rn.get.Scan(ctx, rn.db, obj, key)
+	return obj, ok, err
+}
+
+// object reads the first row q selects into obj, q's model; no row is
+// sql.ErrNoRows.
+func (rn *runner[T]) object(ctx context.Context, q *bun.SelectQuery, obj *T) error {
+	if rn.pgx {
+		return pgread.Scan(ctx, q, obj)
+	}
+	return q.Scan(ctx)
+}
+
+// rows reads the rows q selects into rows, q's model.
+func (rn *runner[T]) rows(ctx context.Context, q *bun.SelectQuery, rows *[]T) error {
+	if rn.pgx {
+		return pgread.Scan(ctx, q, rows)
+	}
+	return q.Scan(ctx)
+}
+
+// page reads the window a paginator asked for into rows, q's model: the
+// count first when the window asks for it (on the same connection), then
+// the rows unless the count shows the window is past the end. It returns
+// the count and the window settled by it.
+func (rn *runner[T]) page(ctx context.Context, q *bun.SelectQuery, rows *[]T, w pagination.Window) (int64, pagination.Window, error) {
+	var (
+		s     pgread.Session
+		count int64
+		err   error
+	)
+	defer s.Close()
+	if w.Count {
+		if rn.pgx {
+			count, err = s.Count(ctx, q)
+		} else {
+			count, err = q.Count(ctx)
+		}
+		if err != nil {
+			return 0, w, err
+		}
+		w = w.Counted(count)
+	}
+	if !w.Reads(count) {
+		*rows = (*rows)[:0]
+		return count, w, nil
+	}
+	if rn.pgx {
+		err = s.ScanWindow(ctx, q, rows, w.Limit, w.Offset)
+	} else {
+		err = q.Limit(w.Limit).Offset(w.Offset).Scan(ctx)
+	}
+	return count, w, err
+}
+
+// tx is a write's transaction, begun by runner.lock with the object's
+// locked read. End it with update, delete or commit, and always close it.
+type tx struct {
+	pg  *pgread.Tx // on pgx
+	bun bun.Tx     // on bun (pg is nil)
+	db  bool       // bun is open
+}
+
+// lock begins a transaction and reads the first row q (built on the
+// view's DB) selects into obj, locked FOR UPDATE until the transaction
+// ends when forUpdate is set (PostgreSQL; SQLite's write transactions are
+// exclusive already). direct says the write that follows can run on pgx
+// (no Perform hook that needs a bun.Tx, and a model without the write's
+// hooks): the begin and the read are then one round trip. On error the
+// transaction is closed already.
+func (rn *runner[T]) lock(ctx context.Context, q *bun.SelectQuery, obj *T, forUpdate string, direct bool) (*tx, error) {
+	if forUpdate != "" {
+		q = q.For(forUpdate)
+	}
+	if direct && rn.pgx {
+		t, handled, err := pgread.Load(ctx, q, obj)
+		if handled {
+			if err != nil {
+				return nil, err
+			}
+			return &tx{pg: t}, nil
+		}
+	}
+	btx, err := rn.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	t := &tx{bun: btx, db: true}
+	if err := q.Conn(btx).Scan(ctx); err != nil {
+		t.close(ctx)
+		return nil, err
+	}
+	return t, nil
+}
+
+// Tx returns the bun transaction a Perform hook runs in. It is only
+// called on a transaction begun without direct, which is always bun's.
+func (t *tx) Tx() bun.Tx { return t.bun }
+
+// update runs u (an UPDATE ... RETURNING of obj, built on the view's DB)
+// and commits: on pgx in one round trip. When the UPDATE fails nothing is
+// committed.
+func (t *tx) update(ctx context.Context, u *bun.UpdateQuery, obj any) error {
+	if t.pg != nil {
+		return t.pg.UpdateCommit(ctx, u, obj)
+	}
+	if _, err := u.Conn(t.bun).Exec(ctx); err != nil {
+		return err
+	}
+	return t.commit(ctx)
+}
+
+// delete runs d (a DELETE of obj, built on the view's DB) and commits: on
+// pgx in one round trip.
+func (t *tx) delete(ctx context.Context, d *bun.DeleteQuery, obj any) error {
+	if t.pg != nil {
+		return t.pg.DeleteCommit(ctx, d, obj)
+	}
+	if _, err := d.Conn(t.bun).Exec(ctx); err != nil {
+		return err
+	}
+	return t.commit(ctx)
+}
+
+// commit commits the transaction.
+func (t *tx) commit(ctx context.Context) error {
+	if t.pg != nil {
+		return t.pg.Commit(ctx)
+	}
+	err := t.bun.Commit()
+	if err == nil || errors.Is(err, sql.ErrTxDone) {
+		t.db = false
+	}
+	return err
+}
+
+// close rolls the transaction back unless it ended and gives its
+// connection back. It is safe on every path, after a panic too.
+func (t *tx) close(ctx context.Context) {
+	if t.pg != nil {
+		t.pg.Close(ctx)
+		return
+	}
+	if t.db {
+		_ = t.bun.Rollback()
+		t.db = false
+	}
+}
+
+// insert runs i (an INSERT ... RETURNING of obj, built on the view's DB),
+// which commits on its own: on pgx in one round trip.
+func (rn *runner[T]) insertOne(ctx context.Context, i *bun.InsertQuery, obj *T) error {
+	if rn.pgx && rn.insert {
+		if handled, err := pgread.Insert(ctx, i, obj); handled {
+			return err
+		}
+	}
+	_, err := i.Exec(ctx)
+	return err
+}
+
+// begin begins a bun transaction for a Perform hook (PerformCreate).
+func (rn *runner[T]) begin(ctx context.Context) (*tx, error) {
+	btx, err := rn.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &tx{bun: btx, db: true}, nil
+}
