@@ -156,13 +156,19 @@ func TestAllocBudget(t *testing.T) {
 	s := setup(t)
 	rs := retrieveRequests()
 	cases := []struct {
-		name string
-		req  func(i int) *http.Request
+		name   string
+		status int
+		req    func(i int) *http.Request
 	}{
-		{"list", func(int) *http.Request { return getRequest(listPath) }},
-		{"retrieve", func(i int) *http.Request { return rs[i%len(rs)] }},
+		{"list", http.StatusOK, func(int) *http.Request { return getRequest(listPath) }},
+		{"retrieve", http.StatusOK, func(i int) *http.Request { return rs[i%len(rs)] }},
+		{"create", http.StatusCreated, func(int) *http.Request {
+			r := writeRequest(http.MethodPost, "/api/books/")
+			setBody(r, createBody(nextISBN()))
+			return r
+		}},
 		// The bench user owns the odd-numbered books.
-		{"update", func(i int) *http.Request {
+		{"update", http.StatusOK, func(i int) *http.Request {
 			id := 1 + 2*(i%(bookdb.DefaultBooks/2))
 			r := writeRequest(http.MethodPut, "/api/books/"+strconv.Itoa(id)+"/")
 			setBody(r, updateBody(id, id))
@@ -180,11 +186,11 @@ func TestAllocBudget(t *testing.T) {
 				}
 				// Warm up: connections, prepared statements, pools.
 				for _, r := range reqs[:50] {
-					serveOK(t, impl.h, w, r, http.StatusOK)
+					serveOK(t, impl.h, w, r, c.status)
 				}
 				i := 50
 				allocs[impl.name] = testing.AllocsPerRun(200, func() {
-					serveOK(t, impl.h, w, reqs[i%len(reqs)], http.StatusOK)
+					serveOK(t, impl.h, w, reqs[i%len(reqs)], c.status)
 					i++
 				})
 			}

@@ -19,7 +19,7 @@ func (v *CreateView[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (v *CreateView[T]) Describe() Info { return (*Generic[T])(v).setup(capCreate).info }
 
 // create answers POST: decode and validate the body into a new T, then
-// PerformCreate in a transaction, or (without a hook) a single INSERT ...
+// BeforeCreate, then PerformCreate in a transaction, or (without a hook) a single INSERT ...
 // RETURNING the model's columns (so database defaults, ids and
 // timestamps come back), which is atomic on its own and, on PostgreSQL,
 // one round trip; then 201 with the representation. A unique or
@@ -36,6 +36,11 @@ func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) 
 	ctx := r.Context()
 	if err := p.ser.Decode(ctx, body, obj, serializers.Create); err != nil {
 		return err
+	}
+	if g.BeforeCreate != nil {
+		if err := g.BeforeCreate(r, obj); err != nil {
+			return err
+		}
 	}
 	if g.PerformCreate == nil {
 		err = p.run.insertOne(ctx, g.DB.NewInsert().Model(obj).Returning("?", bun.Safe(p.returning)), obj)

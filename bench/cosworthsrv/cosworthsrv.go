@@ -49,7 +49,7 @@ func New(db *bun.DB, token string, user authentication.Principal) http.Handler {
 		DB:            db,
 		Permissions:   []permissions.Permission{permissions.IsAuthenticatedOrReadOnly},
 		Paginator:     pagination.LimitOffset{},
-		PerformCreate: setOwner,
+		BeforeCreate:  setOwner,
 	})
 	r.Handle("/api/books/{id}/", &views.RetrieveUpdateDestroyView[Book]{
 		DB:          db,
@@ -58,11 +58,10 @@ func New(db *bun.DB, token string, user authentication.Principal) http.Handler {
 	return r
 }
 
-// setOwner makes the caller the new book's owner.
-func setOwner(r *http.Request, tx bun.Tx, b *Book) error {
+// setOwner makes the caller the new book's owner; the view inserts it.
+func setOwner(r *http.Request, b *Book) error {
 	b.Owner = authentication.PrincipalFrom(r.Context()).Username
-	_, err := tx.NewInsert().Model(b).Returning("*").Exec(r.Context())
-	return err
+	return nil
 }
 
 // tokenAuth authenticates "Authorization: Token <key>" against one fixed
