@@ -46,7 +46,8 @@ var ErrNoPool = errors.New("cosworth/models: the DB has no pgx pool (only Postgr
 
 // Acquire takes a connection from the pgx pool of a PostgreSQL DB opened
 // by Open, waiting at most the acquire timeout (WithAcquireTimeout) or
-// until ctx ends. A timeout or a database that cannot be reached is an
+// until ctx ends. When ctx has a deadline and a connection is idle, it
+// adds no timer of its own. A timeout or a database that cannot be reached is an
 // error wrapping ErrUnavailable, which views answer with 503. Release the
 // connection when done.
 func Acquire(ctx context.Context, db *bun.DB) (*pgxpool.Conn, error) {
@@ -58,8 +59,12 @@ func Acquire(ctx context.Context, db *bun.DB) (*pgxpool.Conn, error) {
 		conn *pgxpool.Conn
 		err  error
 	)
-	if d, ok := ctx.Deadline(); ok && time.Until(d) <= c.timeout {
-		// The caller's deadline comes first: no timer of our own.
+	if d, ok := ctx.Deadline(); ok && (time.Until(d) <= c.timeout || c.pool.Stat().IdleConns() > 0) {
+		// One deadline per request: the caller's comes first, or a
+		// connection is idle, so the wait ends at once (in the rare race
+		// where another request takes it first, the caller's deadline
+		// still bounds the wait). Only a wait for a busy pool gets the
+		// acquire timeout's own, shorter bound.
 		conn, err = c.pool.Acquire(ctx)
 	} else {
 		actx, cancel := context.WithTimeout(ctx, c.timeout)

@@ -49,11 +49,10 @@ func Deletable(db *bun.DB, dst any) bool {
 
 // txModel returns dst's model when db may run a Tx, nil otherwise.
 func txModel(db *bun.DB, dst any) *model {
-	if !directDB(db) || execMode(db) != pgx.QueryExecModeCacheStatement {
-		return nil
-	}
-	p := models.Pool(db)
-	if p == nil || p.Config().ConnConfig.DefaultQueryExecMode != pgx.QueryExecModeExec {
+	// execMode is the statement cache only for a pool in models.Open's
+	// exec mode (QueryExecModeExec, the default of the writes' queries,
+	// whose values bun formats inline), or for a DB with no pool.
+	if !directDB(db) || execMode(db) != pgx.QueryExecModeCacheStatement || models.Pool(db) == nil {
 		return nil
 	}
 	t := reflect.TypeOf(dst)
