@@ -93,7 +93,7 @@ type JWT struct {
 	parser    *jwt.Parser
 	validator *jwt.Validator // the parser's claim checks, for parse's HMAC path
 	macs      *sync.Pool     // of *keyedMAC, for HMAC algorithms
-	users     userLookup
+	users     *models.PrincipalLookup
 	challenge string
 	leeway    time.Duration
 	access    time.Duration
@@ -230,7 +230,7 @@ func (j *JWT) setup() {
 		}
 		j.parser = jwt.NewParser(opts...)
 		if j.DB != nil {
-			j.users = newUserLookup(j.DB)
+			j.users = models.NewPrincipalLookup(j.DB)
 		}
 		j.validator = jwt.NewValidator(opts...)
 		realm := j.Realm
@@ -387,16 +387,17 @@ func (j *JWT) Authenticate(r *http.Request) (*Principal, error) {
 	}
 	ctx, cancel := lookupContext(r.Context(), 0)
 	defer cancel()
-	active, err := j.users.byUserID(ctx, j.DB, p)
-	if err != nil {
+	u := models.Principal{ID: uid}
+	if err := j.users.ByID(ctx, &u); err != nil {
 		if errors.Is(err, models.ErrNotFound) {
 			return nil, &Failed{Detail: msgUserNotFound, Code: "user_not_found"}
 		}
 		return nil, err
 	}
-	if !active {
+	if !u.IsActive {
 		return nil, &Failed{Detail: msgUserInactive, Code: "user_inactive"}
 	}
+	p.Username, p.IsStaff = u.Username, u.IsStaff
 	return p, nil
 }
 

@@ -36,7 +36,7 @@ type Token struct {
 	Timeout time.Duration
 
 	once  sync.Once
-	users userLookup
+	users *models.PrincipalLookup
 }
 
 // DefaultLookupTimeout bounds a database lookup made while
@@ -122,18 +122,18 @@ func (t *Token) Authenticate(r *http.Request) (*Principal, error) {
 	}
 	ctx, cancel := lookupContext(r.Context(), t.Timeout)
 	defer cancel()
-	t.once.Do(func() { t.users = newUserLookup(t.DB) })
-	p, active, err := t.users.byTokenKey(ctx, t.DB, key)
-	if err != nil {
+	t.once.Do(func() { t.users = models.NewPrincipalLookup(t.DB) })
+	var u models.Principal
+	if err := t.users.ByToken(ctx, key, &u); err != nil {
 		if errors.Is(err, models.ErrNotFound) {
 			return nil, &Failed{Detail: msgTokenInvalid}
 		}
 		return nil, err
 	}
-	if !active {
+	if !u.IsActive {
 		return nil, &Failed{Detail: msgTokenUserInactive}
 	}
-	return p, nil
+	return &Principal{ID: u.ID, Username: u.Username, IsStaff: u.IsStaff, Backend: "token"}, nil
 }
 
 // ObtainHandler answers POST {"username", "password"} with 200 {"token":
