@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,6 +22,7 @@ type authUpstream struct {
 	inflight atomic.Int64
 	peak     atomic.Int64
 	release  chan struct{}
+	arrived  chan struct{} // when not nil, told of each slow request
 	mu       sync.Mutex
 	lastHdr  http.Header
 }
@@ -48,6 +50,9 @@ func (u *authUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "Bearer redirect":
 		http.Redirect(w, r, "/elsewhere", http.StatusFound)
 	case "Bearer slow":
+		if u.arrived != nil {
+			u.arrived <- struct{}{}
+		}
 		select {
 		case <-u.release:
 		case <-r.Context().Done():
@@ -137,7 +142,7 @@ func TestForwardAuth(t *testing.T) {
 }
 
 func TestForwardAuthCacheAndPool(t *testing.T) {
-	up := &authUpstream{release: make(chan struct{})}
+	up := &authUpstream{release: make(chan struct{}), arrived: make(chan struct{}, 6)}
 	upstream := httptest.NewServer(up)
 	defer upstream.Close()
 	f := &authentication.Forward{URL: upstream.URL, CacheTTL: time.Minute, CacheSize: 2, MaxConnsPerHost: 2, Timeout: 500 * time.Millisecond}
@@ -165,16 +170,38 @@ func TestForwardAuthCacheAndPool(t *testing.T) {
 		t.Fatal("evicted credential answered from the cache")
 	}
 
-	// The connection pool is bounded: 6 slow requests, at most 2 at the upstream.
+	// The connection pool is bounded: 6 slow requests, at most 2 at the
+	// upstream. The upstream holds them until all 6 have asked the
+	// transport for a connection (httptrace's GetConn, through the
+	// request context Forward passes on) and 2 have reached it.
+	asking := make(chan struct{}, 6)
+	traced := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		trace := &httptrace.ClientTrace{GetConn: func(string) { asking <- struct{}{} }}
+		authentication.Middleware(f)(whoami).ServeHTTP(w, r.WithContext(httptrace.WithClientTrace(r.Context(), trace)))
+	}))
 	var wg sync.WaitGroup
 	for range 6 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			do(t, "GET", url, "Bearer slow", nil)
+			do(t, "GET", traced, "Bearer slow", nil)
 		}()
 	}
-	time.Sleep(200 * time.Millisecond)
+	deadline := time.After(10 * time.Second) // a bound on a broken test, not a wait
+	for range 6 {
+		select {
+		case <-asking:
+		case <-deadline:
+			t.Fatal("the 6 requests never all asked for an upstream connection")
+		}
+	}
+	for range 2 {
+		select {
+		case <-up.arrived:
+		case <-deadline:
+			t.Fatal("no 2 slow requests reached the upstream")
+		}
+	}
 	close(up.release)
 	wg.Wait()
 	if p := up.peak.Load(); p > 2 {

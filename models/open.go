@@ -148,7 +148,8 @@ func openPostgres(ctx context.Context, dsn string, o options) (*bun.DB, error) {
 	// would queue a request in database/sql until its deadline instead of
 	// failing after the acquire timeout (internal/faulttest TestPoolAcquireTimeout).
 	sqldb.SetMaxIdleConns(0)
-	return bun.NewDB(sqldb, pgdialect.New()), nil
+	conn.db = bun.NewDB(sqldb, pgdialect.New())
+	return conn.db, nil
 }
 
 // acquireConnector bounds the wait for a pooled connection and closes the
@@ -158,6 +159,7 @@ type acquireConnector struct {
 	timeout time.Duration
 	pool    *pgxpool.Pool
 	driver  poolDriver // what Driver returns, built once
+	db      *bun.DB    // the DB Open returned: Pool answers for it alone
 }
 
 func (c *acquireConnector) Connect(ctx context.Context) (driver.Conn, error) {

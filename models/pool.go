@@ -18,21 +18,30 @@ type poolDriver struct {
 	conn *acquireConnector
 }
 
+// connectorOf returns the connector of db when db is the DB Open
+// returned (not a copy bun made of it, nor another bun.DB on its
+// *sql.DB), nil otherwise.
 func connectorOf(db *bun.DB) *acquireConnector {
 	if db == nil || db.DB == nil {
 		return nil
 	}
-	if d, ok := db.DB.Driver().(*poolDriver); ok {
+	if d, ok := db.DB.Driver().(*poolDriver); ok && d.conn.db == db {
 		return d.conn
 	}
 	return nil
 }
 
 // Pool returns the pgx pool under a PostgreSQL DB opened by Open, or nil
-// for SQLite and for a DB Open did not create. Queries run on it skip
-// database/sql (pgx scans straight into Go values); they share the pool's
-// connections and bounds with the DB. Use Acquire to wait for a connection
-// no longer than the DB's acquire timeout.
+// for SQLite and for a DB Open did not create, including the copies bun
+// makes of one (db.WithQueryHook, db.WithNamedArg) and another bun.DB on
+// its *sql.DB (a connection resolver). Queries run on the pool skip bun
+// and database/sql (pgx scans straight into Go values), so no query hook
+// sees them: add hooks with WithQueryHook, whose copy has no pool and runs
+// everything through bun. (bun's deprecated AddQueryHook changes the DB
+// in place, which no bun API shows: hooks added so do not see the
+// queries run on the pool.) They share the pool's connections and bounds
+// with the DB. Use Acquire to wait for a connection no longer than the
+// DB's acquire timeout.
 func Pool(db *bun.DB) *pgxpool.Pool {
 	if c := connectorOf(db); c != nil {
 		return c.pool
@@ -41,7 +50,7 @@ func Pool(db *bun.DB) *pgxpool.Pool {
 }
 
 // ErrNoPool is returned by Acquire for a DB that has no pgx pool (SQLite,
-// or a DB Open did not create).
+// or a DB Open did not create: see Pool).
 var ErrNoPool = errors.New("cosworth/models: the DB has no pgx pool (only PostgreSQL DBs opened by models.Open have one)")
 
 // Acquire takes a connection from the pgx pool of a PostgreSQL DB opened

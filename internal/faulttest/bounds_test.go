@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -140,16 +141,22 @@ func TestBoundsEndToEnd(t *testing.T) {
 	}
 }
 
-// TestInFlightBoundEndToEnd fills MaxInFlight with slow database requests
-// and checks that the next request is refused at once with the DRF 503
-// (instead of queueing behind them), and that the slots come back.
+// TestInFlightBoundEndToEnd fills MaxInFlight with requests held in
+// their view and checks that the next request is refused at once with the
+// DRF 503 (instead of queueing behind them: it is answered while they are
+// all still held), and that the slots come back.
 func TestInFlightBoundEndToEnd(t *testing.T) {
 	const inflight = 4
+	entered, release := make(chan struct{}, inflight), make(chan struct{})
 	st := newStack(t, stackOptions{
 		cfg: cosworth.Config{MaxInFlight: inflight, RequestTimeout: 5 * time.Second},
 		queryset: func(r *http.Request, q *bun.SelectQuery) *bun.SelectQuery {
 			if r.URL.Query().Get("slow") != "" {
-				return q.Where("pg_sleep(0.8) IS NOT NULL")
+				entered <- struct{}{}
+				select {
+				case <-release:
+				case <-r.Context().Done():
+				}
 			}
 			return q
 		},
@@ -158,19 +165,29 @@ func TestInFlightBoundEndToEnd(t *testing.T) {
 	if o := send(c, http.MethodPost, st.url+"/notes/", "", `{"title":"x"}`); o.status != 201 {
 		t.Fatalf("seed: %d", o.status)
 	}
-	var wg sync.WaitGroup
+	var (
+		wg       sync.WaitGroup
+		slowDone atomic.Int32
+	)
 	slow := make([]outcome, inflight)
 	for i := range inflight {
 		wg.Add(1)
-		go func() { defer wg.Done(); slow[i] = send(c, http.MethodGet, st.url+"/notes/?slow=1", "", "") }()
+		go func() {
+			defer wg.Done()
+			slow[i] = send(c, http.MethodGet, st.url+"/notes/?slow=1", "", "")
+			slowDone.Add(1)
+		}()
 	}
-	time.Sleep(300 * time.Millisecond) // the slow ones are in their queries
+	for range inflight {
+		<-entered // every slot is taken by a held request
+	}
 	o := send(c, http.MethodGet, st.url+"/notes/", "", "")
+	if n := slowDone.Load(); n != 0 {
+		t.Errorf("the refusal came after %d held requests ended: it queued", n)
+	}
+	close(release)
 	if o.status != 503 || o.body != unavailableBody || o.retry == "" {
 		t.Fatalf("over the bound: %d %s (Retry-After %q), want a DRF 503", o.status, o.body, o.retry)
-	}
-	if o.elapsed > 200*time.Millisecond {
-		t.Errorf("the refusal took %v: it queued", o.elapsed)
 	}
 	wg.Wait()
 	for i, s := range slow {

@@ -22,11 +22,23 @@
 // trips: BEGIN with the locked load, then the UPDATE ... RETURNING * or
 // the DELETE with the COMMIT.
 //
-// When it cannot do that exactly as bun would, it lets bun run the query:
-// SQLite, a DB with query hooks (they must see every query), named
-// arguments or a read resolver, a model with select or BeforeScanRow
-// hooks, a query joining a has-many or many-to-many relation (bun loads
-// it with queries of its own) or a relation of a relation, a select list
+// A slice that holds rows is truncated and scanned over, as bun does: a
+// row within its capacity goes over the old element (columns not selected
+// keep their values), a NULL in a pointer field that pointed to a value
+// points it to a new zero value, and a value goes into the value a
+// pointer field already points to.
+//
+// It knows what it runs from bun's public API and the SQL text alone
+// (no unexported bun field): when it cannot do that exactly as bun would,
+// it lets bun run the query: SQLite, a DB other than the one
+// models.Open returned (models.Pool: the copies WithQueryHook and
+// WithNamedArg make, so query hooks see every query, and a bun.DB with a
+// connection resolver), a model with select or BeforeScanRow hooks
+// (interfaces of the model type, schema.Table), a model whose queries may
+// join a has-many or many-to-many relation (it, or a has-one or
+// belongs-to relation of it, declares one: bun loads such a relation with
+// queries of its own, which the SQL text does not show), a query joining
+// a relation of a relation, a select list
 // other than the model's own columns and its joined relations' (a column
 // expression), a field type it does not decode (JSON, arrays,
 // sql.Scanner types other than models.Date), a column type that does not
@@ -204,7 +216,7 @@ func (s *Session) direct(ctx context.Context, q *bun.SelectQuery, dst any, limit
 		return errFallback
 	}
 	m := modelFor(db, typ)
-	if !m.direct || m.relations && !inlineJoins(q) {
+	if !m.direct {
 		return errFallback
 	}
 	if m.beforeAppend {
@@ -278,9 +290,11 @@ func scanRows(ctx context.Context, rows pgx.Rows, p *plan, m *model, elem reflec
 			if n == elem.Cap() {
 				elem.Grow(1)
 			}
+			// Within the slice's capacity, the row goes over the old
+			// element, as in bun (which scans over it): the columns the
+			// query does not select keep their values.
 			elem.SetLen(n + 1)
 			base = elem.Index(n)
-			base.SetZero()
 		} else {
 			base = elem
 		}
@@ -346,119 +360,13 @@ func parameterizeWindow(c *collector, b []byte, limit, offset int64) []byte {
 	return c.add(b, offset)
 }
 
-// Where bun keeps a DB's query hooks and read resolver: unexported, read
-// (never written) by reflection so that a DB with either is left to bun.
-// When a bun release moves them, dbFieldsFound is false and every query
-// goes to bun (TestDirect fails, so the change is noticed).
-var (
-	hooksIndex, resolverIndex []int
-	dbFieldsFound             = func() bool {
-		t := reflect.TypeFor[bun.DB]()
-		h, ok1 := t.FieldByName("queryHooks")
-		r, ok2 := t.FieldByName("resolver")
-		if !ok1 || !ok2 || h.Type.Kind() != reflect.Slice || (r.Type.Kind() != reflect.Interface && r.Type.Kind() != reflect.Pointer) {
-			return false
-		}
-		hooksIndex, resolverIndex = h.Index, r.Index
-		return true
-	}()
-)
-
-// Where bun keeps a query's model and the relations it joins: unexported,
-// read (never written) by reflection so that a query joining a relation
-// bun loads with a query of its own is left to bun. When a bun release
-// moves them, every query of a model with relations goes to bun
-// (TestRelations fails, so the change is noticed).
-var tableModelIndex = func() []int {
-	f, ok := reflect.TypeFor[bun.SelectQuery]().FieldByName("tableModel")
-	if !ok || f.Type != reflect.TypeFor[bun.TableModel]() {
-		return nil
-	}
-	return f.Index
-}()
-
-// joinFields is where a table model type (bun's structTableModel, or
-// sliceTableModel, which embeds it) keeps its joins, and where a join
-// keeps its relation and its model.
-type joinFields struct {
-	ok        bool
-	joins     []int // of the model's []relationJoin
-	relation  []int // of the join's *schema.Relation
-	joinModel []int // of the join's TableModel
-}
-
-var joinFieldsCache sync.Map // reflect.Type (the model struct) -> *joinFields
-
-func joinFieldsOf(t reflect.Type) *joinFields {
-	if v, ok := joinFieldsCache.Load(t); ok {
-		return v.(*joinFields)
-	}
-	jf := &joinFields{}
-	if f, ok := t.FieldByName("joins"); ok && f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct {
-		r, ok1 := f.Type.Elem().FieldByName("Relation")
-		m, ok2 := f.Type.Elem().FieldByName("JoinModel")
-		if ok1 && ok2 && r.Type == reflect.TypeFor[*schema.Relation]() && m.Type == reflect.TypeFor[bun.TableModel]() {
-			*jf = joinFields{ok: true, joins: f.Index, relation: r.Index, joinModel: m.Index}
-		}
-	}
-	v, _ := joinFieldsCache.LoadOrStore(t, jf)
-	return v.(*joinFields)
-}
-
-// joinsOf returns the joins of tm, a TableModel interface value.
-func joinsOf(tm reflect.Value) (reflect.Value, *joinFields, bool) {
-	if tm.Kind() != reflect.Interface || tm.IsNil() {
-		return reflect.Value{}, nil, false
-	}
-	p := tm.Elem()
-	if p.Kind() != reflect.Pointer || p.IsNil() || p.Elem().Kind() != reflect.Struct {
-		return reflect.Value{}, nil, false
-	}
-	jf := joinFieldsOf(p.Elem().Type())
-	if !jf.ok {
-		return reflect.Value{}, nil, false
-	}
-	return p.Elem().FieldByIndex(jf.joins), jf, true
-}
-
-// inlineJoins reports whether every relation q joins is one bun joins in
-// q itself (has-one, belongs-to) with no relation joined to it in turn;
-// has-many and many-to-many relations bun loads with queries of its own,
-// after q.
-func inlineJoins(q *bun.SelectQuery) bool {
-	if tableModelIndex == nil {
-		return false
-	}
-	tm := reflect.ValueOf(q).Elem().FieldByIndex(tableModelIndex)
-	if tm.IsNil() {
-		return true
-	}
-	joins, jf, ok := joinsOf(tm)
-	if !ok {
-		return false
-	}
-	for i := range joins.Len() {
-		j := joins.Index(i)
-		rel := (*schema.Relation)(j.FieldByIndex(jf.relation).UnsafePointer())
-		if rel == nil || rel.Type != schema.HasOneRelation && rel.Type != schema.BelongsToRelation {
-			return false
-		}
-		nested, _, ok := joinsOf(j.FieldByIndex(jf.joinModel))
-		if !ok || nested.Len() != 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// directDB reports whether queries on db may skip bun: PostgreSQL, no
-// query hooks, no read resolver, no named arguments (db.WithNamedArg).
+// directDB reports whether queries on db may skip bun: db is the
+// PostgreSQL DB models.Open returned (models.Pool answers only for it, not
+// for the copies bun's WithQueryHook and WithNamedArg make, nor for
+// another bun.DB on its *sql.DB, such as one with a connection resolver),
+// with no named arguments.
 func directDB(db *bun.DB) bool {
-	if !dbFieldsFound || db == nil || db.Dialect().Name() != dialect.PG {
-		return false
-	}
-	v := reflect.ValueOf(db).Elem()
-	if v.FieldByIndex(hooksIndex).Len() != 0 || !v.FieldByIndex(resolverIndex).IsNil() {
+	if db == nil || db.Dialect().Name() != dialect.PG || models.Pool(db) == nil {
 		return false
 	}
 	return db.QueryGen() == schema.NewQueryGen(db.Dialect())
@@ -502,7 +410,7 @@ func modelFor(db *bun.DB, typ reflect.Type) *model {
 	if m, ok := modelCache.Load(typ); ok {
 		return m.(*model)
 	}
-	m := newModel(typ, db.Table(typ))
+	m := newModel(db, typ)
 	v, _ := modelCache.LoadOrStore(typ, m)
 	return v.(*model)
 }

@@ -72,13 +72,10 @@ const chunkLen = 16
 type model struct {
 	typ reflect.Type
 	// direct is false when bun must run the model's queries: it has
-	// select hooks or a BeforeScanRow hook.
+	// select hooks or a BeforeScanRow hook, or a query of it may join a
+	// relation bun loads with queries of its own (see loadsMany).
 	direct bool
-	// relations is true when the model declares relations: each query is
-	// checked for joins bun loads with queries of its own (has-many,
-	// many-to-many) or nests (a relation of a relation).
-	relations bool
-	rels      []*relation
+	rels   []*relation
 	// byQuoted holds the model's columns by `"alias"."column"`, and those
 	// of its has-one and belongs-to relations by
 	// `"rel"."column" AS "rel__column"`, as bun formats them.
@@ -110,12 +107,12 @@ var (
 	dateType         = reflect.TypeFor[models.Date]()
 )
 
-func newModel(typ reflect.Type, table *schema.Table) *model {
+func newModel(db *bun.DB, typ reflect.Type) *model {
+	table := db.Table(typ)
 	ptr := reflect.PointerTo(typ)
 	m := &model{
 		typ:          typ,
-		direct:       !ptr.Implements(beforeSelectType) && !ptr.Implements(afterSelectType) && !table.HasBeforeScanRowHook(),
-		relations:    len(table.Relations) != 0,
+		direct:       !ptr.Implements(beforeSelectType) && !ptr.Implements(afterSelectType) && !table.HasBeforeScanRowHook() && !loadsMany(db, table, nil),
 		byQuoted:     make(map[string]*field, len(table.FieldMap)),
 		afterScanRow: ptr.Implements(afterScanRowType),
 		beforeAppend: ptr.Implements(beforeAppendType),
@@ -136,6 +133,38 @@ func newModel(typ reflect.Type, table *schema.Table) *model {
 		m.addRelation(typ, r)
 	}
 	return m
+}
+
+// loadsMany reports whether a query of t may join a has-many or
+// many-to-many relation: t declares one, or a has-one or belongs-to
+// relation of t (which a query may join, and join a relation of in turn:
+// Relation("Novel.Chapters")) leads to a table that does. bun loads such a
+// relation with a query of its own after the SELECT, whose text does not
+// show it, and no public bun API tells which relations a query joins: so
+// the queries of such a model are all bun's. The has-one and belongs-to
+// joins themselves show in the text (their "rel__column" columns), and a
+// plan maps only the model's own relations' columns, so a query joining a
+// relation of a relation is bun's too.
+func loadsMany(db *bun.DB, t *schema.Table, seen map[reflect.Type]bool) bool {
+	if seen[t.Type] {
+		return false
+	}
+	if seen == nil {
+		seen = make(map[reflect.Type]bool)
+	}
+	seen[t.Type] = true
+	for _, r := range t.Relations {
+		switch r.Type {
+		case schema.HasOneRelation, schema.BelongsToRelation:
+			// db.Table: the join table with its own relations resolved.
+			if loadsMany(db, db.Table(r.JoinTable.Type), seen) {
+				return true
+			}
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 func newField(typ reflect.Type, name string, f *schema.Field, rel int) *field {
@@ -468,14 +497,17 @@ type cell struct {
 
 var errInfinity = errors.New("cosworth: cannot scan an infinite timestamp or date")
 
-// dst returns where the value goes: the field, or for a pointer field a
-// new value it points to.
+// dst returns where the value goes: the field, or for a pointer field the
+// value it points to, allocated when it is nil (as bun does).
 func (c *cell) dst() unsafe.Pointer {
 	if c.seen != nil {
 		*c.seen = true
 	}
 	if !c.ptr {
 		return c.p
+	}
+	if v := *(*unsafe.Pointer)(c.p); v != nil {
+		return v
 	}
 	var v unsafe.Pointer
 	switch {
@@ -492,9 +524,14 @@ func (c *cell) dst() unsafe.Pointer {
 	return v
 }
 
+// null stores a NULL as bun does: the zero value of a plain field; for a
+// pointer field, nil stays nil and one that pointed to a value points to a
+// new zero value.
 func (c *cell) null() {
 	if c.ptr {
-		*(*unsafe.Pointer)(c.p) = nil
+		if *(*unsafe.Pointer)(c.p) != nil {
+			*(*unsafe.Pointer)(c.p) = reflect.New(c.elem).UnsafePointer()
+		}
 		return
 	}
 	switch c.kind {

@@ -43,7 +43,7 @@ func Prepare(q *bun.SelectQuery, dst any, nargs int) *Statement {
 		return nil
 	}
 	m := modelFor(db, typ)
-	if !m.direct || m.beforeAppend || m.relations && !inlineJoins(q) {
+	if !m.direct || m.beforeAppend {
 		return nil
 	}
 	c := getCollector(db.Dialect())

@@ -84,7 +84,7 @@ func Load(ctx context.Context, q *bun.SelectQuery, dst any) (tx *Tx, handled boo
 	}
 	elem := rv.Elem()
 	m := modelFor(db, elem.Type())
-	if !m.direct || m.relations && !inlineJoins(q) {
+	if !m.direct {
 		return nil, false, nil
 	}
 	if m.beforeAppend {
