@@ -171,7 +171,7 @@ func (t *tx) Tx() bun.Tx { return t.bun }
 // committed.
 func (t *tx) update(ctx context.Context, u *bun.UpdateQuery, obj any) error {
 	if t.pg != nil {
-		return t.pg.UpdateCommit(ctx, u, obj)
+		return models.ClassifyCommit(t.pg.UpdateCommit(ctx, u, obj))
 	}
 	if _, err := u.Conn(t.bun).Exec(ctx); err != nil {
 		return err
@@ -183,7 +183,7 @@ func (t *tx) update(ctx context.Context, u *bun.UpdateQuery, obj any) error {
 // pgx in one round trip.
 func (t *tx) delete(ctx context.Context, d *bun.DeleteQuery, obj any) error {
 	if t.pg != nil {
-		return t.pg.DeleteCommit(ctx, d, obj)
+		return models.ClassifyCommit(t.pg.DeleteCommit(ctx, d, obj))
 	}
 	if _, err := d.Conn(t.bun).Exec(ctx); err != nil {
 		return err
@@ -194,13 +194,13 @@ func (t *tx) delete(ctx context.Context, d *bun.DeleteQuery, obj any) error {
 // commit commits the transaction.
 func (t *tx) commit(ctx context.Context) error {
 	if t.pg != nil {
-		return t.pg.Commit(ctx)
+		return models.ClassifyCommit(t.pg.Commit(ctx))
 	}
 	err := t.bun.Commit()
 	if err == nil || errors.Is(err, sql.ErrTxDone) {
 		t.db = false
 	}
-	return err
+	return models.ClassifyCommit(err)
 }
 
 // close rolls the transaction back unless it ended and gives its
@@ -221,11 +221,12 @@ func (t *tx) close(ctx context.Context) {
 func (rn *runner[T]) insertOne(ctx context.Context, i *bun.InsertQuery, obj *T) error {
 	if rn.pgx && rn.insert {
 		if handled, err := pgread.Insert(ctx, i, obj); handled {
-			return err
+			return models.ClassifyCommit(err)
 		}
 	}
 	_, err := i.Exec(ctx)
-	return err
+	// A lost answer to a single auto-committed INSERT is ambiguous.
+	return models.ClassifyCommit(err)
 }
 
 // begin begins a bun transaction for a Perform hook (PerformCreate).
