@@ -45,6 +45,7 @@ func (g *Generic[T]) destroy(w http.ResponseWriter, r *http.Request, p *plan[T])
 	if err != nil {
 		return err
 	}
+	g.committed(r, Deleted, obj)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -67,6 +68,7 @@ func (g *Generic[T]) destroyOnPgx(w http.ResponseWriter, r *http.Request, p *pla
 	if err != nil {
 		return true, err
 	}
+	g.committed(r, Deleted, obj)
 	w.WriteHeader(http.StatusNoContent)
 	return true, nil
 }

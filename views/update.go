@@ -65,6 +65,7 @@ func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], 
 	if err != nil {
 		return p.ser.ConstraintError(err, obj)
 	}
+	g.committed(r, Updated, obj)
 	out := respond.GetBuffer()
 	*out = p.ser.AppendJSON(*out, obj)
 	respond.JSON(w, http.StatusOK, *out)
@@ -103,6 +104,7 @@ func (g *Generic[T]) updateOnPgx(w http.ResponseWriter, r *http.Request, p *plan
 	if err != nil {
 		return true, p.ser.ConstraintError(err, obj)
 	}
+	g.committed(r, Updated, obj)
 	out := respond.GetBuffer()
 	*out = p.ser.AppendJSON(*out, obj)
 	respond.JSON(w, http.StatusOK, *out)
