@@ -231,6 +231,7 @@ func dialWS(t *testing.T, url string, hdr ...string) *wsClient {
 		}
 		t.Fatalf("dial %s: %v (%d)", url, err, status)
 	}
+	c.SetReadLimit(1 << 20)
 	w := &wsClient{c: c, msgs: make(chan message, 4096)}
 	t.Cleanup(func() { c.CloseNow() })
 	go func() {
@@ -266,7 +267,7 @@ func next(t *testing.T, msgs <-chan message) message {
 	select {
 	case m, ok := <-msgs:
 		if !ok {
-			t.Fatal("stream ended")
+			t.Fatal("the stream ended")
 		}
 		return m
 	case <-time.After(10 * time.Second):
