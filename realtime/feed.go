@@ -59,7 +59,7 @@ type Options[T any] struct {
 	// clients: one IP address); 0 means 8.
 	MaxStreamsPerUser int
 	// SendBuffer is how many events a subscriber may fall behind before
-	// it is disconnected; 0 means 64.
+	// it is disconnected; 0 means 32.
 	SendBuffer int
 	// Replay is how many recent events are kept to resume streams; 0
 	// means 256.
@@ -180,7 +180,7 @@ func New[T any](ctx context.Context, v *views.Generic[T], o Options[T]) *Feed[T]
 	def(&o.CheckTimeout, 5*time.Second)
 	defInt(&o.MaxStreams, 1000)
 	defInt(&o.MaxStreamsPerUser, 8)
-	defInt(&o.SendBuffer, 64)
+	defInt(&o.SendBuffer, 32)
 	defInt(&o.Replay, 256)
 	defInt(&o.PublishQueue, 1024)
 	if o.ReadLimit <= 0 {
@@ -219,9 +219,10 @@ func New[T any](ctx context.Context, v *views.Generic[T], o Options[T]) *Feed[T]
 		v.OnCommit = f.OnCommit
 	}
 	f.start = make(chan struct{})
-	f.wg.Add(2)
+	f.wg.Add(3)
 	go f.publish()
 	go f.receive()
+	go f.heartbeat()
 	// The first subscription is made before New returns (bounded by
 	// WriteTimeout), so that a feed on a working Redis accepts streams at
 	// once.
@@ -360,6 +361,7 @@ func (f *Feed[T]) deliver(ev *event[T]) {
 	for s := range f.streams {
 		select {
 		case s.ch <- ev:
+			f.wake(s)
 		default:
 			f.closeLocked(s, reasonSlow)
 		}
@@ -425,6 +427,7 @@ func (f *Feed[T]) closeLocked(s *stream[T], why reason) {
 	}
 	s.why = why
 	close(s.done)
+	f.wake(s)
 }
 
 // remove ends s from its own goroutine (the client left or a write failed).

@@ -1,14 +1,17 @@
 package realtime
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -36,28 +39,27 @@ var (
 	reasonBusDown  = reason{websocket.StatusTryAgainLater, "Event bus unavailable, reconnect later."}
 )
 
-// stream is one subscriber. ch and done are the feed's side; the rest
-// belongs to the stream's goroutine.
+// stream is one subscriber. An idle stream has no goroutine of its own
+// (its connection's reader aside): wake starts drain when there is work
+// (an event, a heartbeat, the end), and drain exits when it is done. ch,
+// done and why are the feed's side; the rest belongs to drain.
 type stream[T any] struct {
-	r      *http.Request   // the connect request, on the stream's context
-	vals   context.Context // the connect request's context, for its values
-	ctx    context.Context
-	cancel context.CancelFunc
-	user   string
-	ch     chan *event[T]
-	done   chan struct{} // closed by the feed, with why set first
-	why    reason
-	last   uint64 // the last id sent
-}
+	r     *http.Request   // the connect request, never canceled
+	base  context.Context // r's context before any re-check
+	user  string
+	t     transport
+	ch    chan *event[T]
+	done  chan struct{} // closed by the feed, with why set first
+	why   reason
+	busy  atomic.Bool   // drain runs (or the stream has ended)
+	beat  atomic.Bool   // a heartbeat is due
+	ended chan struct{} // closed when the stream has finished
 
-// streamContext takes its values from the connect request and its
-// lifetime from the feed.
-type streamContext struct {
-	context.Context
-	vals context.Context
+	last   uint64      // the last id sent
+	replay []*event[T] // sent first
+	reset  bool        // send "reset" first
+	beats  int         // heartbeats so far, for Recheck
 }
-
-func (c streamContext) Value(key any) any { return c.vals.Value(key) }
 
 // ServeHTTP opens a stream: a WebSocket when the request is an upgrade,
 // Server-Sent Events when it accepts text/event-stream (otherwise 406).
@@ -88,29 +90,31 @@ func (f *Feed[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	last, resume := lastEventID(r)
-	s, replay, complete, err := f.open(r, last, resume)
+	s, err := f.open(r, last, resume)
 	if err != nil {
 		views.WriteError(w, r, err)
 		return
 	}
-	var t transport
+	// The stream is registered before its handshake: the feed may close
+	// it meanwhile (done), which the first drain then finishes.
+	s.busy.Store(true)
 	if ws {
-		t = f.acceptWebSocket(w, r, s)
+		s.t = f.acceptWebSocket(w, r, s)
 	} else {
-		t = f.acceptSSE(w, r, s)
+		s.t = f.acceptSSE(w, r, s)
 	}
-	if t == nil {
+	if s.t == nil {
 		f.remove(s, reason{})
-		s.cancel()
 		return
 	}
-	if t.hijacked() {
-		// The connection has left net/http: the stream outlives the
-		// handler, and holds no request slot or request deadline.
-		go f.run(s, t, replay, complete)
-		return
+	hijacked := s.t.hijacked()
+	s.busy.Store(false)
+	f.wake(s)
+	if !hijacked {
+		// Streaming through the ResponseWriter: the handler must not
+		// return before the stream has ended.
+		<-s.ended
 	}
-	f.run(s, t, replay, complete)
 }
 
 // authenticate returns r with the access_token query parameter
@@ -187,101 +191,161 @@ func userKey(r *http.Request) string {
 }
 
 // open registers a stream for r within the bounds, with the recorded
-// events after last when the client resumes.
-func (f *Feed[T]) open(r *http.Request, last uint64, resume bool) (*stream[T], []*event[T], bool, error) {
+// events after last to send first when the client resumes.
+func (f *Feed[T]) open(r *http.Request, last uint64, resume bool) (*stream[T], error) {
 	user := userKey(r)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.healthy || len(f.streams) >= f.o.MaxStreams || f.perUser[user] >= f.o.MaxStreamsPerUser {
-		return nil, nil, false, unavailable{}
+		return nil, unavailable{}
 	}
-	ctx, cancel := context.WithCancel(streamContext{f.ctx, r.Context()})
+	base := context.WithoutCancel(r.Context())
 	s := &stream[T]{
-		vals:   r.Context(),
-		ctx:    ctx,
-		cancel: cancel,
-		user:   user,
-		ch:     make(chan *event[T], f.o.SendBuffer),
-		done:   make(chan struct{}),
+		r:     r.WithContext(base),
+		base:  base,
+		user:  user,
+		ch:    make(chan *event[T], f.o.SendBuffer),
+		done:  make(chan struct{}),
+		ended: make(chan struct{}),
 	}
-	s.r = r.WithContext(ctx)
 	f.streams[s] = struct{}{}
 	f.perUser[user]++
-	if !resume {
-		return s, nil, true, nil
+	if resume {
+		var complete bool
+		s.last = last
+		s.replay, complete = f.sinceLocked(last)
+		s.reset = !complete
 	}
-	s.last = last
-	replay, complete := f.sinceLocked(last)
-	return s, replay, complete, nil
+	return s, nil
 }
 
 // transport writes a stream's frames.
 type transport interface {
 	// write sends one frame: SSE text or a WebSocket message.
-	write(ctx context.Context, sse, ws []byte) error
+	write(sse, ws []byte) error
 	// beat keeps the connection alive and finds a dead peer.
-	beat(ctx context.Context) error
+	beat() error
 	// finish sends why (unless it is the zero reason) and closes.
 	finish(why reason)
-	// done is closed when the client has gone.
-	done() <-chan struct{}
 	hijacked() bool
 }
 
-// run serves s until it ends: the replay, then each event s may see, a
-// heartbeat every Heartbeat, and a principal re-check every Recheck.
-func (f *Feed[T]) run(s *stream[T], t transport, replay []*event[T], complete bool) {
-	defer func() {
-		f.remove(s, reason{})
-		t.finish(s.why) // s.why is settled: remove held f.mu
-		s.cancel()
-	}()
-	ctx := s.ctx
-	if !complete && t.write(ctx, []byte("event: reset\ndata: {}\n\n"), []byte(`{"event":"reset"}`)) != nil {
-		return
+// wake makes sure a drain goroutine runs for s.
+func (f *Feed[T]) wake(s *stream[T]) {
+	if s.busy.CompareAndSwap(false, true) {
+		go f.drain(s)
 	}
-	for _, ev := range replay {
-		if f.send(s, t, ev) != nil {
+}
+
+// drain does s's work until there is none left, then exits; a stream
+// that ends is finished here, once.
+func (f *Feed[T]) drain(s *stream[T]) {
+	for {
+		if f.step(s) {
+			return // ended: busy stays set, no drain starts again
+		}
+		s.busy.Store(false)
+		// Work that arrived after step looked and before busy was
+		// cleared found busy set and started nothing: look again.
+		if !s.pending() || !s.busy.CompareAndSwap(false, true) {
 			return
 		}
 	}
-	beats, every := 0, max(1, int(f.o.Recheck/f.o.Heartbeat))
+}
+
+// pending reports whether s has work.
+func (s *stream[T]) pending() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+	}
+	return len(s.ch) > 0 || s.beat.Load()
+}
+
+// step does all of s's work there is: the reset and replay of a resumed
+// stream, the events, a heartbeat (with a principal re-check every
+// Recheck). It reports whether s has ended.
+func (f *Feed[T]) step(s *stream[T]) (ended bool) {
+	defer func() {
+		if ended {
+			f.remove(s, reason{})
+			s.t.finish(s.why) // s.why is settled: remove held f.mu
+			close(s.ended)
+		}
+	}()
+	if s.reset {
+		s.reset = false
+		if s.t.write([]byte("event: reset\ndata: {}\n\n"), []byte(`{"event":"reset"}`)) != nil {
+			return true
+		}
+	}
+	for _, ev := range s.replay {
+		if f.send(s, ev) != nil {
+			return true
+		}
+	}
+	s.replay = nil
+	for {
+		select {
+		case <-s.done:
+			return true
+		case ev := <-s.ch:
+			if f.send(s, ev) != nil {
+				return true
+			}
+			continue
+		default:
+		}
+		if !s.beat.Swap(false) {
+			return false
+		}
+		if s.beats++; s.beats%max(1, int(f.o.Recheck/f.o.Heartbeat)) == 0 {
+			if why, ok := f.recheck(s); !ok {
+				f.remove(s, why)
+				return true
+			}
+		}
+		if s.t.beat() != nil {
+			return true
+		}
+	}
+}
+
+// heartbeat marks a heartbeat due on every stream every Heartbeat (one
+// ticker for the feed, none per stream).
+func (f *Feed[T]) heartbeat() {
+	defer f.wg.Done()
 	tick := time.NewTicker(f.o.Heartbeat)
 	defer tick.Stop()
 	for {
 		select {
-		case ev := <-s.ch:
-			if f.send(s, t, ev) != nil {
-				return
-			}
+		case <-f.ctx.Done():
+			return
 		case <-tick.C:
-			if beats++; beats%every == 0 {
-				if why, ok := f.recheck(s); !ok {
-					f.remove(s, why)
-					return
-				}
-			}
-			if t.beat(ctx) != nil {
-				return
-			}
-		case <-s.done:
-			return
-		case <-t.done():
-			return
-		case <-ctx.Done(): // the feed's context: shutdown
-			f.remove(s, reasonShutdown)
-			return
 		}
+		f.mu.Lock()
+		for s := range f.streams {
+			s.beat.Store(true)
+			f.wake(s)
+		}
+		f.mu.Unlock()
 	}
 }
 
+// gone ends s because its client left.
+func (f *Feed[T]) gone(s *stream[T]) {
+	f.remove(s, reason{})
+	f.wake(s)
+}
+
 // send writes ev to s when s may see it and has not seen it.
-func (f *Feed[T]) send(s *stream[T], t transport, ev *event[T]) error {
+func (f *Feed[T]) send(s *stream[T], ev *event[T]) error {
 	if ev.id <= s.last || !f.visible(s, ev) {
 		return nil
 	}
 	s.last = ev.id
-	return t.write(s.ctx, ev.sse, ev.ws)
+	return s.t.write(ev.sse, ev.ws)
 }
 
 // visible reports whether s may see ev's object: the view's object
@@ -301,12 +365,12 @@ func (f *Feed[T]) visible(s *stream[T], ev *event[T]) bool {
 	if ev.kind == views.Deleted {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(s.ctx, f.o.CheckTimeout)
+	ctx, cancel := context.WithTimeout(f.ctx, f.o.CheckTimeout)
 	defer cancel()
 	q := f.view.Queryset(s.r, f.view.DB.NewSelect().Model((*T)(nil)))
 	ok, err := q.Where("?TableAlias.? = ?", bun.Ident(f.pk.Name), f.pkValue(ev.obj)).Exists(ctx)
 	if err != nil {
-		if s.ctx.Err() == nil {
+		if f.ctx.Err() == nil {
 			f.log.Warn("cosworth/realtime: Queryset check failed, event withheld", slog.String("feed", f.o.Name), slog.Any("error", err))
 		}
 		return false
@@ -318,11 +382,11 @@ func (f *Feed[T]) visible(s *stream[T], ev *event[T]) bool {
 // (with why) when the principal is gone or changed, the backend fails, or
 // the view's request-level permissions now refuse it.
 func (f *Feed[T]) recheck(s *stream[T]) (why reason, ok bool) {
-	old := authentication.PrincipalFrom(s.vals)
+	old := authentication.PrincipalFrom(s.r.Context())
 	if old == nil || len(f.o.Authenticators) == 0 {
 		return reason{}, true
 	}
-	ctx, cancel := context.WithTimeout(s.ctx, f.o.CheckTimeout)
+	ctx, cancel := context.WithTimeout(f.ctx, f.o.CheckTimeout)
 	defer cancel()
 	p, err := authenticate(s.r.WithContext(ctx), f.o.Authenticators)
 	if err != nil {
@@ -335,8 +399,7 @@ func (f *Feed[T]) recheck(s *stream[T]) (why reason, ok bool) {
 	if p == nil || p.ID != old.ID || p.Username != old.Username {
 		return reasonRevoked, false
 	}
-	s.vals = authentication.WithPrincipal(s.vals, p)
-	s.r = s.r.WithContext(streamContext{s.ctx, s.vals})
+	s.r = s.r.WithContext(authentication.WithPrincipal(s.base, p))
 	if permissions.Check(s.r, f.view.Permissions) != nil {
 		return reasonRevoked, false
 	}
@@ -355,18 +418,19 @@ func (f *Feed[T]) acceptSSE(w http.ResponseWriter, r *http.Request, s *stream[T]
 	conn, brw, err := rc.Hijack()
 	if err != nil {
 		w.WriteHeader(http.StatusOK)
-		t := &sseWriter{w: w, rc: rc, timeout: f.o.WriteTimeout, gone: r.Context().Done()}
-		if t.write(s.ctx, []byte(":\n\n"), nil) != nil {
+		t := &sseWriter{w: w, rc: rc, timeout: f.o.WriteTimeout}
+		if t.write([]byte(":\n\n"), nil) != nil {
 			return nil
 		}
+		context.AfterFunc(r.Context(), func() { f.gone(s) })
 		return t
 	}
 	var b bytes.Buffer
 	b.WriteString("HTTP/1.1 200 OK\r\nConnection: close\r\n")
 	_ = h.Write(&b)
 	b.WriteString("\r\n:\n\n")
-	t := &sseConn{c: conn, timeout: f.o.WriteTimeout, gone: make(chan struct{})}
-	if brw.Reader.Buffered() > 0 || t.write(s.ctx, b.Bytes(), nil) != nil {
+	t := &sseConn{c: conn, timeout: f.o.WriteTimeout}
+	if brw.Reader.Buffered() > 0 || t.write(b.Bytes(), nil) != nil {
 		_ = conn.Close()
 		return nil
 	}
@@ -375,7 +439,7 @@ func (f *Feed[T]) acceptSSE(w http.ResponseWriter, r *http.Request, s *stream[T]
 		// (or when finish closes the connection).
 		var p [1]byte
 		_, _ = conn.Read(p[:])
-		close(t.gone)
+		f.gone(s)
 	}()
 	return t
 }
@@ -384,36 +448,33 @@ func (f *Feed[T]) acceptSSE(w http.ResponseWriter, r *http.Request, s *stream[T]
 type sseConn struct {
 	c       net.Conn
 	timeout time.Duration
-	gone    chan struct{}
 }
 
-func (t *sseConn) write(_ context.Context, sse, _ []byte) error {
+func (t *sseConn) write(sse, _ []byte) error {
 	_ = t.c.SetWriteDeadline(time.Now().Add(t.timeout))
 	_, err := t.c.Write(sse)
 	return err
 }
 
-func (t *sseConn) beat(ctx context.Context) error { return t.write(ctx, []byte(":\n\n"), nil) }
+func (t *sseConn) beat() error { return t.write([]byte(":\n\n"), nil) }
 
 func (t *sseConn) finish(why reason) {
 	if why.detail != "" {
-		_ = t.write(context.Background(), closeFrame(why), nil)
+		_ = t.write(closeFrame(why), nil)
 	}
 	_ = t.c.Close()
 }
 
-func (t *sseConn) done() <-chan struct{} { return t.gone }
-func (t *sseConn) hijacked() bool        { return true }
+func (t *sseConn) hijacked() bool { return true }
 
 // sseWriter is SSE through the ResponseWriter.
 type sseWriter struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
 	timeout time.Duration
-	gone    <-chan struct{}
 }
 
-func (t *sseWriter) write(_ context.Context, sse, _ []byte) error {
+func (t *sseWriter) write(sse, _ []byte) error {
 	_ = t.rc.SetWriteDeadline(time.Now().Add(t.timeout))
 	if _, err := t.w.Write(sse); err != nil {
 		return err
@@ -421,16 +482,15 @@ func (t *sseWriter) write(_ context.Context, sse, _ []byte) error {
 	return t.rc.Flush()
 }
 
-func (t *sseWriter) beat(ctx context.Context) error { return t.write(ctx, []byte(":\n\n"), nil) }
+func (t *sseWriter) beat() error { return t.write([]byte(":\n\n"), nil) }
 
 func (t *sseWriter) finish(why reason) {
 	if why.detail != "" {
-		_ = t.write(context.Background(), closeFrame(why), nil)
+		_ = t.write(closeFrame(why), nil)
 	}
 }
 
-func (t *sseWriter) done() <-chan struct{} { return t.gone }
-func (t *sseWriter) hijacked() bool        { return false }
+func (t *sseWriter) hijacked() bool { return false }
 
 // closeFrame is SSE's last event: "close" with the reason as a DRF detail.
 func closeFrame(why reason) []byte {
@@ -442,7 +502,7 @@ func closeFrame(why reason) []byte {
 // acceptWebSocket upgrades the connection (coder/websocket checks the
 // Origin and answers a refused handshake itself).
 func (f *Feed[T]) acceptWebSocket(w http.ResponseWriter, r *http.Request, s *stream[T]) transport {
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	c, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{
 		OriginPatterns:  f.o.OriginPatterns,
 		CompressionMode: websocket.CompressionDisabled,
 	})
@@ -452,27 +512,25 @@ func (f *Feed[T]) acceptWebSocket(w http.ResponseWriter, r *http.Request, s *str
 	c.SetReadLimit(f.o.ReadLimit)
 	// CloseRead answers pings and the close handshake, and ends the
 	// returned context when the client closes or sends a data message.
-	// Its context is not the stream's: canceling that would close the
-	// connection before finish sends the close status.
 	read := c.CloseRead(context.Background())
-	return &wsConn{c: c, timeout: f.o.WriteTimeout, read: read}
+	context.AfterFunc(read, func() { f.gone(s) })
+	return &wsConn{c: c, timeout: f.o.WriteTimeout}
 }
 
 // wsConn is a WebSocket stream.
 type wsConn struct {
 	c       *websocket.Conn
 	timeout time.Duration
-	read    context.Context
 }
 
-func (t *wsConn) write(ctx context.Context, _, ws []byte) error {
-	ctx, cancel := context.WithTimeout(ctx, t.timeout)
+func (t *wsConn) write(_, ws []byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), t.timeout)
 	defer cancel()
 	return t.c.Write(ctx, websocket.MessageText, ws)
 }
 
-func (t *wsConn) beat(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, t.timeout)
+func (t *wsConn) beat() error {
+	ctx, cancel := context.WithTimeout(context.Background(), t.timeout)
 	defer cancel()
 	return t.c.Ping(ctx)
 }
@@ -485,8 +543,28 @@ func (t *wsConn) finish(why reason) {
 	_ = t.c.Close(why.code, why.detail)
 }
 
-func (t *wsConn) done() <-chan struct{} { return t.read.Done() }
-func (t *wsConn) hijacked() bool        { return true }
+func (t *wsConn) hijacked() bool { return true }
+
+// smallBuffers hands websocket.Accept the hijacked connection with 512-byte
+// buffers instead of net/http's 4 KiB ones: a stream reads only control
+// frames, and bufio writes an event larger than its buffer straight
+// through. This halves the memory of an idle WebSocket stream.
+type smallBuffers struct{ http.ResponseWriter }
+
+// Hijack hijacks the connection under the ResponseWriter, keeping the
+// bytes net/http had read ahead.
+func (s smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(s.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	var r io.Reader = c
+	if n := brw.Reader.Buffered(); n > 0 {
+		b, _ := brw.Reader.Peek(n)
+		r = io.MultiReader(bytes.NewReader(bytes.Clone(b)), c)
+	}
+	return c, bufio.NewReadWriter(bufio.NewReaderSize(r, 512), bufio.NewWriterSize(c, 512)), nil
+}
 
 // methodNotAllowed is DRF's 405.
 type methodNotAllowed struct{ method string }
