@@ -15,7 +15,7 @@ import (
 
 // redisPair returns two clients of the test Redis (one per instance) and
 // a prefix unique to the test.
-func redisPair(t *testing.T) (*redis.Client, *redis.Client, string) {
+func redisPair(t testing.TB) (*redis.Client, *redis.Client, string) {
 	a, prefix := dbtest.Redis(t)
 	b := redis.NewClient(a.Options())
 	t.Cleanup(func() { b.Close() })

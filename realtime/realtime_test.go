@@ -63,7 +63,7 @@ type world struct {
 	ids    map[string]int64
 }
 
-func newWorld(t *testing.T, users ...string) *world {
+func newWorld(t testing.TB, users ...string) *world {
 	db := dbtest.Postgres(t, (*models.User)(nil), (*models.Token)(nil), (*Note)(nil))
 	w := &world{db: db, tokens: map[string]string{}, ids: map[string]int64{}}
 	for _, name := range users {
@@ -94,7 +94,7 @@ type setup struct {
 	opts    realtime.Options[Note]
 }
 
-func newInstance(t *testing.T, w *world, s setup) *instance {
+func newInstance(t testing.TB, w *world, s setup) *instance {
 	t.Helper()
 	auths := []authentication.Authenticator{&authentication.Token{DB: w.db}}
 	g := &views.ListCreateView[Note]{
@@ -134,7 +134,7 @@ func newInstance(t *testing.T, w *world, s setup) *instance {
 }
 
 // write sends a request as user and checks its status.
-func (in *instance) write(t *testing.T, w *world, user, method, path, body string, want int) map[string]any {
+func (in *instance) write(t testing.TB, w *world, user, method, path, body string, want int) map[string]any {
 	t.Helper()
 	req, _ := http.NewRequest(method, in.srv.URL+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -163,7 +163,7 @@ type sseClient struct {
 	msgs chan message
 }
 
-func dialSSE(t *testing.T, url string, hdr ...string) *sseClient {
+func dialSSE(t testing.TB, url string, hdr ...string) *sseClient {
 	t.Helper()
 	req, _ := http.NewRequest("GET", url, nil)
 	req.Header.Set("Accept", "text/event-stream")
@@ -215,7 +215,7 @@ type wsClient struct {
 	reason string
 }
 
-func dialWS(t *testing.T, url string, hdr ...string) *wsClient {
+func dialWS(t testing.TB, url string, hdr ...string) *wsClient {
 	t.Helper()
 	h := http.Header{}
 	for i := 0; i+1 < len(hdr); i += 2 {
@@ -262,7 +262,7 @@ func dialWS(t *testing.T, url string, hdr ...string) *wsClient {
 
 // next returns the next message, failing the test when the stream ends
 // or nothing comes for 10 seconds (a hang guard, not a latency bound).
-func next(t *testing.T, msgs <-chan message) message {
+func next(t testing.TB, msgs <-chan message) message {
 	t.Helper()
 	select {
 	case m, ok := <-msgs:
@@ -278,7 +278,7 @@ func next(t *testing.T, msgs <-chan message) message {
 
 // expect reads messages and checks their kinds and bodies, and that ids
 // increase.
-func expect(t *testing.T, who string, msgs <-chan message, last *uint64, want ...string) {
+func expect(t testing.TB, who string, msgs <-chan message, last *uint64, want ...string) {
 	t.Helper()
 	for _, w := range want {
 		kind, body, _ := strings.Cut(w, " ")
@@ -295,7 +295,7 @@ func expect(t *testing.T, who string, msgs <-chan message, last *uint64, want ..
 
 // goroutines returns a function that fails the test unless the goroutine
 // count comes back to what it is now.
-func goroutines(t *testing.T) func() {
+func goroutines(t testing.TB) func() {
 	before := runtime.NumGoroutine()
 	return func() {
 		t.Helper()
