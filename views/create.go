@@ -50,7 +50,7 @@ func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) 
 	if err != nil {
 		return p.ser.ConstraintError(err, obj)
 	}
-	g.committed(r, changeCreate, obj)
+	g.committed(r, Created, obj)
 	out := respond.GetBuffer()
 	*out = p.ser.AppendJSON(*out, obj)
 	respond.JSON(w, http.StatusCreated, *out)

@@ -38,7 +38,7 @@ func (g *Generic[T]) destroy(w http.ResponseWriter, r *http.Request, p *plan[T])
 	if err != nil {
 		return err
 	}
-	g.committed(r, changeDestroy, obj)
+	g.committed(r, Deleted, obj)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

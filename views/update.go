@@ -61,7 +61,7 @@ func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], 
 	if err != nil {
 		return p.ser.ConstraintError(err, obj)
 	}
-	g.committed(r, changeUpdate, obj)
+	g.committed(r, Updated, obj)
 	out := respond.GetBuffer()
 	*out = p.ser.AppendJSON(*out, obj)
 	respond.JSON(w, http.StatusOK, *out)

@@ -77,6 +77,9 @@ type Generic[T any] struct {
 	// PerformDestroy deletes the object inside the transaction that
 	// loaded it; nil deletes it.
 	PerformDestroy func(r *http.Request, tx bun.Tx, obj *T) error
+	// OnCommit, when set, is called once after each create, update or
+	// delete commits, with the object; it must not block (see Change).
+	OnCommit func(r *http.Request, c Change, obj *T)
 	// Timeout bounds the database work of one request; 0 means 10s.
 	Timeout time.Duration
 	// MaxBodyBytes bounds a request body; 0 means 1 MiB. A larger body is

@@ -1,0 +1,96 @@
+package views_test
+
+import (
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/uptrace/bun"
+
+	"github.com/cosworth/cosworth/internal/dbtest"
+	"github.com/cosworth/cosworth/views"
+)
+
+// TestOnCommit: OnCommit sees each committed create, update and delete
+// once, with the committed object, on the plain and the hook paths of both
+// dialects (pgx on PostgreSQL without hooks), and never sees a write that
+// failed or rolled back.
+func TestOnCommit(t *testing.T) {
+	type seen struct {
+		c     views.Change
+		id    int64
+		title string
+	}
+	for name, open := range dbtest.Dialects(t, allModels...) {
+		for _, hooks := range []bool{false, true} {
+			t.Run(name+map[bool]string{false: "/plain", true: "/hooks"}[hooks], func(t *testing.T) {
+				db := open(t)
+				seedAuthors(t, db)
+				var got []seen
+				record := func(_ *http.Request, c views.Change, b *Book) {
+					got = append(got, seen{c, b.ID, b.Title})
+				}
+				list := &views.ListCreateView[Book]{DB: db, OnCommit: record}
+				detail := &views.RetrieveUpdateDestroyView[Book]{DB: db, OnCommit: record}
+				if hooks {
+					list.PerformCreate = func(r *http.Request, tx bun.Tx, b *Book) error {
+						if b.Title == "Rollback" {
+							if _, err := tx.NewInsert().Model(b).Exec(r.Context()); err != nil {
+								return err
+							}
+							return errors.New("rolled back after the insert")
+						}
+						_, err := tx.NewInsert().Model(b).Returning("*").Exec(r.Context())
+						return err
+					}
+					detail.PerformUpdate = func(r *http.Request, tx bun.Tx, b *Book) error {
+						_, err := tx.NewUpdate().Model(b).WherePK().Exec(r.Context())
+						return err
+					}
+					detail.PerformDestroy = func(r *http.Request, tx bun.Tx, b *Book) error {
+						_, err := tx.NewDelete().Model(b).WherePK().Exec(r.Context())
+						return err
+					}
+				}
+				r := chi.NewRouter()
+				r.Handle("/books/", list)
+				r.Handle("/books/{id}/", detail)
+
+				steps := []struct {
+					method, path, body string
+					status             int
+				}{
+					{"POST", "/books/", dune, 201},
+					{"POST", "/books/", dune, 400},                                                   // unique violation: nothing committed
+					{"PATCH", "/books/1/", `{"title":"Dune Messiah"}`, 200},                          // committed
+					{"PATCH", "/books/1/", `{"price_cents":-1}`, 400},                                // invalid
+					{"PATCH", "/books/1/", `{"isbn":"97804410135930"}`, 400},                         // invalid
+					{"PATCH", "/books/9/", `{"title":"x"}`, 404},                                     // no object
+					{"POST", "/books/", `{"title":"Rollback","isbn":"9780000000002","author":1}`, 0}, // 500 with hooks, 201 without
+					{"DELETE", "/books/1/", "", 204},
+					{"DELETE", "/books/1/", "", 404},
+				}
+				for _, s := range steps {
+					w := do(r, s.method, s.path, s.body)
+					if s.status != 0 && w.Code != s.status {
+						t.Fatalf("%s %s: %d %s, want %d", s.method, s.path, w.Code, w.Body, s.status)
+					}
+				}
+				want := []seen{{views.Created, 1, "Dune"}, {views.Updated, 1, "Dune Messiah"}}
+				if !hooks {
+					want = append(want, seen{views.Created, 0, "Rollback"})
+				}
+				want = append(want, seen{views.Deleted, 1, "Dune Messiah"})
+				if len(got) != len(want) {
+					t.Fatalf("OnCommit saw %v, want %v", got, want)
+				}
+				for i := range want {
+					if got[i].c != want[i].c || got[i].title != want[i].title || (want[i].id != 0 && got[i].id != want[i].id) {
+						t.Fatalf("OnCommit call %d: %v, want %v (all: %v)", i, got[i], want[i], got)
+					}
+				}
+			})
+		}
+	}
+}
