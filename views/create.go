@@ -33,6 +33,9 @@ func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) 
 	if err := p.ser.Decode(ctx, body, obj, serializers.Create); err != nil {
 		return err
 	}
+	if rec := txRecorder(w); rec != nil {
+		return g.createRecorded(w, r, p, obj, rec)
+	}
 	if g.PerformCreate == nil {
 		// A single INSERT is atomic on its own: no transaction, two round
 		// trips fewer.
