@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/redis/go-redis/v9"
 	"github.com/uptrace/bun"
 
@@ -345,6 +346,50 @@ func TestRecordCommitsWithTheRow(t *testing.T) {
 			if n := f.rows(t); n != 1 {
 				t.Fatalf("%d rows, want 1", n)
 			}
+		})
+	}
+}
+
+// TestPatchAndRequired checks a PATCH behind the middleware (its answer is
+// kept after the handler) and Options.Required.
+func TestPatchAndRequired(t *testing.T) {
+	for name, open := range stores() {
+		t.Run(name, func(t *testing.T) {
+			f := open(t)
+			want(t, f.post("ann", "", `{"title":"Dune"}`), http.StatusCreated, "")
+			patches := 0
+			detail := &views.RetrieveUpdateView[item]{DB: f.db, PerformUpdate: func(r *http.Request, tx bun.Tx, obj *item) error {
+				patches++
+				_, err := tx.NewUpdate().Model(obj).WherePK().Exec(r.Context())
+				return err
+			}}
+			r := chi.NewRouter()
+			r.Use(withUser)
+			r.With(idempotency.Middleware(idempotency.Options{Store: f.store, Required: true})).Handle("/items/{id}/", detail)
+			patch := func(key, body string) *httptest.ResponseRecorder {
+				req := httptest.NewRequest(http.MethodPatch, "/items/1/", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-User", "ann")
+				if key != "" {
+					req.Header.Set("Idempotency-Key", key)
+				}
+				w := httptest.NewRecorder()
+				r.ServeHTTP(w, req)
+				return w
+			}
+			first := patch("p-1", `{"title":"Emma"}`)
+			want(t, first, http.StatusOK, `{"id":1,"title":"Emma"}`)
+			want(t, patch("p-1", `{"title":"Emma"}`), http.StatusOK, first.Body.String())
+			want(t, patch("p-1", `{"title":"Persuasion"}`), http.StatusUnprocessableEntity, "")
+			want(t, patch("", `{"title":"Persuasion"}`), http.StatusBadRequest, `{"detail":"`+idempotency.MsgNoKey+`"}`)
+			if patches != 1 {
+				t.Fatalf("%d updates ran, want 1", patches)
+			}
+			// GET passes through without a key.
+			req := httptest.NewRequest(http.MethodGet, "/items/1/", nil)
+			w := httptest.NewRecorder()
+			r.ServeHTTP(w, req)
+			want(t, w, http.StatusOK, `{"id":1,"title":"Emma"}`)
 		})
 	}
 }

@@ -193,3 +193,27 @@ func TestFailedQuerySpan(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkMiddlewareNoSDK is the cost of the middleware when no SDK is
+// installed (the global no-op provider); compare BenchmarkRouterAlone.
+func BenchmarkMiddlewareNoSDK(b *testing.B) {
+	r := chi.NewRouter()
+	r.Use(tracing.Middleware())
+	r.Get("/books/{id}/", func(w http.ResponseWriter, r *http.Request) {})
+	bench(b, r)
+}
+
+func BenchmarkRouterAlone(b *testing.B) {
+	r := chi.NewRouter()
+	r.Get("/books/{id}/", func(w http.ResponseWriter, r *http.Request) {})
+	bench(b, r)
+}
+
+func bench(b *testing.B, h http.Handler) {
+	req := httptest.NewRequest("GET", "/books/1/", nil)
+	w := httptest.NewRecorder()
+	b.ReportAllocs()
+	for b.Loop() {
+		h.ServeHTTP(w, req)
+	}
+}
