@@ -393,3 +393,48 @@ func TestPatchAndRequired(t *testing.T) {
 		})
 	}
 }
+
+// TestSimultaneousFirstRequests sends the same new key from several
+// goroutines at once: exactly one request runs; the others are told it is
+// running (409) or get its answer.
+func TestSimultaneousFirstRequests(t *testing.T) {
+	for name, open := range stores() {
+		t.Run(name, func(t *testing.T) {
+			f := open(t)
+			const n = 8
+			answers := make(chan *httptest.ResponseRecorder, n)
+			start := make(chan struct{})
+			for range n {
+				go func() {
+					<-start
+					answers <- f.post("ann", "k-10", `{"title":"Dune"}`)
+				}()
+			}
+			close(start)
+			var created []string
+			conflicts := 0
+			for range n {
+				w := <-answers
+				switch w.Code {
+				case http.StatusCreated:
+					created = append(created, w.Body.String())
+				case http.StatusConflict:
+					conflicts++
+				default:
+					t.Errorf("answer %d %s", w.Code, w.Body)
+				}
+			}
+			for _, b := range created {
+				if b != created[0] {
+					t.Errorf("two different 201 bodies: %s and %s", created[0], b)
+				}
+			}
+			if len(created) == 0 || len(created)+conflicts != n {
+				t.Errorf("%d created and %d conflicts of %d", len(created), conflicts, n)
+			}
+			if rows := f.rows(t); rows != 1 || f.calls.Load() != 1 {
+				t.Fatalf("%d rows after %d creates, want 1 and 1", rows, f.calls.Load())
+			}
+		})
+	}
+}
