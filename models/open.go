@@ -26,6 +26,7 @@ type options struct {
 	acquireTimeout time.Duration
 	connLifetime   time.Duration
 	idleTime       time.Duration
+	tracer         pgx.QueryTracer
 }
 
 // Dead-peer detection on PostgreSQL connections: keepalive probes after
@@ -46,6 +47,12 @@ const (
 	DefaultAcquireTimeout = 2 * time.Second
 	maxMaxConns           = 1000
 )
+
+// WithTracer sets the pgx tracer of a PostgreSQL pool (it may also be a
+// pgx.BatchTracer): it sees every query, bun's and the views' pgx fast
+// path alike (tracing.PgxTracer gives OpenTelemetry spans). SQLite
+// ignores it.
+func WithTracer(t pgx.QueryTracer) Option { return func(o *options) { o.tracer = t } }
 
 // WithMaxConns bounds the number of open connections (default 16; at most
 // 1000). For SQLite it bounds readers; writes are serialized by SQLite.
@@ -161,6 +168,9 @@ func openPostgres(ctx context.Context, dsn string, o options) (*bun.DB, error) {
 	// default_query_exec_mode keeps its choice.
 	if !strings.Contains(dsn, "default_query_exec_mode") {
 		cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
+	}
+	if o.tracer != nil {
+		cfg.ConnConfig.Tracer = o.tracer
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -42,10 +42,10 @@ func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) 
 			return err
 		}
 	}
-	if g.PerformCreate == nil {
+	if rec := txRecorder(w); g.PerformCreate == nil && rec == nil {
 		err = p.run.insertOne(ctx, g.DB.NewInsert().Model(obj).Returning("?", bun.Safe(p.returning)), obj)
 	} else {
-		err = g.performCreate(r, p, obj)
+		err = g.createInTx(r, p, obj, rec)
 	}
 	if err != nil {
 		return p.ser.ConstraintError(err, obj)
@@ -58,8 +58,11 @@ func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) 
 	return nil
 }
 
-// performCreate runs PerformCreate inside a transaction it commits.
-func (g *Generic[T]) performCreate(r *http.Request, p *plan[T], obj *T) error {
+// createInTx runs a create in a transaction it commits: PerformCreate (or,
+// without one, the INSERT) and, when the response writer keeps answers
+// (rec, an Idempotency-Key store), RecordTx with the answer, so that the
+// kept answer commits with the row or not at all.
+func (g *Generic[T]) createInTx(r *http.Request, p *plan[T], obj *T, rec TxRecorder) error {
 	ctx := r.Context()
 	t, err := p.run.begin(ctx)
 	if err != nil {
@@ -68,8 +71,21 @@ func (g *Generic[T]) performCreate(r *http.Request, p *plan[T], obj *T) error {
 	// Rolls back on every path that does not commit, a panicking hook
 	// included; after a commit it is a no-op.
 	defer t.close(ctx)
-	if err := g.PerformCreate(r, t.Tx(), obj); err != nil {
+	if g.PerformCreate != nil {
+		err = g.PerformCreate(r, t.Tx(), obj)
+	} else {
+		_, err = t.Tx().NewInsert().Model(obj).Returning("?", bun.Safe(p.returning)).Exec(ctx)
+	}
+	if err != nil {
 		return err
+	}
+	if rec != nil {
+		out := respond.GetBuffer()
+		defer respond.PutBuffer(out)
+		*out = p.ser.AppendJSON(*out, obj)
+		if err := rec.RecordTx(ctx, t.Tx(), http.StatusCreated, "application/json", *out); err != nil {
+			return err
+		}
 	}
 	return t.commit(ctx)
 }

@@ -858,6 +858,8 @@ func walkContract(t *testing.T, s *service) {
 		}
 	}
 
+	walkIdempotentCreates(t, s, bearer(access))
+
 	// One structured log line per request, with the request id.
 	logs := s.stderr.String()
 	for _, want := range []string{"/api/books/recent/", "status=429", "request_id="} {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cosworth/cosworth"
 	"github.com/cosworth/cosworth/authentication"
+	"github.com/cosworth/cosworth/idempotency"
 	"github.com/cosworth/cosworth/models"
 	"github.com/cosworth/cosworth/openapi"
 	"github.com/cosworth/cosworth/pagination"
@@ -28,6 +29,7 @@ type deps struct {
 	login     throttling.Throttle            // 5 a minute per client, for /api/token-auth/
 	cursorKey []byte
 	health    http.Handler
+	idem      func(http.Handler) http.Handler // Idempotency-Key on creates
 }
 
 // newDeps builds the authenticators, throttles and keys from the
@@ -47,15 +49,19 @@ func newDeps(db *bun.DB, rdb *redis.Client, cfg config, pingers []cosworth.Pinge
 
 	var tokens authentication.Authenticator
 	var store throttling.Store
+	var keys idempotency.Store
 	if rdb != nil {
 		rt := &authentication.Redis{Client: rdb, Prefix: cfg.redisPrefix}
 		tokens, d.tokenAuth = rt, rt.ObtainHandler(db)
 		store = &throttling.RedisStore{Client: rdb, Prefix: cfg.redisPrefix}
+		keys = &idempotency.RedisStore{Client: rdb, Prefix: cfg.redisPrefix}
 	} else {
 		dt := &authentication.Token{DB: db}
 		tokens, d.tokenAuth = dt, dt.ObtainHandler()
 		store = &throttling.MemoryStore{}
+		keys = &idempotency.DBStore{DB: db}
 	}
+	d.idem = idempotency.Middleware(idempotency.Options{Store: keys})
 	d.auth = []authentication.Authenticator{d.jwt, tokens}
 	d.login = throttling.NewScopedRate("token-auth", "5/min", throttling.Options{Store: store})
 	return d
@@ -82,7 +88,7 @@ func routes(d deps) (http.Handler, error) {
 	api.Handle("/token/verify/", d.jwt.VerifyHandler())
 	api.Handle("/token-auth/", throttling.Handler(d.tokenAuth, d.login))
 
-	api.Handle("/authors/", &views.ListCreateView[Author]{
+	api.With(d.idem).Handle("/authors/", &views.ListCreateView[Author]{
 		DB:          d.db,
 		Serializer:  authorSerializer(),
 		Permissions: []permissions.Permission{permissions.IsAuthenticatedOrReadOnly},
@@ -97,7 +103,7 @@ func routes(d deps) (http.Handler, error) {
 		Permissions: []permissions.Permission{permissions.IsAuthenticatedOrReadOnly, staffDeletes{}},
 	})
 
-	api.Handle("/books/", &views.ListCreateView[Book]{
+	api.With(d.idem).Handle("/books/", &views.ListCreateView[Book]{
 		DB:            d.db,
 		Serializer:    bookSerializer(),
 		Queryset:      withOwner,
