@@ -18,6 +18,11 @@ type Principal struct {
 	// Backend names the authenticator that recognised the credentials
 	// ("jwt", "token", "redis", "forward").
 	Backend string
+	// Groups names groups an identity provider asserted (OIDC); their
+	// permissions count with the user's own (see Permissions).
+	Groups []string
+
+	perms *permCache // see Permissions
 }
 
 type stateKey struct{}

@@ -34,6 +34,10 @@ type User struct {
 	Password string `bun:"password,notnull" json:"-"`
 	IsStaff  bool   `bun:"is_staff,notnull" json:"is_staff" cosworth:"read_only"`
 	IsActive bool   `bun:"is_active,notnull" json:"is_active" cosworth:"read_only"`
+	// IsSuperuser grants every permission (Django's is_superuser); see perm.go.
+	IsSuperuser bool `bun:"is_superuser,notnull,default:false" json:"is_superuser" cosworth:"read_only"`
+	// TokenVersion is raised by a password change: refresh tokens of an older version are refused.
+	TokenVersion int64 `bun:"token_version,notnull,default:0" json:"-"`
 }
 
 // MaxPasswordLength bounds the passwords SetPassword and CheckPassword

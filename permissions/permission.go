@@ -89,6 +89,9 @@ func CheckObject(r *http.Request, perms []Permission, obj any) error {
 // authenticators at all, an anonymous request gets the 403 too.
 func deny(r *http.Request, p Permission) error {
 	ctx := r.Context()
+	if err := authentication.PermissionsError(ctx); err != nil {
+		return err // the permissions could not be loaded: 503, not 403
+	}
 	if authentication.PrincipalFrom(ctx) == nil && authentication.HasAuthenticators(ctx) {
 		return &Denied{NotAuthenticated: true, Challenge: authentication.Challenge(ctx), Message: MsgNotAuthenticated}
 	}
