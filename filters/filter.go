@@ -24,6 +24,7 @@ import (
 	"github.com/uptrace/bun/schema"
 
 	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/models"
 )
 
 // Filter narrows or orders q from r's query string. It returns a
@@ -159,45 +160,23 @@ func unhex(c byte) byte {
 	return c - 'a' + 10
 }
 
-// jsonName returns the JSON name of a bun field: its json tag's name, the
-// Go field name without one, "" when it is hidden (json:"-").
-func jsonName(f *schema.Field) string {
-	tag, ok := f.StructField.Tag.Lookup("json")
-	if !ok {
-		return f.GoName
-	}
-	name, _, _ := strings.Cut(tag, ",")
-	switch name {
-	case "-":
-		if tag == "-" {
-			return ""
-		}
-	case "":
-		return f.GoName
-	}
-	return name
-}
-
-// lookupField returns the field of table whose JSON name is name, or an
-// error naming the filter, the model and its fields.
+// lookupField returns the bun field of table whose JSON name, in the
+// model plan (models.MetaFor), is name, or an error naming the filter, the
+// model and its fields.
 func lookupField(table *schema.Table, what, name string) (*schema.Field, error) {
 	if table == nil {
 		return nil, errorf("%s: nil table; pass db.Table(reflect.TypeFor[Model]())", what)
 	}
-	if name != "" {
-		for _, f := range table.Fields {
-			if jsonName(f) == name {
-				return f, nil
-			}
+	meta, err := models.MetaFor(table.Type)
+	if err != nil {
+		return nil, errorf("%s: %v", what, err)
+	}
+	if f := meta.Field(name); f != nil {
+		if bf, ok := table.FieldMap[f.Column]; ok {
+			return bf, nil
 		}
 	}
-	names := make([]string, 0, len(table.Fields))
-	for _, f := range table.Fields {
-		if n := jsonName(f); n != "" {
-			names = append(names, n)
-		}
-	}
-	return nil, errorf("%s field %q is not a field of %s (fields: %s)", what, name, table.Type.Name(), strings.Join(names, ", "))
+	return nil, errorf("%s field %q is not a field of %s (fields: %s)", what, name, table.Type.Name(), strings.Join(meta.Names(true), ", "))
 }
 
 func errorf(format string, args ...any) error {

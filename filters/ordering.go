@@ -6,6 +6,8 @@ import (
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
+
+	"github.com/cosworth/cosworth/models"
 )
 
 // OrderingParam is the query parameter Ordering reads.
@@ -65,7 +67,12 @@ func NewOrdering(table *schema.Table, allowed, defaults []string) (*Ordering, er
 	}
 	o := &Ordering{pkIndex: -1}
 	pk := table.PKs[0]
-	o.pk = orderField{name: jsonName(pk), ident: bun.Ident(pk.Name)}
+	o.pk = orderField{ident: bun.Ident(pk.Name)}
+	if meta, err := models.MetaFor(table.Type); err == nil {
+		if f := meta.ByColumn(pk.Name); f != nil {
+			o.pk.name = f.Name
+		}
+	}
 	for _, name := range allowed {
 		if strings.HasPrefix(name, "-") {
 			return nil, errorf("ordering field %q: list allowed fields without \"-\" (clients choose the direction)", name)

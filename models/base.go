@@ -18,13 +18,15 @@ import (
 //		Name string `bun:"name,notnull" json:"name" validate:"required,max=100"`
 //	}
 //
-// All three fields are read-only in serializers. Timestamps are UTC,
+// All three fields are read-only in serializers; UpdatedAt is tagged
+// auto_now (Field.AutoNow in the model plan), so views name its column in
+// every UPDATE. Timestamps are UTC,
 // truncated to microseconds so PostgreSQL and SQLite store and return equal
 // values.
 type Base struct {
 	ID        int64     `bun:"id,pk,autoincrement" json:"id" cosworth:"read_only"`
 	CreatedAt time.Time `bun:"created_at,nullzero,notnull,default:current_timestamp" json:"created_at" cosworth:"read_only"`
-	UpdatedAt time.Time `bun:"updated_at,nullzero,notnull,default:current_timestamp" json:"updated_at" cosworth:"read_only"`
+	UpdatedAt time.Time `bun:"updated_at,nullzero,notnull,default:current_timestamp" json:"updated_at" cosworth:"read_only,auto_now"`
 }
 
 // Now returns the current time the way Base stores it: UTC, truncated to

@@ -2,7 +2,10 @@ package openapi
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
+
+	"github.com/cosworth/cosworth/models"
 )
 
 func TestConvertPattern(t *testing.T) {
@@ -84,8 +87,13 @@ func TestRules(t *testing.T) {
 		{"string", "endswith=.txt", `{"pattern":"\\.txt$"}`},
 	}
 	for _, c := range cases {
+		st := reflect.StructOf([]reflect.StructField{{Name: "X", Type: reflect.TypeFor[string](), Tag: reflect.StructTag(`validate:"` + c.tag + `"`)}})
+		meta, err := models.MetaFor(st)
+		if err != nil {
+			t.Fatal(err)
+		}
 		s := &Schema{}
-		applyRules(s, c.typ, c.tag)
+		applyRules(s, c.typ, meta.Fields[0].Rules)
 		b, _ := json.Marshal(s)
 		if string(b) != c.want {
 			t.Errorf("%s %q: got %s, want %s", c.typ, c.tag, b, c.want)

@@ -28,7 +28,7 @@ func (g *generator) fieldSchema(model string, f *serializers.Field) *Schema {
 	if len(s.Type) == 1 {
 		typ = s.Type[0]
 	}
-	applyRules(s, typ, f.Validate)
+	applyRules(s, typ, f.Rules)
 	if f.HasDefault {
 		if v, ok := defaultValue(typ, f.Default); ok {
 			s.Default = v

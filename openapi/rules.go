@@ -4,7 +4,8 @@ import (
 	"encoding/json"
 	"regexp"
 	"strconv"
-	"strings"
+
+	"github.com/cosworth/cosworth/models"
 )
 
 // Patterns of validator/v10's string rules, as the serializers check them.
@@ -16,25 +17,21 @@ const (
 	patternHex      = `^(0[xX])?[0-9a-fA-F]+$`
 )
 
-// applyRules adds the JSON Schema form of a validator/v10 tag to s, the
-// schema of a field of JSON type typ ("string", "integer", "number",
-// "array"...). Rules it cannot express (alternatives with "|", cross-field
-// rules, rules after "dive") are left out: the schema is then looser than
-// the server, never stricter.
-func applyRules(s *Schema, typ string, tag string) {
-	if tag == "" || tag == "-" {
-		return
-	}
+// applyRules adds the JSON Schema form of a field's validate rules (as
+// the model plan parsed them) to s, the schema of a field of JSON type typ
+// ("string", "integer", "number", "array"...). Rules it cannot express
+// (alternatives with "|", cross-field rules, rules after "dive") are left
+// out: the schema is then looser than the server, never stricter.
+func applyRules(s *Schema, typ string, rules []models.Rule) {
 	target := s
-	for part := range strings.SplitSeq(tag, ",") {
-		name, param, _ := strings.Cut(part, "=")
-		if name == "dive" || name == "keys" {
+	for _, r := range rules {
+		if r.Name == "dive" || r.Name == "keys" {
 			break
 		}
-		if strings.Contains(part, "|") {
+		if r.Any != nil {
 			continue
 		}
-		if name == "omitempty" {
+		if r.Name == "omitempty" {
 			// The zero value skips every later rule: {const: zero} or the rules.
 			var zero any
 			switch typ {
@@ -49,7 +46,7 @@ func applyRules(s *Schema, typ string, tag string) {
 			s.AnyOf = []*Schema{{Const: zero}, target}
 			continue
 		}
-		rule(target, typ, name, param)
+		rule(target, typ, r)
 	}
 	if target != s && isEmptySchema(target) {
 		s.AnyOf = nil
@@ -62,7 +59,8 @@ func isEmptySchema(s *Schema) bool {
 }
 
 // rule applies one validator/v10 rule.
-func rule(s *Schema, typ, name, param string) {
+func rule(s *Schema, typ string, r models.Rule) {
+	name, param := r.Name, r.Param
 	num := typ == "integer" || typ == "number"
 	switch name {
 	case "max", "lte", "min", "gte", "len", "gt", "lt", "eq":
@@ -125,7 +123,7 @@ func rule(s *Schema, typ, name, param string) {
 			}
 		}
 	case "oneof":
-		choices := splitOneOf(param)
+		choices := r.Choices
 		if len(choices) == 0 {
 			return
 		}
@@ -196,31 +194,4 @@ func addPattern(s *Schema, p string) {
 		return
 	}
 	s.AllOf = append(s.AllOf, &Schema{Pattern: p})
-}
-
-// splitOneOf splits validator/v10's oneof parameter: space-separated,
-// single quotes group words.
-func splitOneOf(s string) []string {
-	var out []string
-	for s != "" {
-		s = strings.TrimLeft(s, " ")
-		if s == "" {
-			break
-		}
-		if s[0] == '\'' {
-			if j := strings.IndexByte(s[1:], '\''); j >= 0 {
-				out = append(out, s[1:1+j])
-				s = s[2+j:]
-				continue
-			}
-		}
-		j := strings.IndexByte(s, ' ')
-		if j < 0 {
-			out = append(out, s)
-			break
-		}
-		out = append(out, s[:j])
-		s = s[j:]
-	}
-	return out
 }

@@ -354,10 +354,23 @@ func newCursorPlan(table *schema.Table, ordering string) (*cursorPlan, error) {
 		return nil, fmt.Errorf("cosworth/pagination: Cursor needs a model with a single-column primary key; %s has %d", table.Type.Name(), len(table.PKs))
 	}
 	pk := table.PKs[0]
-	field := fieldByJSONName(table, name)
+	meta, err := models.MetaFor(table.Type)
+	if err != nil {
+		return nil, fmt.Errorf("cosworth/pagination: Cursor: %w", err)
+	}
+	var field *schema.Field
+	if f := meta.Field(name); f != nil {
+		field = table.FieldMap[f.Column]
+	}
 	if field == nil {
 		return nil, fmt.Errorf("cosworth/pagination: Cursor.Ordering %q: %q is not a field of %s (fields: %s); use a JSON field name with an optional leading \"-\"",
-			ordering, name, table.Type.Name(), strings.Join(jsonNames(table), ", "))
+			ordering, name, table.Type.Name(), strings.Join(meta.Names(true), ", "))
+	}
+	jsonName := func(f *schema.Field) string {
+		if mf := meta.ByColumn(f.Name); mf != nil {
+			return mf.Name
+		}
+		return "" // hidden from JSON
 	}
 	fields := []*schema.Field{field}
 	if field != pk {
@@ -543,45 +556,4 @@ func (p *cursorPlan) decode(key []byte, token string) *position {
 		return nil
 	}
 	return pos
-}
-
-// jsonName returns the JSON name of a bun field: its json tag's name, the
-// Go field name without one, "" when it is hidden (json:"-").
-func jsonName(f *schema.Field) string {
-	tag, ok := f.StructField.Tag.Lookup("json")
-	if !ok {
-		return f.GoName
-	}
-	name, _, _ := strings.Cut(tag, ",")
-	switch name {
-	case "-":
-		if tag == "-" {
-			return ""
-		}
-	case "":
-		return f.GoName
-	}
-	return name
-}
-
-func fieldByJSONName(table *schema.Table, name string) *schema.Field {
-	if name == "" {
-		return nil
-	}
-	for _, f := range table.Fields {
-		if jsonName(f) == name {
-			return f
-		}
-	}
-	return nil
-}
-
-func jsonNames(table *schema.Table) []string {
-	names := make([]string, 0, len(table.Fields))
-	for _, f := range table.Fields {
-		if n := jsonName(f); n != "" {
-			names = append(names, n)
-		}
-	}
-	return names
 }

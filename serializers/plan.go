@@ -96,35 +96,24 @@ var (
 	textUnmarshal = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
-// rawField is a struct field found while walking T.
-type rawField struct {
-	sf     reflect.StructField
-	name   string
-	index  []int
-	offset uintptr
-	depth  int
-}
-
 func panicf(format string, args ...any) {
 	panic(fmt.Sprintf("cosworth/serializers: "+format, args...))
 }
 
+// buildPlan builds a serializer's plan from the model plan of t
+// (models.MetaFor) and the serializer's configuration.
 func buildPlan(t reflect.Type, cfg config) *Plan {
 	if t.Kind() != reflect.Struct {
 		panicf("%v is not a struct; serializers work on struct models", t)
 	}
-	var raw []rawField
-	walk(t, nil, 0, 0, &raw)
-	raw = resolveConflicts(t, raw)
-
-	byName := make(map[string]int, len(raw))
-	for i, f := range raw {
-		byName[f.name] = i
+	meta, err := models.MetaFor(t)
+	if err != nil {
+		panicf("%v", err)
 	}
 	check := func(list []string, what string) {
 		for _, n := range list {
-			if _, ok := byName[n]; !ok {
-				panicf("%s lists %q, which is not a JSON field of %v (fields: %s)", what, n, t, names(raw))
+			if meta.Field(n) == nil {
+				panicf("%s lists %q, which is not a JSON field of %v (fields: %s)", what, n, t, strings.Join(meta.Names(false), ", "))
 			}
 		}
 	}
@@ -135,28 +124,26 @@ func buildPlan(t reflect.Type, cfg config) *Plan {
 	check(cfg.represent, "Represent")
 
 	// Select and order: Fields gives the order when set (as DRF's Meta.fields).
-	selected := raw
+	selected := meta.Fields
 	if len(cfg.fields) > 0 {
-		selected = selected[:0:0]
+		selected = make([]Field, 0, len(cfg.fields))
 		for _, n := range cfg.fields {
-			selected = append(selected, raw[byName[n]])
+			selected = append(selected, *meta.Field(n))
 		}
 	}
 	if len(cfg.exclude) > 0 {
-		selected = slices.DeleteFunc(slices.Clone(selected), func(f rawField) bool { return slices.Contains(cfg.exclude, f.name) })
+		selected = slices.DeleteFunc(slices.Clone(selected), func(f Field) bool { return slices.Contains(cfg.exclude, f.Name) })
 	}
 	for _, n := range cfg.represent {
-		if !slices.ContainsFunc(selected, func(f rawField) bool { return f.name == n }) {
+		if !slices.ContainsFunc(selected, func(f Field) bool { return f.Name == n }) {
 			panicf("Represent names %q, which Fields or Exclude leave out of %v", n, t)
 		}
 	}
 
 	v := cfg.validator
-	fks := foreignKeyColumns(t)
-	p := &Plan{Type: t, Fields: make([]Field, 0, len(selected))}
+	p := &Plan{Type: t, Meta: meta, Fields: make([]Field, 0, len(selected))}
 	in := &planInternal{byName: make(map[string]int, len(selected)), validator: v, verbose: verboseName(t.Name())}
-	for _, rf := range selected {
-		f, c := compileField(t, rf, v)
+	for _, f := range selected {
 		if slices.Contains(cfg.readOnly, f.Name) {
 			f.ReadOnly = true
 		}
@@ -169,7 +156,7 @@ func buildPlan(t reflect.Type, cfg config) *Plan {
 		if f.ReadOnly {
 			f.Required = false
 		}
-		c.fk = f.Column != "" && slices.Contains(fks, f.Column)
+		c := compileField(t, &f, v)
 		c.idx = len(p.Fields)
 		p.Fields = append(p.Fields, f)
 		in.byName[f.Name] = len(in.codecs)
@@ -182,100 +169,30 @@ func buildPlan(t reflect.Type, cfg config) *Plan {
 	return p
 }
 
-func names(raw []rawField) string {
-	var b strings.Builder
-	for i, f := range raw {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(f.name)
+// compileField builds the codec of one field of the model plan.
+func compileField(t reflect.Type, f *Field, v Validator) codec {
+	c := codec{
+		offset:   f.Offset,
+		typ:      f.Type,
+		trim:     !f.NoTrim,
+		nullable: f.Nullable,
+		uniqMsg:  f.UniqueMessage,
+		fk:       f.ForeignKey,
 	}
-	return b.String()
-}
-
-// walk collects the JSON fields of t, flattening embedded structs without a
-// JSON name as encoding/json does.
-func walk(t reflect.Type, index []int, offset uintptr, depth int, out *[]rawField) {
-	for i := range t.NumField() {
-		sf := t.Field(i)
-		tag := sf.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, _, _ := strings.Cut(tag, ",")
-		idx := append(slices.Clone(index), i)
-		if sf.Anonymous {
-			ft := sf.Type
-			if name == "" && ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Struct {
-				panicf("%v embeds *%v; embed %v by value (pointer embedding is not supported)", t, ft.Elem(), ft.Elem())
-			}
-			if name == "" && ft.Kind() == reflect.Struct && ft != timeType && ft != dateType {
-				walk(ft, idx, offset+sf.Offset, depth+1, out)
-				continue
-			}
-			if !sf.IsExported() {
-				continue
-			}
-		} else if !sf.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = sf.Name
-		}
-		*out = append(*out, rawField{sf: sf, name: name, index: idx, offset: offset + sf.Offset, depth: depth})
-	}
-}
-
-// resolveConflicts keeps, for each JSON name, the shallowest field, as
-// encoding/json does; two fields at the same depth are a configuration error.
-func resolveConflicts(t reflect.Type, raw []rawField) []rawField {
-	out := raw[:0:0]
-	for _, f := range raw {
-		j := slices.IndexFunc(out, func(g rawField) bool { return g.name == f.name })
-		switch {
-		case j < 0:
-			out = append(out, f)
-		case f.depth < out[j].depth:
-			out[j] = f
-		case f.depth == out[j].depth:
-			panicf("%v has two fields named %q in JSON (%s and %s); rename one with a json tag", t, f.name, out[j].sf.Name, f.sf.Name)
-		}
-	}
-	return out
-}
-
-// compileField builds the Field and codec of one struct field.
-func compileField(t reflect.Type, rf rawField, v Validator) (Field, codec) {
-	sf := rf.sf
-	f := Field{
-		Name:     rf.name,
-		GoName:   sf.Name,
-		Type:     sf.Type,
-		Index:    rf.index,
-		Validate: sf.Tag.Get("validate"),
-		Column:   bunColumn(sf),
-	}
-	c := codec{offset: rf.offset, typ: sf.Type, trim: true}
 	c.key = appendKey(nil, f.Name)
-	ft := sf.Type
+	ft := f.Type
 	if ft.Kind() == reflect.Pointer {
 		c.ptr = true
 		ft = ft.Elem()
 	}
 	c.kind, c.bits = kindOf(ft)
-	switch sf.Type.Kind() {
-	case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface:
-		f.Nullable = true
-	}
-	c.nullable = f.Nullable
-	where := fmt.Sprintf("%v.%s", t, sf.Name)
-	parseCosworthTag(where, sf.Tag.Get("cosworth"), &f, &c)
-	parseValidateTag(where, f.Validate, &f, &c, v)
+	where := fmt.Sprintf("%v.%s", t, f.GoName)
+	compileRules(where, f, &c, v)
 	c.blankOK = !f.Required
 	if f.HasDefault {
 		c.setDef = compileDefault(where, f.Default, &c)
 	}
-	return f, c
+	return c
 }
 
 func kindOf(t reflect.Type) (kind, int) {
@@ -310,81 +227,6 @@ func appendKey(dst []byte, name string) []byte {
 	return append(dst, ':')
 }
 
-// bunColumn is the column name bun gives the field ("" when it is not a
-// column: bun:"-" or a relation).
-func bunColumn(sf reflect.StructField) string {
-	tag, ok := sf.Tag.Lookup("bun")
-	if tag == "-" {
-		return ""
-	}
-	name, opts, _ := strings.Cut(tag, ",")
-	if strings.HasPrefix(name, "rel:") || strings.HasPrefix(name, "m2m:") || strings.Contains(opts, "rel:") || strings.Contains(opts, "m2m:") {
-		return ""
-	}
-	if strings.HasPrefix(name, "table:") || strings.Contains(name, ":") {
-		name = ""
-	}
-	if name == "" || !ok {
-		return underscore(sf.Name)
-	}
-	return strings.Trim(name, `"`)
-}
-
-// underscore is bun's default column name for a Go field name.
-func underscore(s string) string {
-	r := make([]byte, 0, len(s)+5)
-	isUpper := func(c byte) bool { return c >= 'A' && c <= 'Z' }
-	isLower := func(c byte) bool { return c >= 'a' && c <= 'z' }
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if isUpper(c) {
-			if i > 0 && i+1 < len(s) && (isLower(s[i-1]) || isLower(s[i+1])) {
-				r = append(r, '_', c+32)
-			} else {
-				r = append(r, c+32)
-			}
-		} else {
-			r = append(r, c)
-		}
-	}
-	return string(r)
-}
-
-// foreignKeyColumns lists the columns of t that reference other tables:
-// bun belongs-to joins and the columns of models.Referencer.
-func foreignKeyColumns(t reflect.Type) []string {
-	var cols []string
-	var visit func(t reflect.Type)
-	visit = func(t reflect.Type) {
-		for i := range t.NumField() {
-			sf := t.Field(i)
-			if sf.Anonymous && sf.Type.Kind() == reflect.Struct {
-				visit(sf.Type)
-				continue
-			}
-			tag := sf.Tag.Get("bun")
-			if !strings.Contains(tag, "rel:belongs-to") {
-				continue
-			}
-			for opt := range strings.SplitSeq(tag, ",") {
-				if j, ok := strings.CutPrefix(opt, "join:"); ok {
-					for pair := range strings.SplitSeq(j, ",") {
-						base, _, _ := strings.Cut(pair, "=")
-						cols = append(cols, base)
-					}
-				}
-			}
-		}
-	}
-	visit(t)
-	if r, ok := reflect.New(t).Interface().(models.Referencer); ok {
-		for _, ref := range r.References() {
-			cols = append(cols, ref.Column)
-		}
-	}
-	return cols
-}
-
 // verboseName is Django's default verbose name of a model class: its
 // CamelCase words, lower-cased and separated by spaces.
 func verboseName(name string) string {
@@ -403,54 +245,6 @@ func verboseName(name string) string {
 		b.WriteByte(c)
 	}
 	return strings.TrimSpace(b.String())
-}
-
-// parseCosworthTag reads `cosworth:"read_only,write_only,default=V,..."`.
-// A comma inside a value is written \,.
-func parseCosworthTag(where, tag string, f *Field, c *codec) {
-	for _, opt := range splitEscaped(tag) {
-		key, val, hasVal := strings.Cut(opt, "=")
-		switch key {
-		case "":
-			continue
-		case "read_only":
-			f.ReadOnly = true
-		case "write_only":
-			f.WriteOnly = true
-		case "no_trim":
-			c.trim = false
-		case "default":
-			f.Default, f.HasDefault = val, true
-		case "unique_message":
-			if !hasVal || val == "" {
-				panicf("%s: unique_message needs a message, e.g. cosworth:\"unique_message=A user with that username already exists.\"", where)
-			}
-			c.uniqMsg = val
-		default:
-			panicf("%s: unknown cosworth tag option %q (known: read_only, write_only, default=VALUE, unique_message=TEXT, no_trim)", where, key)
-		}
-	}
-}
-
-func splitEscaped(s string) []string {
-	if s == "" {
-		return nil
-	}
-	var out []string
-	var cur []byte
-	for i := 0; i < len(s); i++ {
-		switch {
-		case s[i] == '\\' && i+1 < len(s) && s[i+1] == ',':
-			cur = append(cur, ',')
-			i++
-		case s[i] == ',':
-			out = append(out, string(cur))
-			cur = cur[:0]
-		default:
-			cur = append(cur, s[i])
-		}
-	}
-	return append(out, string(cur))
 }
 
 // compileDefault parses a cosworth:"default=..." value for the field's

@@ -33,6 +33,8 @@ import (
 	"reflect"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/cosworth/cosworth/models"
 )
 
 // Mode says what a decode is for: a create (POST), a full update (PUT) or a
@@ -166,27 +168,20 @@ func (s *Serializer[T]) Plan() *Plan {
 // MaxDepth bounds the nesting of JSON values in a request body.
 const MaxDepth = 32
 
-// Plan describes how a type is serialized; OpenAPI generation and filters
-// read it. It is immutable once built.
+// Plan describes how a type is serialized: the fields of the model plan
+// (models.Meta) this serializer reads and writes, in its order, with its
+// ReadOnly and WriteOnly lists applied. OpenAPI generation and views read
+// it. It is immutable once built.
 type Plan struct {
-	Type   reflect.Type
+	Type reflect.Type
+	// Meta is the model plan of Type, every field as tagged; Fields are
+	// copies of some of its fields.
+	Meta   *models.Meta
 	Fields []Field
 
 	in *planInternal
 }
 
-// Field is one serialized field.
-type Field struct {
-	Name       string       // JSON name
-	Column     string       // bun column name ("" when not a column)
-	GoName     string       // Go struct field name
-	Type       reflect.Type // Go type of the field
-	Index      []int        // struct field index path (for embedded fields)
-	ReadOnly   bool
-	WriteOnly  bool
-	Required   bool   // required on create and PUT
-	Nullable   bool   // accepts JSON null (pointer or nullable type)
-	Default    string // cosworth:"default=..." value, "" when none
-	HasDefault bool
-	Validate   string // the raw validate tag
-}
+// Field is one serialized field: a field of the model plan, with ReadOnly,
+// WriteOnly and Required as this serializer applies them.
+type Field = models.Field

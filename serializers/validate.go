@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/cosworth/cosworth/models"
 )
 
 // Validator checks the validate rules serializers does not implement
@@ -109,48 +111,44 @@ func crossField(name string) bool {
 		strings.HasPrefix(name, "fieldcontains") || strings.HasPrefix(name, "fieldexcludes")
 }
 
-// parseValidateTag compiles the validate tag: "required" and "omitempty"
-// are flags, the built-in rules become native rules, and the rest is
-// compiled by v (the Serializer's Validator) now, so an unknown rule panics
-// at plan time. A rule that is not built in panics when v is nil.
-func parseValidateTag(where, tag string, f *Field, c *codec, v Validator) {
-	if tag == "" || tag == "-" {
-		return
-	}
-	parts := strings.Split(tag, ",")
+// compileRules compiles the field's validate rules (parsed in the model
+// plan): "required" and "omitempty" are flags, the built-in rules become
+// native rules, and the rest is compiled by v (the Serializer's Validator)
+// now, so an unknown rule panics at plan time. A rule that is not built in
+// panics when v is nil.
+func compileRules(where string, f *Field, c *codec, v Validator) {
+	c.omitEmpty = f.OmitEmpty
 	var rest []string
-	for i, part := range parts {
-		name, param, _ := strings.Cut(part, "=")
-		if name == "dive" || name == "keys" {
-			rest = append(rest, parts[i:]...)
+	for i, r := range f.Rules {
+		if r.Name == "dive" || r.Name == "keys" {
+			for _, d := range f.Rules[i:] {
+				rest = append(rest, d.Tag)
+			}
 			break
 		}
-		if strings.Contains(part, "|") {
-			if r, ok := anyRule(where, part, c); ok {
-				c.rules = append(c.rules, r)
+		if r.Any != nil {
+			if nr, ok := anyRule(where, r.Any, c); ok {
+				c.rules = append(c.rules, nr)
 			} else {
-				rest = append(rest, part)
+				rest = append(rest, r.Tag)
 			}
 			continue
 		}
-		if crossField(name) {
-			panicf("%s: validate rule %q compares fields; write it as Serializer.Validate", where, part)
+		if crossField(r.Name) {
+			panicf("%s: validate rule %q compares fields; write it as Serializer.Validate", where, r.Tag)
 		}
-		switch name {
+		switch r.Name {
 		case "required":
-			f.Required = true
 			continue
 		case "omitempty":
-			rest = append(rest, part)
-			c.omitEmpty = true
+			rest = append(rest, r.Tag)
 			continue
 		}
-		r, ok := nativeRule(where, name, param, c)
-		if ok {
-			c.rules = append(c.rules, r)
+		if nr, ok := nativeRule(where, r, c); ok {
+			c.rules = append(c.rules, nr)
 			continue
 		}
-		rest = append(rest, part)
+		rest = append(rest, r.Tag)
 	}
 	if len(rest) == 1 && rest[0] == "omitempty" {
 		rest = nil
@@ -163,7 +161,7 @@ func parseValidateTag(where, tag string, f *Field, c *codec, v Validator) {
 		panicf("%s: validate tag %q: %s not built into serializers; set Validator: validatorv10.New(nil) "+
 			"(package github.com/cosworth/cosworth/serializers/validatorv10) on the Serializer of this type "+
 			"(for a view, its Serializer field), or use only the built-in rules listed in docs/serializers.md",
-			where, tag, ruleList(rest))
+			where, f.Validate, ruleList(rest))
 	}
 	elem := c.typ
 	if elem.Kind() == reflect.Pointer {
@@ -196,14 +194,13 @@ func ruleList(parts []string) string {
 // anyRule compiles validator/v10's "a|b|c" (at least one must pass) when
 // every alternative is a native rule. A failure reports the first
 // alternative's message.
-func anyRule(where, part string, c *codec) (rule, bool) {
+func anyRule(where string, alts []models.Rule, c *codec) (rule, bool) {
 	var subs []rule
-	for alt := range strings.SplitSeq(part, "|") {
-		name, param, _ := strings.Cut(alt, "=")
-		if crossField(name) || name == "required" || name == "omitempty" {
+	for _, alt := range alts {
+		if crossField(alt.Name) || alt.Name == "required" || alt.Name == "omitempty" {
 			return rule{}, false
 		}
-		r, ok := nativeRule(where, name, param, c)
+		r, ok := nativeRule(where, alt, c)
 		if !ok {
 			return rule{}, false
 		}
@@ -215,7 +212,8 @@ func anyRule(where, part string, c *codec) (rule, bool) {
 // nativeRule compiles a rule the serializer checks itself; each is exactly
 // validator/v10's rule of that name (email and url excepted: those are
 // Django's validators, as DRF's EmailField and URLField use).
-func nativeRule(where, name, param string, c *codec) (rule, bool) {
+func nativeRule(where string, mr models.Rule, c *codec) (rule, bool) {
+	name, param := mr.Name, mr.Param
 	str := c.kind == kindString
 	num := c.kind == kindInt || c.kind == kindUint || c.kind == kindFloat
 	needParam := func() {
@@ -319,7 +317,7 @@ func nativeRule(where, name, param string, c *codec) (rule, bool) {
 			return rule{}, false
 		}
 		needParam()
-		choices := splitOneOf(param)
+		choices := mr.Choices
 		for _, ch := range choices {
 			if c.kind == kindInt {
 				if _, err := strconv.ParseInt(ch, 10, 64); err != nil {
@@ -362,33 +360,6 @@ func numBound(where, name, param string, c *codec) rule {
 		}
 	}
 	return r
-}
-
-// splitOneOf splits validator/v10's oneof parameter: space-separated,
-// single quotes group words.
-func splitOneOf(s string) []string {
-	var out []string
-	for s != "" {
-		s = strings.TrimLeft(s, " ")
-		if s == "" {
-			break
-		}
-		if s[0] == '\'' {
-			if j := strings.IndexByte(s[1:], '\''); j >= 0 {
-				out = append(out, s[1:1+j])
-				s = s[2+j:]
-				continue
-			}
-		}
-		j := strings.IndexByte(s, ' ')
-		if j < 0 {
-			out = append(out, s)
-			break
-		}
-		out = append(out, s[:j])
-		s = s[j+1:]
-	}
-	return out
 }
 
 // choiceMsg is DRF's ChoiceField message.

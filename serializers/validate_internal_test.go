@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/go-playground/validator/v10"
+
+	"github.com/cosworth/cosworth/models"
 )
 
 // builtInAccepts compiles tag for a field of type T with no Validator (so
@@ -14,7 +16,12 @@ func builtInAccepts[T string | int64 | uint8](t *testing.T, tag string, in T) bo
 	typ := reflect.TypeFor[T]()
 	c := &codec{typ: typ}
 	c.kind, c.bits = kindOf(typ)
-	parseValidateTag("test", tag, &Field{}, c, nil)
+	st := reflect.StructOf([]reflect.StructField{{Name: "X", Type: typ, Tag: reflect.StructTag(`validate:"` + tag + `"`)}})
+	meta, err := models.MetaFor(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compileRules("test", &meta.Fields[0], c, nil)
 	failed := false
 	add := func(string) { failed = true }
 	switch v := any(in).(type) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -144,9 +145,14 @@ func (g *Generic[T]) build(c caps) *plan[T] {
 		cols = append(cols, string(f.SQLName))
 	}
 	p.returning = strings.Join(cols, ", ")
-	if len(p.updateCols) > 0 && p.table.HasField("updated_at") {
-		// models.Base's hook sets UpdatedAt; the column must be named to be written.
-		p.updateCols = append(p.updateCols, "updated_at")
+	if len(p.updateCols) > 0 {
+		// A hook sets the auto_now timestamps (models.Base's UpdatedAt) on
+		// update; their columns must be named to be written, serialized or not.
+		for _, f := range p.fields.Meta.Fields {
+			if f.AutoNow && p.table.HasField(f.Column) && !slices.Contains(p.updateCols, f.Column) {
+				p.updateCols = append(p.updateCols, f.Column)
+			}
+		}
 	}
 
 	p.allow, p.methods = allowed(c)
