@@ -145,8 +145,8 @@ func seedDiff(t *testing.T, db *bun.DB) {
 	wall := time.Date(1, 1, 1, 0, 0, 0, 1000, time.UTC)
 	day := models.Date{Year: 1900, Month: 3, Day: 1}
 	scalars := []Scalar{
-		{I: math.MaxInt64, I8: math.MinInt8, I16: math.MaxInt16, I32: math.MinInt32, I64: math.MaxInt64,
-			U: math.MaxInt64, U8: math.MaxUint8, U16: math.MaxUint16, U32: math.MaxUint32, U64: math.MaxInt64,
+		{I: math.MaxInt, I8: math.MinInt8, I16: math.MaxInt16, I32: math.MinInt32, I64: math.MaxInt64,
+			U: math.MaxInt, U8: math.MaxUint8, U16: math.MaxUint16, U32: math.MaxUint32, U64: math.MaxInt64,
 			F32: math.MaxFloat32, F64: math.SmallestNonzeroFloat64, B: true, S: "plain", VC: "varchar",
 			At: at, Wall: time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC), Day: models.Date{Year: 2024, Month: 2, Day: 29},
 			PS: &str, PI: &i64, PI16: &i16, PB: &yes, PF: &f, PAt: &at, PW: &wall, PDay: &day},
