@@ -364,6 +364,17 @@ func runShapes[T any](t *testing.T, db *bun.DB, alias string, shapes []diffShape
 				check("Scan of an object", n)
 				compare(t, fmt.Sprintf("object %d", id), one, wantOne)
 
+				// Into a struct that holds another row (two copies made
+				// by bun, so they share no pointer): scanned over, as bun
+				// does.
+				other := reflect.ValueOf(want[(i+1)%len(want)]).FieldByName("ID").Int()
+				var staleWant, staleGot T
+				dbtest.Must(t, where(s.q(db.NewSelect().Model(&staleWant)), other).Scan(ctx), "bun other object")
+				dbtest.Must(t, where(s.q(db.NewSelect().Model(&staleGot)), other).Scan(ctx), "bun other object")
+				dbtest.Must(t, where(s.q(db.NewSelect().Model(&staleWant)), id).Scan(ctx), "bun over another object")
+				dbtest.Must(t, pgread.Scan(ctx, where(s.q(db.NewSelect().Model(&staleGot)), pgread.Int64(id)), &staleGot), "pgread over another object")
+				compare(t, fmt.Sprintf("object %d over object %d", id, other), staleGot, staleWant)
+
 				if st := pgread.Prepare(where(s.q(db.NewSelect().Model((*T)(nil))), pgread.Int64(0)), new(T), 1); st != nil {
 					if !s.direct {
 						t.Fatal("Prepare accepted a shape bun must run")
