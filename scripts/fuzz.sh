@@ -24,6 +24,7 @@ targets=(
   "./serializers:FuzzDecode ./serializers:FuzzDecodeDepth ./serializers:FuzzDecodeSyntax"
   "./pagination:FuzzPaginationQuery ./pagination:FuzzCursor"
   "./filters:FuzzFilters"
+  "./internal/pgread:FuzzAnalyze"
   "./authentication:FuzzAuthorization ./authentication:FuzzJWTParse ./authentication:FuzzVerifyBody"
 )
 

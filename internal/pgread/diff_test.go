@@ -145,8 +145,8 @@ func seedDiff(t *testing.T, db *bun.DB) {
 	wall := time.Date(1, 1, 1, 0, 0, 0, 1000, time.UTC)
 	day := models.Date{Year: 1900, Month: 3, Day: 1}
 	scalars := []Scalar{
-		{I: math.MaxInt64, I8: math.MinInt8, I16: math.MaxInt16, I32: math.MinInt32, I64: math.MaxInt64,
-			U: math.MaxInt64, U8: math.MaxUint8, U16: math.MaxUint16, U32: math.MaxUint32, U64: math.MaxInt64,
+		{I: math.MaxInt, I8: math.MinInt8, I16: math.MaxInt16, I32: math.MinInt32, I64: math.MaxInt64,
+			U: math.MaxInt, U8: math.MaxUint8, U16: math.MaxUint16, U32: math.MaxUint32, U64: math.MaxInt64,
 			F32: math.MaxFloat32, F64: math.SmallestNonzeroFloat64, B: true, S: "plain", VC: "varchar",
 			At: at, Wall: time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC), Day: models.Date{Year: 2024, Month: 2, Day: 29},
 			PS: &str, PI: &i64, PI16: &i16, PB: &yes, PF: &f, PAt: &at, PW: &wall, PDay: &day},
@@ -363,6 +363,17 @@ func runShapes[T any](t *testing.T, db *bun.DB, alias string, shapes []diffShape
 				dbtest.Must(t, pgread.Scan(ctx, where(s.q(db.NewSelect().Model(&one)), pgread.Int64(id)), &one), "pgread object")
 				check("Scan of an object", n)
 				compare(t, fmt.Sprintf("object %d", id), one, wantOne)
+
+				// Into a struct that holds another row (two copies made
+				// by bun, so they share no pointer): scanned over, as bun
+				// does.
+				other := reflect.ValueOf(want[(i+1)%len(want)]).FieldByName("ID").Int()
+				var staleWant, staleGot T
+				dbtest.Must(t, where(s.q(db.NewSelect().Model(&staleWant)), other).Scan(ctx), "bun other object")
+				dbtest.Must(t, where(s.q(db.NewSelect().Model(&staleGot)), other).Scan(ctx), "bun other object")
+				dbtest.Must(t, where(s.q(db.NewSelect().Model(&staleWant)), id).Scan(ctx), "bun over another object")
+				dbtest.Must(t, pgread.Scan(ctx, where(s.q(db.NewSelect().Model(&staleGot)), pgread.Int64(id)), &staleGot), "pgread over another object")
+				compare(t, fmt.Sprintf("object %d over object %d", id, other), staleGot, staleWant)
 
 				if st := pgread.Prepare(where(s.q(db.NewSelect().Model((*T)(nil))), pgread.Int64(0)), new(T), 1); st != nil {
 					if !s.direct {

@@ -38,14 +38,17 @@
 // join a has-many or many-to-many relation (it, or a has-one or
 // belongs-to relation of it, declares one: bun loads such a relation with
 // queries of its own, which the SQL text does not show), a query joining
-// a relation of a relation, a select list
-// other than the model's own columns and its joined relations' (a column
-// expression), a field type it does not decode (JSON, arrays,
+// a relation of a relation, a select list other than the model's own
+// columns and its joined relations' (a column expression), a field type it does not decode (JSON, arrays,
 // sql.Scanner types other than models.Date), a column type that does not
 // match the field, a value pgx cannot encode for the parameter's inferred
 // type, and, for counts, a query whose count is not count(*) over its
 // FROM ... WHERE (GROUP BY, DISTINCT, UNION, ...). docs/performance.md
 // ("How the views read PostgreSQL") has the details and the figures.
+//
+// Nor does any public bun API show a query bound to a bun.Tx or a
+// bun.Conn (tx.NewSelect, q.Conn): callers pass only queries built on the
+// DB itself, which pgread runs on a connection of its own.
 package pgread
 
 import (

@@ -213,6 +213,39 @@ func (m *model) addRelation(typ reflect.Type, r *schema.Relation) {
 	}
 }
 
+// maxUint is the largest value a uint field takes from an int8 column:
+// math.MaxUint where uint is 32 bits, math.MaxInt64 where it is 64.
+const maxUint = int64(min(uint64(math.MaxUint), math.MaxInt64))
+
+// fieldAt returns the address off bytes into the value at base: a field
+// of a struct (off from offsetOf), or an element of an array (off = index
+// times the element's size). It is the one place where pgread computes
+// addresses from memory layout, so that a row is stored without a
+// reflect.Value per field; every other unsafe use of this file stores
+// through what it returns or allocates with reflect.New.
+//
+// What breaks it, and what keeps it right:
+//   - base must point to a value of exactly the type off was computed
+//     for: plans are cached per query text and model type
+//     (shape.planFor checks the model), and scanRows and Statement.Scan
+//     are given elements of the plan's model type (the caller checks
+//     the destination's type);
+//   - off must be the sum of reflect.StructField.Offset along
+//     schema.Field.Index with no pointer on the way (offsetOf refuses an
+//     embedded pointer), so it stays inside that value;
+//   - a store through the result must have the field's Go type (the
+//     cells store by kind: an int field as int, not int64, which matters
+//     where int is 32 bits), and a pointer field receives only a pointer
+//     to a value of its element type allocated by reflect.New, so the
+//     garbage collector knows what it points to.
+//
+// TestDifferential compares what the stores produce with bun's scan, for
+// every kind, NULLs, relations and reused slices: it is the guard of this
+// code; run it after changing any of it.
+func fieldAt(base unsafe.Pointer, off uintptr) unsafe.Pointer {
+	return unsafe.Add(base, off)
+}
+
 // offsetOf returns the offset of the field at index in typ, and false when
 // the path goes through an embedded pointer.
 func offsetOf(typ reflect.Type, index []int) (uintptr, bool) {
@@ -431,7 +464,7 @@ func (s *state) point(p *plan, base unsafe.Pointer) {
 	for i, r := range p.rels {
 		rs := &s.rels[i]
 		rs.seen, rs.fresh = false, false
-		at := unsafe.Add(base, r.offset)
+		at := fieldAt(base, r.offset)
 		switch {
 		case !r.ptr:
 			rs.base = at
@@ -446,7 +479,7 @@ func (s *state) point(p *plan, base unsafe.Pointer) {
 			if rs.chunk == nil || rs.used == chunkLen {
 				rs.chunk, rs.used = reflect.New(r.chunk).UnsafePointer(), 0
 			}
-			rs.base = unsafe.Add(rs.chunk, uintptr(rs.used)*r.elem.Size())
+			rs.base = fieldAt(rs.chunk, uintptr(rs.used)*r.elem.Size())
 			rs.used++
 		}
 	}
@@ -455,7 +488,7 @@ func (s *state) point(p *plan, base unsafe.Pointer) {
 		if r := p.relOf[i]; r > 0 {
 			b = s.rels[r-1].base
 		}
-		s.cells[i].p = unsafe.Add(b, f.offset)
+		s.cells[i].p = fieldAt(b, f.offset)
 	}
 }
 
@@ -469,7 +502,7 @@ func (s *state) finish(p *plan, base unsafe.Pointer) {
 		switch {
 		case !rs.fresh:
 		case rs.seen:
-			*(*unsafe.Pointer)(unsafe.Add(base, r.offset)) = rs.base
+			*(*unsafe.Pointer)(fieldAt(base, r.offset)) = rs.base
 		case s.list:
 			rs.used--
 		}
@@ -517,7 +550,7 @@ func (c *cell) dst() unsafe.Pointer {
 		if c.chunk == nil || c.used == chunkLen {
 			c.chunk, c.used = reflect.New(c.chunkType).UnsafePointer(), 0
 		}
-		v = unsafe.Add(c.chunk, uintptr(c.used)*c.size)
+		v = fieldAt(c.chunk, uintptr(c.used)*c.size)
 		c.used++
 	}
 	*(*unsafe.Pointer)(c.p) = v
@@ -537,7 +570,9 @@ func (c *cell) null() {
 	switch c.kind {
 	case kString:
 		*(*string)(c.p) = ""
-	case kInt, kInt64, kUint, kUint64:
+	case kInt, kUint:
+		*(*uint)(c.p) = 0
+	case kInt64, kUint64:
 		*(*uint64)(c.p) = 0
 	case kInt32, kUint32:
 		*(*uint32)(c.p) = 0
@@ -585,7 +620,9 @@ func (c *cell) ScanInt64(v pgtype.Int8) error {
 	n := v.Int64
 	var lo, hi int64
 	switch c.kind {
-	case kInt, kInt64:
+	case kInt:
+		lo, hi = math.MinInt, math.MaxInt
+	case kInt64:
 		lo, hi = math.MinInt64, math.MaxInt64
 	case kInt32:
 		lo, hi = math.MinInt32, math.MaxInt32
@@ -593,7 +630,9 @@ func (c *cell) ScanInt64(v pgtype.Int8) error {
 		lo, hi = math.MinInt16, math.MaxInt16
 	case kInt8:
 		lo, hi = math.MinInt8, math.MaxInt8
-	case kUint, kUint64:
+	case kUint:
+		lo, hi = 0, maxUint
+	case kUint64:
 		lo, hi = 0, math.MaxInt64
 	case kUint32:
 		lo, hi = 0, math.MaxUint32
@@ -609,7 +648,11 @@ func (c *cell) ScanInt64(v pgtype.Int8) error {
 	}
 	p := c.dst()
 	switch c.kind {
-	case kInt, kInt64, kUint, kUint64:
+	case kInt:
+		*(*int)(p) = int(n)
+	case kUint:
+		*(*uint)(p) = uint(n)
+	case kInt64, kUint64:
 		*(*int64)(p) = n
 	case kInt32, kUint32:
 		*(*int32)(p) = int32(n)

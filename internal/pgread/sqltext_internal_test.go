@@ -2,6 +2,7 @@ package pgread
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -48,4 +49,41 @@ func TestAnalyze(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzAnalyze checks that analyze never panics and that what it derives
+// holds for any text: columns are plain quoted columns found in the text,
+// and a count is "SELECT count(*) " followed by a piece of the text from
+// its FROM, which analyzes to the same count again.
+func FuzzAnalyze(f *testing.F) {
+	for _, s := range []string{
+		`SELECT "b"."id", "b"."title" FROM "books" AS "b" WHERE ("b"."id" = $1) ORDER BY "b"."title" ASC LIMIT $2 OFFSET $3`,
+		`SELECT "b"."id", "owner"."id" AS "owner__id" FROM "books" AS "b" LEFT JOIN "users" AS "owner" ON ("owner"."id" = "b"."owner_id")`,
+		`SELECT "b"."x" FROM "t" AS "b" WHERE ("b"."x" = 'it''s ORDER BY x LIMIT 1') AND ("b"."LIMIT" = 1) ORDER BY "b"."x" ASC`,
+		`SELECT "b"."id" FROM "books" AS "b" WHERE "b"."id" IN (SELECT id FROM x ORDER BY id LIMIT 3)`,
+		`SELECT DISTINCT "b"."id" FROM "books" AS "b" GROUP BY "b"."id"`,
+		`SELECT "b"."id" FROM "b" WHERE x = $$a' ORDER BY$$ -- c`,
+		`SELECT "b"."id" FROM "b" WHERE x = E'\' ORDER BY ' /* c */`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a := analyze(s)
+		for _, c := range a.cols {
+			if !isQualifiedIdent(c) && !isAliasedColumn(c) || !strings.Contains(s, c) {
+				t.Fatalf("analyze(%q): column %q is not a plain column of the text", s, c)
+			}
+		}
+		if a.count == "" {
+			return
+		}
+		const head = "SELECT count(*) "
+		tail, ok := strings.CutPrefix(a.count, head)
+		if !ok || len(tail) < 4 || !strings.EqualFold(tail[:4], "FROM") || !strings.Contains(s, tail) {
+			t.Fatalf("analyze(%q): count %q is not count(*) over a piece of the text from FROM", s, a.count)
+		}
+		if again := analyze(a.count); again.count != a.count {
+			t.Fatalf("analyze(%q): count %q analyzes to count %q", s, a.count, again.count)
+		}
+	})
 }
