@@ -14,6 +14,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
 
+	"github.com/cosworth/cosworth/internal/querystring"
 	"github.com/cosworth/cosworth/models"
 )
 
@@ -137,7 +138,7 @@ func (fs *Fields) Apply(r *http.Request, q *bun.SelectQuery) (*bun.SelectQuery, 
 	}
 	for i := range fs.fields {
 		f := &fs.fields[i]
-		raw, ok := queryValue(r.URL.RawQuery, f.name)
+		raw, ok := querystring.Get(r.URL.RawQuery, f.name)
 		if !ok || raw == "" {
 			continue
 		}

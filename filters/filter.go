@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
@@ -89,76 +88,6 @@ var (
 	_ respond.Error  = (*FieldError)(nil)
 	_ respond.Bodier = (*FieldError)(nil)
 )
-
-// queryValue returns the last value of key in the raw query string, as
-// Django's QueryDict.get does (a repeated parameter: the last one wins).
-// Pairs are separated by '&' only; keys and values are unescaped as
-// application/x-www-form-urlencoded, and invalid UTF-8 becomes U+FFFD as
-// Django decodes it. It allocates only when the value needs decoding.
-func queryValue(raw, key string) (string, bool) {
-	var (
-		val   string
-		found bool
-	)
-	for raw != "" {
-		var pair string
-		pair, raw, _ = strings.Cut(raw, "&")
-		k, v, _ := strings.Cut(pair, "=")
-		if k != key && (!strings.ContainsAny(k, "%+") || unescape(k) != key) {
-			continue
-		}
-		val, found = v, true
-	}
-	if !found {
-		return "", false
-	}
-	if strings.ContainsAny(val, "%+") {
-		return unescape(val), true
-	}
-	if !utf8.ValidString(val) {
-		return strings.ToValidUTF8(val, "\uFFFD"), true
-	}
-	return val, true
-}
-
-// unescape decodes a form-encoded query component the way Python's
-// unquote_plus does: '+' is a space, a valid %XX is its byte, an invalid one
-// is kept literally, and invalid UTF-8 becomes U+FFFD.
-func unescape(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '+':
-			b.WriteByte(' ')
-		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
-			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
-			i += 2
-		default:
-			b.WriteByte(c)
-		}
-	}
-	out := b.String()
-	if !utf8.ValidString(out) {
-		out = strings.ToValidUTF8(out, "\uFFFD")
-	}
-	return out
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c <= 'F':
-		return c - 'A' + 10
-	}
-	return c - 'a' + 10
-}
 
 // lookupField returns the bun field of table whose JSON name, in the
 // model plan (models.MetaFor), is name, or an error naming the filter, the

@@ -7,6 +7,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
 
+	"github.com/cosworth/cosworth/internal/querystring"
 	"github.com/cosworth/cosworth/models"
 )
 
@@ -123,7 +124,7 @@ func (o *Ordering) Apply(r *http.Request, q *bun.SelectQuery) (*bun.SelectQuery,
 		pkSet bool
 	)
 	if len(o.allowed) > 0 {
-		if raw, ok := queryValue(r.URL.RawQuery, OrderingParam); ok {
+		if raw, ok := querystring.Get(r.URL.RawQuery, OrderingParam); ok {
 			scanned := 0
 		terms:
 			for raw != "" && n < MaxOrderingTerms && scanned < maxOrderingScan {

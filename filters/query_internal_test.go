@@ -2,38 +2,6 @@ package filters
 
 import "testing"
 
-func TestQueryValue(t *testing.T) {
-	tests := []struct {
-		raw, key, want string
-		found          bool
-	}{
-		{"", "a", "", false},
-		{"a=1", "a", "1", true},
-		{"a=1&a=2", "a", "2", true}, // the last wins, as Django's QueryDict.get
-		{"a=1&b=2", "b", "2", true},
-		{"ab=1", "a", "", false},
-		{"a", "a", "", true},
-		{"a=", "a", "", true},
-		{"%61=x", "a", "x", true},
-		{"a=x+y%2Cz", "a", "x y,z", true},
-		{"a=%zz", "a", "%zz", true},     // an invalid escape is kept, as Python's unquote
-		{"a=%FF", "a", "\uFFFD", true},  // invalid UTF-8 becomes U+FFFD
-		{"a=\xff", "a", "\uFFFD", true}, // also unescaped
-		{"a=1;b=2", "a", "1;b=2", true}, // only '&' separates pairs
-		{"a=%00", "a", "\x00", true},
-	}
-	for _, tt := range tests {
-		got, found := queryValue(tt.raw, tt.key)
-		if got != tt.want || found != tt.found {
-			t.Errorf("queryValue(%q, %q) = %q, %v; want %q, %v", tt.raw, tt.key, got, found, tt.want, tt.found)
-		}
-	}
-	raw := "search=go&ordering=-id&page=2&author=3"
-	if n := testing.AllocsPerRun(100, func() { _, _ = queryValue(raw, "author") }); n != 0 {
-		t.Errorf("queryValue of a plain value allocates %v times", n)
-	}
-}
-
 func TestSearchTerms(t *testing.T) {
 	tests := []struct {
 		in   string

@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun/dialect"
 	"github.com/uptrace/bun/schema"
 
+	"github.com/cosworth/cosworth/internal/querystring"
 	"github.com/cosworth/cosworth/models"
 )
 
@@ -129,7 +130,7 @@ func (s *Search) Apply(r *http.Request, q *bun.SelectQuery) (*bun.SelectQuery, e
 	if len(s.idents) == 0 {
 		return q, nil
 	}
-	raw, ok := queryValue(r.URL.RawQuery, SearchParam)
+	raw, ok := querystring.Get(r.URL.RawQuery, SearchParam)
 	if !ok || raw == "" {
 		return q, nil
 	}

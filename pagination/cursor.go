@@ -17,6 +17,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
 
+	"github.com/cosworth/cosworth/internal/querystring"
 	"github.com/cosworth/cosworth/models"
 )
 
@@ -148,7 +149,7 @@ func (c Cursor) Apply(r *http.Request, q *bun.SelectQuery) (*bun.SelectQuery, Wi
 		return q, Window{}, err
 	}
 	var cur *position
-	if raw, ok := queryValue(r.URL.RawQuery, c.param()); ok && raw != "" {
+	if raw, ok := querystring.Get(r.URL.RawQuery, c.param()); ok && raw != "" {
 		if cur = plan.decode(key, raw); cur == nil {
 			return q, Window{}, invalidCursor()
 		}

@@ -38,12 +38,52 @@ func exampleDB(n int) *bun.DB {
 	return db
 }
 
+// A Paginator only shapes the query and builds the envelope; whoever runs
+// the query (a view's runner, or code of your own) takes these steps:
+// Apply, the count when the window asks for it, the window's rows unless
+// the count shows they are past the end, then Page. (The other examples
+// take them through a helper, paginate, that does exactly this.)
+func ExamplePaginator() {
+	db := exampleDB(25)
+	defer db.Close()
+	ctx := context.Background()
+
+	var p pagination.Paginator = pagination.PageNumber{PageSize: 10}
+	r := httptest.NewRequest("GET", "http://example.com/books/?page=last", nil)
+	var books []Book
+	q, w, err := p.Apply(r, db.NewSelect().Model(&books).OrderExpr("id ASC"))
+	if err != nil {
+		panic(err) // an *InvalidPageError: 404 {"detail": "Invalid page."}
+	}
+	var count int64
+	if w.Count {
+		n, err := q.Count(ctx)
+		if err != nil {
+			panic(err)
+		}
+		count = int64(n)
+		w = w.Counted(count) // "last" becomes an offset
+	}
+	if w.Reads(count) {
+		if err := q.Limit(w.Limit).Offset(w.Offset).Scan(ctx); err != nil {
+			panic(err)
+		}
+	}
+	page, err := p.Page(r, w, count, &books)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(page.Count, len(books), page.Previous)
+	// Output:
+	// 25 5 http://example.com/books/?page=2
+}
+
 // PageNumber is the default choice for lists people browse: it has a
 // total count and numbered pages (?page=3, ?page=last), like DRF's
 // PageNumberPagination. Each page costs a COUNT(*) and an OFFSET query, so
 // deep pages of very large tables get slower; prefer [pagination.Cursor]
 // there. A view sets it as its Paginator and orders the query (ending with
-// the primary key) before calling Paginate.
+// the primary key) before calling Apply.
 func ExamplePageNumber() {
 	db := exampleDB(25)
 	defer db.Close()

@@ -7,6 +7,8 @@ import (
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
+
+	"github.com/cosworth/cosworth/internal/querystring"
 )
 
 // LimitOffset pages results by ?limit=N&offset=M, as DRF's
@@ -46,12 +48,12 @@ func (p LimitOffset) window(r *http.Request) (limit, offset int) {
 		limit = DefaultPageSize
 	}
 	limit = min(limit, maxLimit)
-	if v, ok := queryValue(r.URL.RawQuery, limitParam); ok {
+	if v, ok := querystring.Get(r.URL.RawQuery, limitParam); ok {
 		if n, ok := positiveInt(v, true, maxLimit); ok {
 			limit = n
 		}
 	}
-	if v, ok := queryValue(r.URL.RawQuery, offsetParam); ok {
+	if v, ok := querystring.Get(r.URL.RawQuery, offsetParam); ok {
 		if n, ok := positiveInt(v, false, 0); ok {
 			offset = n
 		}

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/cosworth/cosworth/internal/querystring"
 	"github.com/cosworth/cosworth/internal/respond"
 )
 
@@ -48,73 +48,6 @@ func appendLink(dst []byte, link string) []byte {
 		return append(dst, "null"...)
 	}
 	return respond.AppendString(dst, link)
-}
-
-// queryValue returns the last value of key in the raw query string, as
-// Django's QueryDict.get does (a repeated parameter: the last one wins).
-// Pairs are separated by '&' only; keys and values are unescaped as
-// application/x-www-form-urlencoded. It allocates only when the value is
-// escaped.
-func queryValue(raw, key string) (string, bool) {
-	var (
-		val   string
-		found bool
-	)
-	for raw != "" {
-		var pair string
-		pair, raw, _ = strings.Cut(raw, "&")
-		k, v, _ := strings.Cut(pair, "=")
-		if k != key && (!strings.ContainsAny(k, "%+") || unescape(k) != key) {
-			continue
-		}
-		val, found = v, true
-	}
-	if !found {
-		return "", false
-	}
-	if strings.ContainsAny(val, "%+") {
-		val = unescape(val)
-	}
-	return val, true
-}
-
-// unescape decodes a form-encoded query component the way Python's
-// unquote_plus does: '+' is a space, a valid %XX is its byte, an invalid one
-// is kept literally, and invalid UTF-8 becomes U+FFFD.
-func unescape(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '+':
-			b.WriteByte(' ')
-		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
-			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
-			i += 2
-		default:
-			b.WriteByte(c)
-		}
-	}
-	out := b.String()
-	if !utf8.ValidString(out) {
-		out = strings.ToValidUTF8(out, "\uFFFD")
-	}
-	return out
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c <= 'F':
-		return c - 'A' + 10
-	}
-	return c - 'a' + 10
 }
 
 // positiveInt parses s as DRF's _positive_int does: an integer (surrounding
@@ -217,16 +150,7 @@ func newLinks(r *http.Request, baseURL string) links {
 			continue
 		}
 		k, v, _ := strings.Cut(pair, "=")
-		if strings.ContainsAny(k, "%+") {
-			k = unescape(k)
-		} else if !utf8.ValidString(k) {
-			k = strings.ToValidUTF8(k, "\uFFFD")
-		}
-		if strings.ContainsAny(v, "%+") {
-			v = unescape(v)
-		} else if !utf8.ValidString(v) {
-			v = strings.ToValidUTF8(v, "\uFFFD")
-		}
+		k, v = querystring.Unescape(k), querystring.Unescape(v)
 		i := l.index(k)
 		if i < 0 {
 			l.pairs = append(l.pairs, queryParam{key: k})

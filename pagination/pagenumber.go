@@ -8,6 +8,8 @@ import (
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
+
+	"github.com/cosworth/cosworth/internal/querystring"
 )
 
 // Defaults of PageNumber and LimitOffset.
@@ -80,7 +82,7 @@ func (p PageNumber) pageSize(r *http.Request) int {
 	case "":
 		param = "page_size"
 	}
-	if v, ok := queryValue(r.URL.RawQuery, param); ok {
+	if v, ok := querystring.Get(r.URL.RawQuery, param); ok {
 		if n, ok := positiveInt(v, true, maxSize); ok {
 			return n
 		}
@@ -104,7 +106,7 @@ func (p PageNumber) Validate(*schema.Table) error {
 func (p PageNumber) Apply(r *http.Request, q *bun.SelectQuery) (*bun.SelectQuery, Window, error) {
 	size := int64(p.pageSize(r))
 	w := Window{Count: true, Limit: size}
-	raw, ok := queryValue(r.URL.RawQuery, p.pageParam())
+	raw, ok := querystring.Get(r.URL.RawQuery, p.pageParam())
 	if !ok {
 		return q, w, nil
 	}

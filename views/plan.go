@@ -96,6 +96,9 @@ func setupPanic(format string, args ...any) {
 	panic("cosworth/views: " + fmt.Sprintf(format, args...))
 }
 
+// build sets the view up in named steps: the configuration checked, the
+// bounds, the model and its engine, the writes, the lookup of detail
+// views, the list's filters and paginator, then the view's description.
 func (g *Generic[T]) build(c caps) *plan[T] {
 	typ := reflect.TypeFor[T]()
 	if typ.Kind() != reflect.Struct {
@@ -104,13 +107,27 @@ func (g *Generic[T]) build(c caps) *plan[T] {
 	if g.DB == nil {
 		setupPanic("%s view has no DB; set DB to the *bun.DB returned by models.Open", typ.Name())
 	}
-	p := &plan[T]{
-		caps:       c,
-		timeout:    g.Timeout,
-		maxBody:    g.MaxBodyBytes,
-		maxResults: g.MaxResults,
-		urlParam:   g.URLParam,
+	p := &plan[T]{caps: c}
+	p.allow, p.methods = allowed(c)
+	g.setBounds(p)
+	g.setModel(p, typ)
+	p.setWrites()
+	detail := c&(capRetrieve|capUpdate|capDestroy) != 0
+	lookup := ""
+	if detail {
+		lookup = g.setLookup(p, typ)
 	}
+	if c&capList != 0 {
+		g.setList(p, typ)
+	}
+	g.describe(p, typ, detail, lookup)
+	return p
+}
+
+// setBounds sets the bounds of a request, their zero values replaced by
+// the defaults.
+func (g *Generic[T]) setBounds(p *plan[T]) {
+	p.timeout, p.maxBody, p.maxResults, p.urlParam = g.Timeout, g.MaxBodyBytes, g.MaxResults, g.URLParam
 	if p.timeout <= 0 {
 		p.timeout = defaultTimeout
 	}
@@ -123,6 +140,11 @@ func (g *Generic[T]) build(c caps) *plan[T] {
 	if p.urlParam == "" {
 		p.urlParam = "id"
 	}
+}
+
+// setModel sets the serializer, the bun table and the runner of the
+// view's queries (its engine chosen here, once).
+func (g *Generic[T]) setModel(p *plan[T], typ reflect.Type) {
 	p.ser = g.Serializer
 	if p.ser == nil {
 		p.ser = &serializers.Serializer[T]{}
@@ -132,9 +154,12 @@ func (g *Generic[T]) build(c caps) *plan[T] {
 		setupPanic("model %s has no primary key; embed models.Base or tag a field `bun:\",pk\"`", typ.Name())
 	}
 	p.fields = p.ser.Plan()
-	pg := g.DB.Dialect().Name() == dialect.PG
 	p.run = newRunner[T](g.DB)
+}
 
+// setWrites sets the columns an update writes and those inserts and
+// updates return.
+func (p *plan[T]) setWrites() {
 	for _, f := range p.fields.Fields {
 		if f.Column != "" && !f.ReadOnly && p.table.HasField(f.Column) && !isPK(p.table, f.Column) {
 			p.updateCols = append(p.updateCols, f.Column)
@@ -154,52 +179,62 @@ func (g *Generic[T]) build(c caps) *plan[T] {
 			}
 		}
 	}
+}
 
-	p.allow, p.methods = allowed(c)
-	detail := c&(capRetrieve|capUpdate|capDestroy) != 0
+// setLookup sets how detail views find their object: the lookup column,
+// its condition and its value parser, the row lock of writes, and the
+// lookup formatted once when no Queryset changes it. It returns the
+// lookup field's JSON name.
+func (g *Generic[T]) setLookup(p *plan[T], typ reflect.Type) string {
 	lookup := g.LookupField
-	if detail {
-		var col string
-		var ftype reflect.Type
-		if lookup == "" {
-			pk := p.table.PKs[0]
-			col, ftype = pk.Name, pk.IndirectType
-			lookup = col
-			for _, f := range p.fields.Fields {
-				if f.Column == col {
-					lookup = f.Name
-				}
+	var col string
+	var ftype reflect.Type
+	if lookup == "" {
+		pk := p.table.PKs[0]
+		col, ftype = pk.Name, pk.IndirectType
+		lookup = col
+		for _, f := range p.fields.Fields {
+			if f.Column == col {
+				lookup = f.Name
 			}
-		} else {
-			f := fieldByName(p.fields, lookup)
-			if f == nil || f.Column == "" {
-				setupPanic("LookupField %q is not a serialized column of %s; name a JSON field such as %q", lookup, typ.Name(), "id")
-			}
-			col, ftype = f.Column, f.Type
 		}
-		sf, ok := p.table.FieldMap[col]
-		if !ok {
-			setupPanic("LookupField %q has no column in table %s", lookup, p.table.Name)
+	} else {
+		f := fieldByName(p.fields, lookup)
+		if f == nil || f.Column == "" {
+			setupPanic("LookupField %q is not a serialized column of %s; name a JSON field such as %q", lookup, typ.Name(), "id")
 		}
-		p.lookupWhere = string(p.table.SQLAlias) + "." + string(sf.SQLName) + " = ?"
-		p.parseLookup = lookupArgParser(lookupParser(typ, lookup, ftype), ftype)
-		if pg {
-			p.forUpdate = "UPDATE OF " + string(p.table.SQLAlias)
-		}
-		if g.Queryset == nil {
-			// The same query on every request but for the lookup value.
-			p.run.prepareGet(g.DB.NewSelect().Model(new(T)).Where(p.lookupWhere, lookupSample(ftype)).Limit(1))
-		}
+		col, ftype = f.Column, f.Type
 	}
+	sf, ok := p.table.FieldMap[col]
+	if !ok {
+		setupPanic("LookupField %q has no column in table %s", lookup, p.table.Name)
+	}
+	p.lookupWhere = string(p.table.SQLAlias) + "." + string(sf.SQLName) + " = ?"
+	p.parseLookup = lookupArgParser(lookupParser(typ, lookup, ftype), ftype)
+	if g.DB.Dialect().Name() == dialect.PG {
+		p.forUpdate = "UPDATE OF " + string(p.table.SQLAlias)
+	}
+	if g.Queryset == nil {
+		// The same query on every request but for the lookup value.
+		p.run.prepareGet(g.DB.NewSelect().Model(new(T)).Where(p.lookupWhere, lookupSample(ftype)).Limit(1))
+	}
+	return lookup
+}
 
-	if c&capList != 0 {
-		if v, ok := g.Paginator.(pagination.Validator); ok {
-			if err := v.Validate(p.table); err != nil {
-				setupPanic("Paginator of %s: %v", typ.Name(), err)
-			}
+// setList checks the paginator against the model and builds the list's
+// built-in filters.
+func (g *Generic[T]) setList(p *plan[T], typ reflect.Type) {
+	if v, ok := g.Paginator.(pagination.Validator); ok {
+		if err := v.Validate(p.table); err != nil {
+			setupPanic("Paginator of %s: %v", typ.Name(), err)
 		}
-		p.filters = g.builtinFilters(p)
 	}
+	p.filters = g.builtinFilters(p)
+}
+
+// describe sets the OPTIONS body and the description schema generation
+// reads.
+func (g *Generic[T]) describe(p *plan[T], typ reflect.Type, detail bool, lookup string) {
 	name := g.Name
 	if name == "" {
 		name = splitCamel(typ.Name())
@@ -226,7 +261,6 @@ func (g *Generic[T]) build(c caps) *plan[T] {
 		p.info.URLParam = p.urlParam
 		p.info.LookupField = lookup
 	}
-	return p
 }
 
 // allowed lists the methods of a view kind in DRF's order

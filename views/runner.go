@@ -35,17 +35,17 @@ type runner[T any] struct {
 	// no Queryset: the same SQL for every request, formatted once at setup
 	// (nil when pgread would not run it on pgx).
 	get *pgread.Statement
-	// insert, write and delete report whether pgread can run the
-	// model's insert, update and delete transactions (no hooks of theirs).
-	insert, write, delete bool
+	// write and delete report whether pgread can run the model's update
+	// and delete transactions (no hooks of theirs). pgread.Insert checks
+	// the insert hooks itself.
+	write, delete bool
 }
 
 // newRunner chooses the engine for db, once.
 func newRunner[T any](db *bun.DB) runner[T] {
 	rn := runner[T]{db: db, pgx: models.Pool(db) != nil}
 	if rn.pgx {
-		rn.insert = pgread.Writable(db, new(T))
-		rn.write = rn.insert
+		rn.write = pgread.Writable(db, new(T))
 		rn.delete = pgread.Deletable(db, new(T))
 	}
 	return rn
@@ -216,10 +216,10 @@ func (t *tx) close(ctx context.Context) {
 	}
 }
 
-// insert runs i (an INSERT ... RETURNING of obj, built on the view's DB),
+// insertOne runs i (an INSERT ... RETURNING of obj, built on the view's DB),
 // which commits on its own: on pgx in one round trip.
 func (rn *runner[T]) insertOne(ctx context.Context, i *bun.InsertQuery, obj *T) error {
-	if rn.pgx && rn.insert {
+	if rn.pgx {
 		if handled, err := pgread.Insert(ctx, i, obj); handled {
 			return models.ClassifyCommit(err)
 		}

@@ -46,10 +46,10 @@ func New(db *bun.DB, token string, user authentication.Principal) http.Handler {
 	r := chi.NewRouter()
 	r.Use(authentication.Middleware(&tokenAuth{token: []byte(token), user: &user}))
 	r.Handle("/api/books/", &views.ListCreateView[Book]{
-		DB:            db,
-		Permissions:   []permissions.Permission{permissions.IsAuthenticatedOrReadOnly},
-		Paginator:     pagination.LimitOffset{},
-		BeforeCreate:  setOwner,
+		DB:           db,
+		Permissions:  []permissions.Permission{permissions.IsAuthenticatedOrReadOnly},
+		Paginator:    pagination.LimitOffset{},
+		BeforeCreate: setOwner,
 	})
 	r.Handle("/api/books/{id}/", &views.RetrieveUpdateDestroyView[Book]{
 		DB:          db,

@@ -1,7 +1,8 @@
 // Package pgread runs the generic views' reads (a page, an object, a
 // count) on the pgx pool of a PostgreSQL DB opened by models.Open, instead
-// of database/sql: the SQL text is bun's, with the values views, filters
-// and paginators wrap in Arg sent as $N parameters, so each query shape has
+// of database/sql: the SQL text is bun's, with the values wrapped in
+// models.Param (by views, filters, paginators and users' Querysets) sent
+// as $N parameters, so each query shape has
 // one text that pgx prepares once per connection (its statement cache, an
 // LRU of pgx's StatementCacheCapacity, 512 by default, statements per
 // connection) and answers with binary results, which are decoded straight
@@ -19,8 +20,9 @@
 //
 // An update's or a destroy's transaction (Load, Tx.UpdateCommit,
 // Tx.DeleteCommit) runs the same way on one connection in two round
-// trips: BEGIN with the locked load, then the UPDATE ... RETURNING * or
-// the DELETE with the COMMIT.
+// trips: BEGIN with the locked load, then the UPDATE ... RETURNING or
+// the DELETE with the COMMIT; a create's INSERT ... RETURNING (Insert)
+// in one.
 //
 // A slice that holds rows is truncated and scanned over, as bun does: a
 // row within its capacity goes over the old element (columns not selected

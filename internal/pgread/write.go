@@ -112,10 +112,9 @@ func Load(ctx context.Context, q *bun.SelectQuery, dst any) (tx *Tx, handled boo
 		return nil, true, err
 	}
 	tx = &Tx{db: db, conn: conn, m: m}
-	var batch pgx.Batch
-	batch.Queue("BEGIN")
-	batch.Queue(sh.sql, c.args[1:]...)
-	br := conn.SendBatch(ctx, &batch)
+	pr := getPair("BEGIN", nil, sh.sql, c.args[1:])
+	defer pr.release()
+	br := conn.SendBatch(ctx, &pr.batch)
 	_, err = br.Exec()
 	if err == nil {
 		var rows pgx.Rows
@@ -175,10 +174,9 @@ func (tx *Tx) UpdateCommit(ctx context.Context, u *bun.UpdateQuery, dst any) err
 		}
 		return tx.Commit(ctx)
 	}
-	var batch pgx.Batch
-	batch.Queue(string(b), c.args[1:]...)
-	batch.Queue("COMMIT")
-	br := tx.conn.SendBatch(ctx, &batch)
+	pr := getPair(string(b), c.args[1:], "COMMIT", nil)
+	defer pr.release()
+	br := tx.conn.SendBatch(ctx, &pr.batch)
 	rows, err := br.Query()
 	if err == nil {
 		err = tx.scanReturning(ctx, rows, elem)
@@ -203,10 +201,9 @@ func (tx *Tx) DeleteCommit(ctx context.Context, d *bun.DeleteQuery, dst any) err
 		return err
 	}
 	defer putCollector(c)
-	var batch pgx.Batch
-	batch.Queue(string(c.buf), c.args[1:]...)
-	batch.Queue("COMMIT")
-	br := tx.conn.SendBatch(ctx, &batch)
+	pr := getPair(string(c.buf), c.args[1:], "COMMIT", nil)
+	defer pr.release()
+	br := tx.conn.SendBatch(ctx, &pr.batch)
 	_, err = br.Exec()
 	if _, cerr := br.Exec(); err == nil {
 		err = cerr
@@ -353,4 +350,32 @@ func insertable(t reflect.Type) bool {
 	ok := !ptr.Implements(beforeInsertType) && !ptr.Implements(afterInsertType)
 	insertables.Store(t, ok)
 	return ok
+}
+
+// pair is a batch of two queries, pooled: pgx's Batch.Queue allocates
+// each queued query and the slice that holds them.
+type pair struct {
+	batch pgx.Batch
+	qq    [2]pgx.QueuedQuery
+	ptrs  [2]*pgx.QueuedQuery
+}
+
+var pairs = sync.Pool{New: func() any { return new(pair) }}
+
+// getPair returns a batch of sql1 with args1, then sql2 with args2.
+// Release it once the batch's results are closed.
+func getPair(sql1 string, args1 []any, sql2 string, args2 []any) *pair {
+	p := pairs.Get().(*pair)
+	p.qq[0] = pgx.QueuedQuery{SQL: sql1, Arguments: args1}
+	p.qq[1] = pgx.QueuedQuery{SQL: sql2, Arguments: args2}
+	p.ptrs = [2]*pgx.QueuedQuery{&p.qq[0], &p.qq[1]}
+	p.batch.QueuedQueries = p.ptrs[:]
+	return p
+}
+
+// release forgets the queries (and their arguments) and pools p.
+func (p *pair) release() {
+	p.qq = [2]pgx.QueuedQuery{}
+	p.batch.QueuedQueries = nil
+	pairs.Put(p)
 }
