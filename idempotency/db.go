@@ -123,9 +123,6 @@ func (s *DBStore) Begin(ctx context.Context, id, token string, rec *Record) (*Re
 			return nil, err
 		}
 	}
-	if s.full.Load() {
-		return nil, ErrFull
-	}
 	e := &dbEntry{ID: id, Token: token, Principal: rec.Principal, Key: rec.Key, BodyHash: rec.BodyHash,
 		ExpiresAt: now + s.LockTimeout.Milliseconds()}
 	// A record that expires or appears between the read and the write is
@@ -137,6 +134,9 @@ func (s *DBStore) Begin(ctx context.Context, id, token string, rec *Record) (*Re
 		switch {
 		case err == nil && old.ExpiresAt > now:
 			return old.record(), nil
+		case s.full.Load():
+			// Repeats are still answered; new keys wait for room.
+			return nil, ErrFull
 		case err == nil:
 			// Expired: take the key over, unless another request did.
 			res, err = s.DB.NewUpdate().Model(e).WherePK().Where("expires_at <= ?", now).Exec(ctx)
