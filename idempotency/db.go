@@ -39,6 +39,11 @@ type DBStore struct {
 	// PruneInterval is the least time between two prunings; 0 means one
 	// minute.
 	PruneInterval time.Duration
+	// Timeout bounds Begin (with its pruning), Finish and Release, so a
+	// database that stops answering yields a fast 503 rather than a
+	// request held until its deadline; 0 means 2 s. FinishTx runs under
+	// the handler's context.
+	Timeout time.Duration
 
 	once      sync.Once
 	mu        sync.Mutex
@@ -85,6 +90,9 @@ func (s *DBStore) setup() {
 		if s.PruneInterval <= 0 {
 			s.PruneInterval = time.Minute
 		}
+		if s.Timeout <= 0 {
+			s.Timeout = 2 * time.Second
+		}
 	})
 }
 
@@ -113,6 +121,9 @@ func (s *DBStore) CreateTable(ctx context.Context) error {
 
 // Begin implements Store.
 func (s *DBStore) Begin(ctx context.Context, id, token string, rec *Record) (*Record, error) {
+	s.setup()
+	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
+	defer cancel()
 	if err := s.CreateTable(ctx); err != nil {
 		return nil, err
 	}
@@ -122,9 +133,6 @@ func (s *DBStore) Begin(ctx context.Context, id, token string, rec *Record) (*Re
 			s.nextPrune.Store(0) // the next request tries again
 			return nil, err
 		}
-	}
-	if s.full.Load() {
-		return nil, ErrFull
 	}
 	e := &dbEntry{ID: id, Token: token, Principal: rec.Principal, Key: rec.Key, BodyHash: rec.BodyHash,
 		ExpiresAt: now + s.LockTimeout.Milliseconds()}
@@ -137,6 +145,9 @@ func (s *DBStore) Begin(ctx context.Context, id, token string, rec *Record) (*Re
 		switch {
 		case err == nil && old.ExpiresAt > now:
 			return old.record(), nil
+		case s.full.Load():
+			// Repeats are still answered; new keys wait for room.
+			return nil, ErrFull
 		case err == nil:
 			// Expired: take the key over, unless another request did.
 			res, err = s.DB.NewUpdate().Model(e).WherePK().Where("expires_at <= ?", now).Exec(ctx)
@@ -155,6 +166,9 @@ func (s *DBStore) Begin(ctx context.Context, id, token string, rec *Record) (*Re
 
 // Finish implements Store.
 func (s *DBStore) Finish(ctx context.Context, id, token string, rec *Record) error {
+	s.setup()
+	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
+	defer cancel()
 	return s.FinishTx(ctx, s.DB, id, token, rec)
 }
 
@@ -190,6 +204,8 @@ func (s *DBStore) FinishTx(ctx context.Context, db bun.IDB, id, token string, re
 // Release implements Store.
 func (s *DBStore) Release(ctx context.Context, id, token string) error {
 	s.setup()
+	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
+	defer cancel()
 	_, err := s.DB.NewDelete().Model((*dbEntry)(nil)).
 		Where("id = ?", id).Where("token = ?", token).Where("done = ?", false).
 		Exec(ctx)

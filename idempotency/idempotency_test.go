@@ -438,3 +438,24 @@ func TestSimultaneousFirstRequests(t *testing.T) {
 		})
 	}
 }
+
+// TestFullDBStore checks MaxEntries: once pruning finds the table full,
+// new keys are refused with 503 and repeats are still answered.
+func TestFullDBStore(t *testing.T) {
+	db := dbtest.SQLite(t, (*item)(nil))
+	store := &idempotency.DBStore{DB: db, MaxEntries: 1}
+	f := newFixture(t, db, store)
+	first := f.post("ann", "k-11", `{"title":"Dune"}`)
+	want(t, first, http.StatusCreated, "")
+	dbtest.Must(t, store.Prune(context.Background()), "prune")
+	want(t, f.post("ann", "k-12", `{"title":"Dune"}`), http.StatusServiceUnavailable, "")
+	want(t, f.post("ann", "k-11", `{"title":"Dune"}`), http.StatusCreated, first.Body.String())
+	if n := f.rows(t); n != 1 {
+		t.Fatalf("%d rows, want 1", n)
+	}
+	// Room again once the record is gone.
+	_, err := db.NewRaw("UPDATE cosworth_idempotency SET expires_at = 0").Exec(context.Background())
+	dbtest.Must(t, err, "age the record")
+	dbtest.Must(t, store.Prune(context.Background()), "prune")
+	want(t, f.post("ann", "k-12", `{"title":"Dune"}`), http.StatusCreated, "")
+}
