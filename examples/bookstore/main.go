@@ -231,7 +231,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		}
 		pingers = append(pingers, cosworth.PingerFunc(func(ctx context.Context) error { return rdb.Ping(ctx).Err() }))
 	}
-	h, err := routes(newDeps(db, rdb, cfg, pingers))
+	h, err := routes(newDeps(ctx, db, rdb, cfg, pingers))
 	if err != nil {
 		return err
 	}

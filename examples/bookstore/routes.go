@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/cosworth/cosworth/openapi"
 	"github.com/cosworth/cosworth/pagination"
 	"github.com/cosworth/cosworth/permissions"
+	"github.com/cosworth/cosworth/realtime"
 	"github.com/cosworth/cosworth/throttling"
 	"github.com/cosworth/cosworth/views"
 )
@@ -28,14 +30,20 @@ type deps struct {
 	login     throttling.Throttle            // 5 a minute per client, for /api/token-auth/
 	cursorKey []byte
 	health    http.Handler
+	ctx       context.Context // ends the book feed's streams (shutdown)
+	rdb       *redis.Client   // carries book events between instances; nil: in process
+	prefix    string          // of Redis keys
 }
 
 // newDeps builds the authenticators, throttles and keys from the
 // configuration. With Redis, DRF tokens and throttle counters live there
 // (shared by every instance); without, tokens are rows of the database and
 // counters are kept in this process.
-func newDeps(db *bun.DB, rdb *redis.Client, cfg config, pingers []cosworth.Pinger) deps {
+func newDeps(ctx context.Context, db *bun.DB, rdb *redis.Client, cfg config, pingers []cosworth.Pinger) deps {
 	d := deps{
+		ctx:    ctx,
+		rdb:    rdb,
+		prefix: cfg.redisPrefix,
 		db:     db,
 		jwt:    &authentication.JWT{Key: []byte(cfg.secret), DB: db},
 		health: cosworth.Health(db, pingers...),
@@ -97,7 +105,7 @@ func routes(d deps) (http.Handler, error) {
 		Permissions: []permissions.Permission{permissions.IsAuthenticatedOrReadOnly, staffDeletes{}},
 	})
 
-	api.Handle("/books/", &views.ListCreateView[Book]{
+	books := &views.ListCreateView[Book]{
 		DB:            d.db,
 		Serializer:    bookSerializer(),
 		Queryset:      withOwner,
@@ -107,23 +115,35 @@ func routes(d deps) (http.Handler, error) {
 		Ordering:      []string{"title", "price_cents", "published_on"},
 		Filter:        []string{"author"},
 		PerformCreate: createBook,
-	})
+	}
+	api.Handle("/books/", books)
 	api.Handle("/books/recent/", &views.ListView[Book]{
 		DB:         d.db,
 		Serializer: bookSerializer(),
 		Queryset:   withOwner,
 		Paginator:  pagination.Cursor{PageSize: 10, Ordering: "-id", Key: d.cursorKey},
 	})
-	api.Handle("/books/{id}/", &views.RetrieveUpdateDestroyView[Book]{
+	book := &views.RetrieveUpdateDestroyView[Book]{
 		DB:          d.db,
 		Serializer:  bookSerializer(),
 		Queryset:    withOwner,
 		Permissions: []permissions.Permission{permissions.IsAuthenticatedOrReadOnly, permissions.IsOwnerOrStaffOrReadOnly(bookOwner)},
+	}
+	api.Handle("/books/{id}/", book)
+	// Book changes as they commit, to anyone who may list books (SSE or
+	// WebSocket). Every book is visible: withOwner only joins.
+	events := realtime.New(d.ctx, (*views.Generic[Book])(books), realtime.Options[Book]{
+		Redis: d.rdb, Prefix: d.prefix + "realtime:", Authenticators: d.auth, QueryToken: true,
+		Visible: func(*http.Request, *Book) bool { return true },
 	})
+	book.OnCommit = events.OnCommit
+	api.Handle("/books/events/", events)
 
 	r.Mount("/api", api)
 
-	doc, err := openapi.Generate(r, schemaConfig(d.auth))
+	cfg := schemaConfig(d.auth)
+	cfg.Operations["GET /api/books/events/"] = events.Operation()
+	doc, err := openapi.Generate(r, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("OpenAPI document: %w", err)
 	}
