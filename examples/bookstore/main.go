@@ -231,7 +231,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		}
 		pingers = append(pingers, cosworth.PingerFunc(func(ctx context.Context) error { return rdb.Ping(ctx).Err() }))
 	}
-	h, err := routes(newDeps(ctx, db, rdb, cfg, pingers))
+	d := newDeps(ctx, db, rdb, cfg, pingers)
+	h, err := routes(d)
 	if err != nil {
 		return err
 	}
@@ -241,5 +242,6 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if !cfg.demo {
 		logger.Info("no users yet? register one with POST /api/register/, or restart with -demo for alice, bob and admin (see docs/tutorial.md)")
 	}
+	defer d.streams.Wait() // streams (GET /api/books/events/) close before the process exits
 	return cosworth.NewServer(logger, cosworth.Config{Addr: cfg.addr}, h).ListenAndServe(ctx)
 }

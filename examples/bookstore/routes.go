@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/redis/go-redis/v9"
@@ -31,6 +32,7 @@ type deps struct {
 	cursorKey []byte
 	health    http.Handler
 	ctx       context.Context // ends the book feed's streams (shutdown)
+	streams   *sync.WaitGroup // done when the book feed's streams have said goodbye
 	rdb       *redis.Client   // carries book events between instances; nil: in process
 	prefix    string          // of Redis keys
 }
@@ -41,12 +43,13 @@ type deps struct {
 // counters are kept in this process.
 func newDeps(ctx context.Context, db *bun.DB, rdb *redis.Client, cfg config, pingers []cosworth.Pinger) deps {
 	d := deps{
-		ctx:    ctx,
-		rdb:    rdb,
-		prefix: cfg.redisPrefix,
-		db:     db,
-		jwt:    &authentication.JWT{Key: []byte(cfg.secret), DB: db},
-		health: cosworth.Health(db, pingers...),
+		ctx:     ctx,
+		streams: &sync.WaitGroup{},
+		rdb:     rdb,
+		prefix:  cfg.redisPrefix,
+		db:      db,
+		jwt:     &authentication.JWT{Key: []byte(cfg.secret), DB: db},
+		health:  cosworth.Health(db, pingers...),
 	}
 	// Cursors are signed with a key derived from the secret, so that every
 	// instance accepts the others' cursors.
@@ -137,6 +140,7 @@ func routes(d deps) (http.Handler, error) {
 		Visible: func(*http.Request, *Book) bool { return true },
 	})
 	book.OnCommit = events.OnCommit
+	d.streams.Go(events.Wait)
 	api.Handle("/books/events/", events)
 
 	r.Mount("/api", api)
