@@ -116,7 +116,8 @@ type Feed[T any] struct {
 	last    uint64 // the greatest id delivered
 	healthy bool
 	closed  bool
-	wg      sync.WaitGroup
+	wg      sync.WaitGroup // the feed's goroutines
+	live    sync.WaitGroup // the streams not yet finished
 
 	start     chan struct{} // closed after the first subscription attempt
 	startOnce sync.Once
@@ -241,9 +242,14 @@ func New[T any](ctx context.Context, v *views.Generic[T], o Options[T]) *Feed[T]
 	return f
 }
 
-// Wait blocks until the feed's goroutines (not its streams) have ended,
-// after the context given to New was canceled.
-func (f *Feed[T]) Wait() { f.wg.Wait() }
+// Wait blocks until the context given to New is canceled and the feed's
+// goroutines and streams have ended: each stream has sent its close
+// reason (bounded by WriteTimeout; a WebSocket also waits up to 5s for
+// the client's close frame). Call it before the process exits.
+func (f *Feed[T]) Wait() {
+	f.wg.Wait()
+	f.live.Wait()
+}
 
 // Dropped reports how many committed writes were not published: the
 // publish queue was full, or Redis refused the PUBLISH.

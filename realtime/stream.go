@@ -105,6 +105,7 @@ func (f *Feed[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.t == nil {
 		f.remove(s, reason{})
+		f.live.Done()
 		return
 	}
 	hijacked := s.t.hijacked()
@@ -210,6 +211,7 @@ func (f *Feed[T]) open(r *http.Request, last uint64, resume bool) (*stream[T], e
 	}
 	f.streams[s] = struct{}{}
 	f.perUser[user]++
+	f.live.Add(1)
 	if resume {
 		var complete bool
 		s.last = last
@@ -272,6 +274,7 @@ func (f *Feed[T]) step(s *stream[T]) (ended bool) {
 			f.remove(s, reason{})
 			s.t.finish(s.why) // s.why is settled: remove held f.mu
 			close(s.ended)
+			f.live.Done()
 		}
 	}()
 	if s.reset {

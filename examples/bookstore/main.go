@@ -238,7 +238,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		}
 		pingers = append(pingers, cosworth.PingerFunc(func(ctx context.Context) error { return rdb.Ping(ctx).Err() }))
 	}
-	h, err := routes(newDeps(db, rdb, cfg, pingers))
+	d := newDeps(ctx, db, rdb, cfg, pingers)
+	h, err := routes(d)
 	if err != nil {
 		return err
 	}
@@ -255,6 +256,9 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if rdb != nil {
 		srv.OnShutdown("redis", func(context.Context) error { return rdb.Close() })
 	}
+	// Streams (GET /api/books/events/) end when ctx does; their goodbyes
+	// are bounded by the same deadline.
+	srv.OnShutdown("streams", func(context.Context) error { d.streams.Wait(); return nil })
 	closeAll = nil
 	return srv.ListenAndServe(ctx)
 }

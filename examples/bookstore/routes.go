@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/redis/go-redis/v9"
@@ -16,6 +18,7 @@ import (
 	"github.com/cosworth/cosworth/openapi"
 	"github.com/cosworth/cosworth/pagination"
 	"github.com/cosworth/cosworth/permissions"
+	"github.com/cosworth/cosworth/realtime"
 	"github.com/cosworth/cosworth/throttling"
 	"github.com/cosworth/cosworth/views"
 )
@@ -30,17 +33,25 @@ type deps struct {
 	cursorKey []byte
 	health    http.Handler
 	idem      func(http.Handler) http.Handler // Idempotency-Key on creates
+	ctx       context.Context // ends the book feed's streams (shutdown)
+	streams   *sync.WaitGroup // done when the book feed's streams have said goodbye
+	rdb       *redis.Client   // carries book events between instances; nil: in process
+	prefix    string          // of Redis keys
 }
 
 // newDeps builds the authenticators, throttles and keys from the
 // configuration. With Redis, DRF tokens and throttle counters live there
 // (shared by every instance); without, tokens are rows of the database and
 // counters are kept in this process.
-func newDeps(db *bun.DB, rdb *redis.Client, cfg config, pingers []cosworth.Pinger) deps {
+func newDeps(ctx context.Context, db *bun.DB, rdb *redis.Client, cfg config, pingers []cosworth.Pinger) deps {
 	d := deps{
-		db:     db,
-		jwt:    &authentication.JWT{Key: []byte(cfg.secret), DB: db},
-		health: cosworth.Health(db, pingers...),
+		ctx:     ctx,
+		streams: &sync.WaitGroup{},
+		rdb:     rdb,
+		prefix:  cfg.redisPrefix,
+		db:      db,
+		jwt:     &authentication.JWT{Key: []byte(cfg.secret), DB: db},
+		health:  cosworth.Health(db, pingers...),
 	}
 	// Cursors are signed with a key derived from the secret, so that every
 	// instance accepts the others' cursors.
@@ -103,7 +114,7 @@ func routes(d deps) (http.Handler, error) {
 		Permissions: []permissions.Permission{permissions.IsAuthenticatedOrReadOnly, staffDeletes{}},
 	})
 
-	api.With(d.idem).Handle("/books/", &views.ListCreateView[Book]{
+	books := &views.ListCreateView[Book]{
 		DB:            d.db,
 		Serializer:    bookSerializer(),
 		Queryset:      withOwner,
@@ -113,23 +124,36 @@ func routes(d deps) (http.Handler, error) {
 		Ordering:      []string{"title", "price_cents", "published_on"},
 		Filter:        []string{"author"},
 		PerformCreate: createBook,
-	})
+	}
+	api.With(d.idem).Handle("/books/", books)
 	api.Handle("/books/recent/", &views.ListView[Book]{
 		DB:         d.db,
 		Serializer: bookSerializer(),
 		Queryset:   withOwner,
 		Paginator:  pagination.Cursor{PageSize: 10, Ordering: "-id", Key: d.cursorKey},
 	})
-	api.Handle("/books/{id}/", &views.RetrieveUpdateDestroyView[Book]{
+	book := &views.RetrieveUpdateDestroyView[Book]{
 		DB:          d.db,
 		Serializer:  bookSerializer(),
 		Queryset:    withOwner,
 		Permissions: []permissions.Permission{permissions.IsAuthenticatedOrReadOnly, permissions.IsOwnerOrStaffOrReadOnly(bookOwner)},
+	}
+	api.Handle("/books/{id}/", book)
+	// Book changes as they commit, to anyone who may list books (SSE or
+	// WebSocket). Every book is visible: withOwner only joins.
+	events := realtime.New(d.ctx, (*views.Generic[Book])(books), realtime.Options[Book]{
+		Redis: d.rdb, Prefix: d.prefix + "realtime:", Authenticators: d.auth, QueryToken: true,
+		Visible: func(*http.Request, *Book) bool { return true },
 	})
+	book.OnCommit = events.OnCommit
+	d.streams.Go(events.Wait)
+	api.Handle("/books/events/", events)
 
 	r.Mount("/api", api)
 
-	doc, err := openapi.Generate(r, schemaConfig(d.auth))
+	cfg := schemaConfig(d.auth)
+	cfg.Operations["GET /api/books/events/"] = events.Operation()
+	doc, err := openapi.Generate(r, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("OpenAPI document: %w", err)
 	}
