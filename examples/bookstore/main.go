@@ -216,6 +216,9 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 			return err
 		}
 	}
+	if err := setupAccounts(openCtx, db, cfg.demo, logger); err != nil {
+		return err
+	}
 
 	var rdb *redis.Client
 	var pingers []cosworth.Pinger

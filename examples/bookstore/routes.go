@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/sha256"
 	"fmt"
+	"maps"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
@@ -81,6 +82,9 @@ func routes(d deps) (http.Handler, error) {
 	api.Handle("/token/refresh/", d.jwt.RefreshHandler())
 	api.Handle("/token/verify/", d.jwt.VerifyHandler())
 	api.Handle("/token-auth/", throttling.Handler(d.tokenAuth, d.login))
+	api.Handle("/me/password/", passwordView(d.db))
+	api.Handle("/users/", usersView(d.db))
+	api.Handle("/users/{id}/", userAdminView(d.db))
 
 	api.Handle("/authors/", &views.ListCreateView[Author]{
 		DB:          d.db,
@@ -118,7 +122,7 @@ func routes(d deps) (http.Handler, error) {
 		DB:          d.db,
 		Serializer:  bookSerializer(),
 		Queryset:    withOwner,
-		Permissions: []permissions.Permission{permissions.IsAuthenticatedOrReadOnly, permissions.IsOwnerOrStaffOrReadOnly(bookOwner)},
+		Permissions: []permissions.Permission{permissions.IsAuthenticatedOrReadOnly, bookWriters(d.db)},
 	})
 
 	r.Mount("/api", api)
@@ -135,7 +139,7 @@ func routes(d deps) (http.Handler, error) {
 // are not generic views, and the owner field Represent writes.
 func schemaConfig(auths []authentication.Authenticator) openapi.Config {
 	user := openapi.JSONResponse("The user", openapi.SchemaFor[userOut]())
-	return openapi.Config{
+	c := openapi.Config{
 		Title:          "Bookstore",
 		Version:        "1.0.0",
 		Description:    "Cosworth's example service (examples/bookstore).",
@@ -166,4 +170,6 @@ func schemaConfig(auths []authentication.Authenticator) openapi.Config {
 			},
 		},
 	}
+	maps.Copy(c.Operations, accountOperations())
+	return c
 }
