@@ -51,6 +51,24 @@ func setupAccounts(ctx context.Context, db *bun.DB, demo bool, logger *slog.Logg
 	return nil
 }
 
+// bearerAuth is the service's JWT, or with -oidc-issuer an OpenID Connect
+// authenticator that takes the provider's tokens (the user whose username
+// is the token's sub, created on first sight; its "groups" claim counts as
+// groups) and hands every other bearer token to the JWT.
+func bearerAuth(db *bun.DB, own *authentication.JWT, cfg config) authentication.Authenticator {
+	if cfg.oidcIssuer == "" {
+		return own
+	}
+	return &authentication.OIDC{
+		Issuer:      cfg.oidcIssuer,
+		Audience:    cfg.oidcAudience,
+		DB:          db,
+		CreateUsers: true,
+		GroupsClaim: "groups",
+		Fallback:    own,
+	}
+}
+
 // bookWriters may change or delete a book: its owner, staff, or a user
 // holding the model permission (the editors group), as
 // DjangoModelPermissions; anyone reads.

@@ -57,7 +57,7 @@ func newDeps(db *bun.DB, rdb *redis.Client, cfg config, pingers []cosworth.Pinge
 		tokens, d.tokenAuth = dt, dt.ObtainHandler()
 		store = &throttling.MemoryStore{}
 	}
-	d.auth = []authentication.Authenticator{d.jwt, tokens}
+	d.auth = []authentication.Authenticator{bearerAuth(db, d.jwt, cfg), tokens}
 	d.login = throttling.NewScopedRate("token-auth", "5/min", throttling.Options{Store: store})
 	return d
 }
@@ -171,5 +171,6 @@ func schemaConfig(auths []authentication.Authenticator) openapi.Config {
 		},
 	}
 	maps.Copy(c.Operations, accountOperations())
+	c.SecuritySchemes = map[string]*openapi.SecurityScheme{openapi.SchemeJWT: openapi.JWTScheme()} // also when OIDC takes the bearer tokens first
 	return c
 }
