@@ -69,7 +69,7 @@ func (j *JWT) ObtainPairHandler(db bun.IDB) http.Handler {
 			respond.Write(w, r, err)
 			return
 		}
-		refresh, access, err := j.IssuePair(u.ID, nil)
+		refresh, access, err := j.IssuePair(u.ID, tokenVersionClaim(u))
 		if err != nil {
 			respond.Write(w, r, err)
 			return
@@ -129,6 +129,10 @@ func (j *JWT) RefreshHandler() http.Handler {
 			}
 			if err != nil || !u.IsActive {
 				respond.Write(w, r, &Failed{Detail: msgNoActiveForToken, Code: "no_active_account", Challenge: j.challenge})
+				return
+			}
+			if tokenVersion(claims) != u.TokenVersion { // issued before a password change
+				respond.Write(w, r, j.tokenInvalid(MsgTokenInvalid))
 				return
 			}
 		}

@@ -17,6 +17,8 @@
 //	-redis-prefix [BOOKSTORE_REDIS_PREFIX] prefix of every Redis key (default "bookstore:")
 //	-secret   [BOOKSTORE_SECRET]  JWT signing key (random per start when unset, with a warning)
 //	-demo     [BOOKSTORE_DEMO=1]  create the demo users if they do not exist
+//	-oidc-issuer [BOOKSTORE_OIDC_ISSUER] accept bearer tokens of this OpenID Connect provider
+//	-oidc-audience [BOOKSTORE_OIDC_AUDIENCE] the audience those tokens must carry (required with -oidc-issuer)
 //	-healthcheck                  GET /healthz on -addr and exit 0 if it answers 200, else 1
 package main
 
@@ -62,6 +64,8 @@ type config struct {
 	secret      string
 	demo        bool
 	healthcheck bool
+	// oidcIssuer and oidcAudience configure the OpenID Connect authenticator (accounts.go).
+	oidcIssuer, oidcAudience string
 }
 
 // parseConfig reads args (args[0] is the program name) over the
@@ -94,6 +98,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return c, fmt.Errorf("BOOKSTORE_DEMO: %w", err)
 	}
 	fs.BoolVar(&c.demo, "demo", demo, "create users alice, bob and admin (staff) if they do not exist [BOOKSTORE_DEMO=1]")
+	fs.StringVar(&c.oidcIssuer, "oidc-issuer", env("BOOKSTORE_OIDC_ISSUER", ""), "accept bearer tokens of the OpenID Connect provider at this issuer `URL` [BOOKSTORE_OIDC_ISSUER]")
+	fs.StringVar(&c.oidcAudience, "oidc-audience", env("BOOKSTORE_OIDC_AUDIENCE", ""), "the `audience` provider tokens must carry [BOOKSTORE_OIDC_AUDIENCE]")
 	fs.BoolVar(&c.healthcheck, "healthcheck", false, "GET /healthz on -addr and exit 0 if it answers 200, else 1 (for Docker HEALTHCHECK)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -117,6 +123,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if c.db == "" {
 		return c, errors.New("-db is empty")
+	}
+	if (c.oidcIssuer == "") != (c.oidcAudience == "") {
+		return c, errors.New("-oidc-issuer and -oidc-audience go together")
 	}
 	return c, nil
 }
@@ -221,6 +230,9 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		if err := createDemoUsers(openCtx, db, logger); err != nil {
 			return err
 		}
+	}
+	if err := setupAccounts(openCtx, db, cfg.demo, logger); err != nil {
+		return err
 	}
 
 	var rdb *redis.Client

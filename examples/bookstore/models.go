@@ -43,7 +43,7 @@ type Book struct {
 
 // tables lists the models in creation order (referenced tables first).
 func tables() []any {
-	return []any{(*models.User)(nil), (*models.Token)(nil), (*Author)(nil), (*Book)(nil)}
+	return append(append([]any{(*models.User)(nil), (*models.Token)(nil)}, models.AuthModels()...), (*Author)(nil), (*Book)(nil))
 }
 
 // authorSerializer represents an author as {id, name, email, created_at}

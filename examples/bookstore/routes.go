@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"maps"
 	"net/http"
 	"sync"
 
@@ -73,7 +74,7 @@ func newDeps(ctx context.Context, db *bun.DB, rdb *redis.Client, cfg config, pin
 		keys = &idempotency.DBStore{DB: db}
 	}
 	d.idem = idempotency.Middleware(idempotency.Options{Store: keys})
-	d.auth = []authentication.Authenticator{d.jwt, tokens}
+	d.auth = []authentication.Authenticator{bearerAuth(db, d.jwt, cfg), tokens}
 	d.login = throttling.NewScopedRate("token-auth", "5/min", throttling.Options{Store: store})
 	return d
 }
@@ -98,6 +99,9 @@ func routes(d deps) (http.Handler, error) {
 	api.Handle("/token/refresh/", d.jwt.RefreshHandler())
 	api.Handle("/token/verify/", d.jwt.VerifyHandler())
 	api.Handle("/token-auth/", throttling.Handler(d.tokenAuth, d.login))
+	api.Handle("/me/password/", passwordView(d.db))
+	api.Handle("/users/", usersView(d.db))
+	api.Handle("/users/{id}/", userAdminView(d.db))
 
 	api.With(d.idem).Handle("/authors/", &views.ListCreateView[Author]{
 		DB:          d.db,
@@ -136,7 +140,7 @@ func routes(d deps) (http.Handler, error) {
 		DB:          d.db,
 		Serializer:  bookSerializer(),
 		Queryset:    withOwner,
-		Permissions: []permissions.Permission{permissions.IsAuthenticatedOrReadOnly, permissions.IsOwnerOrStaffOrReadOnly(bookOwner)},
+		Permissions: []permissions.Permission{permissions.IsAuthenticatedOrReadOnly, bookWriters(d.db)},
 	}
 	api.Handle("/books/{id}/", book)
 	// Book changes as they commit, to anyone who may list books (SSE or
@@ -165,7 +169,7 @@ func routes(d deps) (http.Handler, error) {
 // are not generic views, and the owner field Represent writes.
 func schemaConfig(auths []authentication.Authenticator) openapi.Config {
 	user := openapi.JSONResponse("The user", openapi.SchemaFor[userOut]())
-	return openapi.Config{
+	c := openapi.Config{
 		Title:          "Bookstore",
 		Version:        "1.0.0",
 		Description:    "Cosworth's example service (examples/bookstore).",
@@ -196,4 +200,7 @@ func schemaConfig(auths []authentication.Authenticator) openapi.Config {
 			},
 		},
 	}
+	maps.Copy(c.Operations, accountOperations())
+	c.SecuritySchemes = map[string]*openapi.SecurityScheme{openapi.SchemeJWT: openapi.JWTScheme()} // also when OIDC takes the bearer tokens first
+	return c
 }
