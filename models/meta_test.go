@@ -42,7 +42,7 @@ type metaModel struct {
 	Secret   string            `bun:"-" json:"secret" cosworth:"write_only"`
 	Hidden   string            `json:"-"`
 	Tags     map[string]string `json:"tags"`
-	unexport int // unexported: not in the plan
+	unexport int               // unexported: not in the plan
 }
 
 var _ = metaModel{unexport: 0} // the field exists to be left out

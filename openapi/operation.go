@@ -271,7 +271,6 @@ func hasAny(list []string, want ...string) bool {
 	return false
 }
 
-
 // plural is a plain English plural: books, categories, boxes.
 func plural(s string) string {
 	switch {

@@ -227,7 +227,6 @@ func appendKey(dst []byte, name string) []byte {
 	return append(dst, ':')
 }
 
-
 // compileDefault parses a cosworth:"default=..." value for the field's
 // type and returns a function that stores it.
 func compileDefault(where, def string, c *codec) func(p unsafe.Pointer) {
