@@ -7,8 +7,9 @@
 // queries only as bun.Ident values and user values only as bun's quoted
 // arguments.
 //
-// Fields are named by their JSON names (the struct field's json tag, or
-// the Go field name without one), the names clients see. The constructors
+// Fields are named by their JSON names in the model plan (models.MetaFor:
+// the struct field's json tag, or the Go field name without one), the
+// names clients see and the serializer uses. The constructors
 // validate their configuration once and return errors that say what is
 // wrong and how to fix it; views call them on first use and panic with the
 // error's text.

@@ -27,6 +27,9 @@ import (
 type Meta struct {
 	// Type is the model's struct type.
 	Type reflect.Type
+	// VerboseName is Django's default verbose name of the model: its
+	// CamelCase words lower-cased, "BookReview" -> "book review".
+	VerboseName string
 	// Fields are the JSON fields of Type, in order.
 	Fields []Field
 
@@ -165,7 +168,7 @@ func buildMeta(t reflect.Type) (*Meta, error) {
 		return nil, err
 	}
 	fks := foreignKeyColumns(t)
-	m := &Meta{Type: t, Fields: make([]Field, 0, len(raw)), byName: make(map[string]int, len(raw))}
+	m := &Meta{Type: t, VerboseName: verboseName(t.Name()), Fields: make([]Field, 0, len(raw)), byName: make(map[string]int, len(raw))}
 	for _, rf := range raw {
 		f, err := newField(t, rf)
 		if err != nil {
@@ -176,6 +179,26 @@ func buildMeta(t reflect.Type) (*Meta, error) {
 		m.Fields = append(m.Fields, f)
 	}
 	return m, nil
+}
+
+// verboseName is Django's camel_case_to_spaces: a space before a capital
+// that follows a lower-case letter or is followed by anything but a
+// capital, then lower case, trimmed.
+func verboseName(name string) string {
+	isUpper := func(c byte) bool { return c >= 'A' && c <= 'Z' }
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if isUpper(c) {
+			prevLower := i > 0 && name[i-1] >= 'a' && name[i-1] <= 'z'
+			if prevLower || i+1 < len(name) && !isUpper(name[i+1]) {
+				b.WriteByte(' ')
+			}
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
+	}
+	return strings.TrimSpace(b.String())
 }
 
 // rawField is a struct field found while walking the model.

@@ -102,11 +102,6 @@ func TestRules(t *testing.T) {
 }
 
 func TestNames(t *testing.T) {
-	for in, want := range map[string]string{"Book": "book", "BookReview": "book review", "HTTPLog": "http log"} {
-		if got := verboseName(in); got != want {
-			t.Errorf("verboseName(%q) = %q, want %q", in, got, want)
-		}
-	}
 	for in, want := range map[string]string{"book": "books", "category": "categories", "box": "boxes", "day": "days"} {
 		if got := plural(in); got != want {
 			t.Errorf("plural(%q) = %q, want %q", in, got, want)

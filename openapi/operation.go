@@ -48,7 +48,7 @@ func (g *generator) operation(rt *route, info *views.Info, method string) (*Oper
 		action = "destroy"
 	}
 	name := g.registerModel(info, hasAny(info.Methods, "POST", "PUT"), hasAny(info.Methods, "PATCH"))
-	verbose := verboseName(info.Name)
+	verbose := info.Plan.Meta.VerboseName
 	op := &Operation{
 		OperationID: operationID(rt.path, action),
 		Responses:   map[string]*Response{},
@@ -269,22 +269,6 @@ func hasAny(list []string, want ...string) bool {
 		}
 	}
 	return false
-}
-
-// verboseName is Django's verbose name of a model: "BookReview" -> "book review".
-func verboseName(name string) string {
-	var b strings.Builder
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c >= 'A' && c <= 'Z' {
-			if i > 0 && (name[i-1] < 'A' || name[i-1] > 'Z' || (i+1 < len(name) && name[i+1] >= 'a' && name[i+1] <= 'z')) {
-				b.WriteByte(' ')
-			}
-			c += 'a' - 'A'
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
 }
 
 // plural is a plain English plural: books, categories, boxes.

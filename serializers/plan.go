@@ -142,7 +142,7 @@ func buildPlan(t reflect.Type, cfg config) *Plan {
 
 	v := cfg.validator
 	p := &Plan{Type: t, Meta: meta, Fields: make([]Field, 0, len(selected))}
-	in := &planInternal{byName: make(map[string]int, len(selected)), validator: v, verbose: verboseName(t.Name())}
+	in := &planInternal{byName: make(map[string]int, len(selected)), validator: v, verbose: meta.VerboseName}
 	for _, f := range selected {
 		if slices.Contains(cfg.readOnly, f.Name) {
 			f.ReadOnly = true
@@ -225,26 +225,6 @@ func kindOf(t reflect.Type) (kind, int) {
 func appendKey(dst []byte, name string) []byte {
 	dst = respond.AppendString(dst, name)
 	return append(dst, ':')
-}
-
-// verboseName is Django's default verbose name of a model class: its
-// CamelCase words, lower-cased and separated by spaces.
-func verboseName(name string) string {
-	var b strings.Builder
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c >= 'A' && c <= 'Z' {
-			prevLower := i > 0 && name[i-1] >= 'a' && name[i-1] <= 'z'
-			nextLower := i+1 < len(name) && name[i+1] >= 'a' && name[i+1] <= 'z'
-			if i > 0 && (prevLower || nextLower) {
-				b.WriteByte(' ')
-			}
-			b.WriteByte(c + 32)
-			continue
-		}
-		b.WriteByte(c)
-	}
-	return strings.TrimSpace(b.String())
 }
 
 // compileDefault parses a cosworth:"default=..." value for the field's

@@ -1,6 +1,7 @@
 // Package serializers turns request bodies into models and models into
-// JSON, the way DRF's ModelSerializer does, from a plan derived once per
-// type from struct tags (`json`, `bun`, `validate`, `cosworth`).
+// JSON, the way DRF's ModelSerializer does, from the model plan
+// (models.MetaFor: the struct tags `json`, `bun`, `validate` and
+// `cosworth`, read once per type) and the Serializer's own selection.
 //
 // Tags understood on model fields:
 //
@@ -11,6 +12,7 @@
 //	cosworth:"default=VALUE"    value used on create when the field is absent
 //	cosworth:"unique_message=T" message for a unique violation on the field
 //	cosworth:"no_trim"          keep surrounding whitespace in strings
+//	cosworth:"auto_now"         a timestamp a hook sets on update; views write its column
 //
 // A field is required on create and PUT when its validate tag has
 // "required"; PATCH requires nothing. Fields of embedded structs such as
