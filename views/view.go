@@ -60,6 +60,9 @@ type Generic[T any] struct {
 	URLParam string
 	// Queryset scopes every query of the view to the request (DRF's
 	// get_queryset), e.g. to the caller's rows or with a Relation joined.
+	// Its query runs through the view's runner like the view's own; wrap
+	// request-dependent values in models.Param so that it keeps one SQL
+	// text (one prepared statement on PostgreSQL) for every value.
 	Queryset func(r *http.Request, q *bun.SelectQuery) *bun.SelectQuery
 	// BeforeCreate sets fields of a validated new object from the request
 	// (its owner) before it is saved. Unlike PerformCreate it needs no
