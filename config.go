@@ -48,9 +48,25 @@ type Config struct {
 	// instead of queueing.
 	MaxInFlight int
 
-	// ShutdownTimeout bounds a graceful shutdown: in-flight requests get this
-	// long to finish before their connections are closed; 0 means 10s.
+	// MaxConns bounds the connections open at once (idle keep-alives and
+	// slow clients included); 0 means 4096. A connection beyond the bound
+	// is answered 503 {"detail": "Service temporarily unavailable, try
+	// again later."} with Retry-After and Connection: close, without its
+	// request being read (or, while 64 such answers are being written,
+	// closed at once). Keep it below the process's open-file limit minus
+	// the database and Redis pools.
+	MaxConns int
+
+	// ShutdownTimeout bounds the whole shutdown, from the signal to Serve's
+	// return: the drain delay, in-flight requests and long-lived streams,
+	// and the OnShutdown functions (database pool, Redis client); what is
+	// still running at the deadline is cut off or abandoned. 0 means 10s.
 	ShutdownTimeout time.Duration
+	// DrainDelay is how long a shutdown keeps accepting connections after
+	// /readyz starts answering 503, so that load balancers stop sending
+	// traffic before connections are refused; 0 means none. It counts
+	// within ShutdownTimeout.
+	DrainDelay time.Duration
 }
 
 // The defaults a zero Config field stands for.
@@ -66,6 +82,7 @@ const (
 	DefaultMaxQueryParams    = 64
 	DefaultRequestTimeout    = 20 * time.Second
 	DefaultMaxInFlight       = 1024
+	DefaultMaxConns          = 4096
 	DefaultShutdownTimeout   = 10 * time.Second
 )
 
@@ -94,6 +111,10 @@ func (c Config) withDefaults() Config {
 	num(&c.MaxQueryBytes, DefaultMaxQueryBytes)
 	num(&c.MaxQueryParams, DefaultMaxQueryParams)
 	num(&c.MaxInFlight, DefaultMaxInFlight)
+	num(&c.MaxConns, DefaultMaxConns)
+	if c.DrainDelay < 0 {
+		c.DrainDelay = 0
+	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
 	}

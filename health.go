@@ -2,10 +2,12 @@ package cosworth
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -27,14 +29,18 @@ type PingerFunc func(ctx context.Context) error
 // Ping calls f(ctx).
 func (f PingerFunc) Ping(ctx context.Context) error { return f(ctx) }
 
-// HealthTimeout bounds the readiness checks of one /readyz request, all
-// pingers together.
+// HealthTimeout bounds each readiness check of one /readyz request; the
+// checks run concurrently, so it bounds the request too.
 const HealthTimeout = 2 * time.Second
 
 // Health returns the handler of the liveness and readiness probes. A path
-// ending in "/readyz" pings db (when not nil) and then each pinger, within
-// HealthTimeout in all: 200 {"status":"ok"} when all answer, else 503
-// {"detail": "Service temporarily unavailable, try again later.",
+// ending in "/readyz" answers 503 at once while the Server shuts down
+// (Draining), else pings db (when not nil) and each pinger concurrently,
+// each within HealthTimeout whether or not it honours its context's
+// deadline (a check that overruns is answered as failed and left to finish
+// in the background; while it runs, later probes wait for the same call
+// instead of starting another): 200 {"status":"ok"} when all answer, else
+// 503 {"detail": "Service temporarily unavailable, try again later.",
 // "status": "unavailable"} with Retry-After, the cause going to the log
 // only. Any other path (mount it at "/healthz") is the liveness probe: 200
 // {"status":"ok"} without touching any dependency. Only GET and HEAD are
@@ -43,21 +49,68 @@ const HealthTimeout = 2 * time.Second
 //	r.Handle("/healthz", health)
 //	r.Handle("/readyz", health)
 func Health(db *bun.DB, pingers ...Pinger) http.Handler {
-	checks := make([]Pinger, 0, len(pingers)+1)
+	checks := make([]*check, 0, len(pingers)+1)
 	if db != nil {
-		checks = append(checks, PingerFunc(db.PingContext))
+		checks = append(checks, &check{p: PingerFunc(db.PingContext)})
 	}
 	for _, p := range pingers {
 		if p != nil {
-			checks = append(checks, p)
+			checks = append(checks, &check{p: p})
 		}
 	}
 	return &health{checks: checks}
 }
 
 type health struct {
-	checks []Pinger
+	checks []*check
 }
+
+// check runs one Pinger at most once at a time: a probe that finds a ping
+// running waits for its result, so a dependency that ignores deadlines
+// holds at most one goroutine per check.
+type check struct {
+	p       Pinger
+	mu      sync.Mutex
+	running *pingCall
+}
+
+type pingCall struct {
+	done chan struct{}
+	err  error
+}
+
+// ping returns the check's result, or errCheckTimeout when none arrives
+// by the end of ctx.
+func (c *check) ping(ctx context.Context) error {
+	c.mu.Lock()
+	call := c.running
+	if call == nil {
+		call = &pingCall{done: make(chan struct{})}
+		c.running = call
+		// The call's own context: not the request's, which ends with this
+		// probe while later probes may wait for the same call.
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), HealthTimeout)
+		go func() {
+			defer cancel()
+			call.err = c.p.Ping(pctx)
+			c.mu.Lock()
+			c.running = nil
+			c.mu.Unlock()
+			close(call.done)
+		}()
+	}
+	c.mu.Unlock()
+	select {
+	case <-call.done:
+		return call.err
+	case <-ctx.Done():
+		return errCheckTimeout
+	}
+}
+
+var errCheckTimeout = errors.New("readiness check did not answer within its deadline")
+
+var errDraining = errors.New("the server is shutting down")
 
 var (
 	healthOK          = []byte(`{"status":"ok"}`)
@@ -75,16 +128,44 @@ func (h *health) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		respond.JSON(w, http.StatusOK, healthOK)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), HealthTimeout)
-	defer cancel()
-	for i, c := range h.checks {
-		if err := c.Ping(ctx); err != nil {
-			respond.Logger(r.Context()).LogAttrs(r.Context(), slog.LevelWarn, "readiness check failed",
-				slog.String("check", strconv.Itoa(i)), slog.String("error", err.Error()))
-			w.Header().Set("Retry-After", "1")
-			respond.JSON(w, http.StatusServiceUnavailable, healthUnavailable)
-			return
-		}
+	failed, err := -1, error(nil)
+	if isDraining(r.Context()) {
+		err = errDraining
+	} else {
+		failed, err = h.run(r.Context())
+	}
+	if err != nil {
+		respond.Logger(r.Context()).LogAttrs(r.Context(), slog.LevelWarn, "readiness check failed",
+			slog.String("check", strconv.Itoa(failed)), slog.String("error", err.Error()))
+		w.Header().Set("Retry-After", "1")
+		respond.JSON(w, http.StatusServiceUnavailable, healthUnavailable)
+		return
 	}
 	respond.JSON(w, http.StatusOK, healthOK)
+}
+
+// run pings every check concurrently, each within HealthTimeout, and
+// returns the index and error of the first (in order) that failed.
+func (h *health) run(ctx context.Context) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, HealthTimeout)
+	defer cancel()
+	if len(h.checks) == 1 {
+		return 0, h.checks[0].ping(ctx)
+	}
+	errs := make([]error, len(h.checks))
+	var wg sync.WaitGroup
+	for i, c := range h.checks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = c.ping(ctx)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return i, err
+		}
+	}
+	return -1, nil
 }

@@ -31,6 +31,7 @@ func TestConfigDefaults(t *testing.T) {
 		MaxQueryParams:    64,
 		RequestTimeout:    20 * time.Second,
 		MaxInFlight:       1024,
+		MaxConns:          4096,
 		ShutdownTimeout:   10 * time.Second,
 	}
 	if got != want {

@@ -25,6 +25,7 @@ import (
 //   - a connection that cannot be made, was lost, a pool that is closed or
 //     exhausted, a busy SQLite database, a PostgreSQL server shutting down
 //     or refusing connections: an error wrapping ErrUnavailable (and the cause)
+//   - an *AmbiguousError (ClassifyCommit): unchanged
 //   - context.Canceled and context.DeadlineExceeded: unchanged
 //   - anything else: unchanged
 //
@@ -34,7 +35,7 @@ func Classify(err error) error {
 		return nil
 	}
 	var ce *ConstraintError
-	if errors.As(err, &ce) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrUnavailable) {
+	if errors.As(err, &ce) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrAmbiguous) {
 		return err
 	}
 	if errors.Is(err, sql.ErrNoRows) {
@@ -67,7 +68,7 @@ func IsDriverError(err error) bool {
 	var ce *ConstraintError
 	_, _, isSQLite := sqliteError(err)
 	return errors.As(err, &pe) || isSQLite || errors.As(err, &ce) ||
-		errors.Is(err, sql.ErrTxDone) || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrNotFound) ||
+		errors.Is(err, sql.ErrTxDone) || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrAmbiguous) || errors.Is(err, ErrNotFound) ||
 		errors.Is(err, sql.ErrNoRows) || isConnectionError(err)
 }
 
@@ -199,4 +200,55 @@ func classifySQLite(err error, code int, msg string) error {
 		ce.Columns = append(ce.Columns, col)
 	}
 	return ce
+}
+
+// ClassifyCommit is Classify for the error of a statement that commits: a
+// COMMIT, or a single auto-committed INSERT, UPDATE or DELETE. An error
+// that may have come after the database received it (a connection lost or
+// a deadline passed while waiting for the answer: pgconn reports it as not
+// safe to retry) is an *AmbiguousError, because the write may have been
+// applied; the rest is Classify's, where ErrUnavailable means "not
+// applied, safe to retry": the connection could not be acquired or made,
+// or failed before the statement was sent. A PostgreSQL error answered by
+// the server (a deferred constraint, a serialization failure) is not
+// ambiguous: the server reported that it did not commit.
+//
+//	err = models.ClassifyCommit(tx.Commit())
+func ClassifyCommit(err error) error {
+	if err == nil {
+		return nil
+	}
+	if IsAmbiguous(err) {
+		return err
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrNotFound) {
+		// The server answered, or nothing was sent.
+		return Classify(err)
+	}
+	if sentToPostgres(err) {
+		return &AmbiguousError{Err: err}
+	}
+	return Classify(err)
+}
+
+// IsAmbiguous reports whether err is a write whose outcome is unknown
+// (ClassifyCommit).
+func IsAmbiguous(err error) bool { return errors.Is(err, ErrAmbiguous) }
+
+// sentToPostgres reports whether err comes from a pgx connection that
+// may have sent the statement before failing: pgconn's own errors say
+// whether they are safe to retry (nothing was sent); a network error or
+// a timeout on the connection is not.
+func sentToPostgres(err error) bool {
+	var retry interface{ SafeToRetry() bool }
+	if errors.As(err, &retry) {
+		return !retry.SafeToRetry()
+	}
+	if pgconn.Timeout(err) {
+		return true
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, net.ErrClosed)
 }

@@ -59,3 +59,30 @@ func (e *ConstraintError) Error() string {
 
 // Unwrap returns the driver's error.
 func (e *ConstraintError) Unwrap() error { return e.Err }
+
+// ErrAmbiguous is wrapped by the error of a write whose outcome is
+// unknown: the connection was lost, or its deadline passed, after the
+// statement that commits (a COMMIT, or a single auto-committed INSERT,
+// UPDATE or DELETE) was sent, so the database may have applied it. Views
+// answer it with 500 {"detail": "A server error occurred."} without
+// Retry-After, never with the 503 that tells a client to retry, and log it
+// as ambiguous with the request id. See ClassifyCommit.
+var ErrAmbiguous = errors.New("cosworth/models: ambiguous write: the connection was lost after the commit was sent, it may or may not have been applied")
+
+// AmbiguousError is a write whose outcome is unknown (see ErrAmbiguous).
+// It matches ErrAmbiguous with errors.Is, and nothing else: in
+// particular not ErrUnavailable or context.DeadlineExceeded, which would
+// mean "not applied, retry". Err, the driver's error, is for logs.
+type AmbiguousError struct {
+	Err error
+}
+
+// Error describes the ambiguous write and its cause, for logs only.
+func (e *AmbiguousError) Error() string { return ErrAmbiguous.Error() + ": " + e.Err.Error() }
+
+// Is matches ErrAmbiguous.
+func (e *AmbiguousError) Is(target error) bool { return target == ErrAmbiguous }
+
+// StatusCode is 500: the outcome is unknown, so the client must not be
+// told to retry.
+func (e *AmbiguousError) StatusCode() int { return 500 }

@@ -207,7 +207,13 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", redact(cfg.db), err)
 	}
-	defer db.Close()
+	// Until the server owns the closes (OnShutdown, within its deadline).
+	closeAll := []func() error{db.Close}
+	defer func() {
+		for _, c := range closeAll {
+			_ = c()
+		}
+	}()
 	if err := models.CreateTables(openCtx, db, tables()...); err != nil {
 		return fmt.Errorf("create tables: %w", err)
 	}
@@ -225,7 +231,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 			return fmt.Errorf("-redis: %w", err)
 		}
 		rdb = redis.NewClient(opt)
-		defer rdb.Close()
+		closeAll = append(closeAll, rdb.Close)
 		if err := rdb.Ping(openCtx).Err(); err != nil {
 			return fmt.Errorf("connect to Redis %s: %w", redact(cfg.redis), err)
 		}
@@ -241,5 +247,13 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if !cfg.demo {
 		logger.Info("no users yet? register one with POST /api/register/, or restart with -demo for alice, bob and admin (see docs/tutorial.md)")
 	}
-	return cosworth.NewServer(logger, cosworth.Config{Addr: cfg.addr}, h).ListenAndServe(ctx)
+	srv := cosworth.NewServer(logger, cosworth.Config{Addr: cfg.addr}, h)
+	// One shutdown deadline for everything: a pool or client that has not
+	// closed by then is abandoned and run returns an error (exit 1).
+	srv.OnShutdown("database", func(context.Context) error { return db.Close() })
+	if rdb != nil {
+		srv.OnShutdown("redis", func(context.Context) error { return rdb.Close() })
+	}
+	closeAll = nil
+	return srv.ListenAndServe(ctx)
 }

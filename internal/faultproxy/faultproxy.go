@@ -29,13 +29,14 @@ type Proxy struct {
 	upstream string
 	addr     string
 
-	mu     sync.Mutex
-	mode   mode
-	ln     net.Listener
-	conns  map[net.Conn]struct{}
-	closed bool
-	wg     sync.WaitGroup
-	dials  int
+	mu      sync.Mutex
+	mode    mode
+	ln      net.Listener
+	conns   map[net.Conn]struct{}
+	closed  bool
+	wg      sync.WaitGroup
+	dials   int
+	dropped int
 }
 
 // New starts a proxy on a free loopback port forwarding to upstream
@@ -81,6 +82,15 @@ func (p *Proxy) Dials() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.dials
+}
+
+// Dropped returns how many reads (in either direction) a black hole has
+// dropped so far: a test waits for it to grow to know that a request
+// reached the black hole.
+func (p *Proxy) Dropped() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.dropped
 }
 
 // Open returns how many client connections are open through the proxy.
@@ -214,10 +224,15 @@ func (p *Proxy) untrack(cs ...net.Conn) {
 	}
 }
 
+// dropping reports whether a read must be dropped, and counts it if so.
 func (p *Proxy) dropping() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.mode == blackhole
+	if p.mode == blackhole {
+		p.dropped++
+		return true
+	}
+	return false
 }
 
 func (p *Proxy) handle(client net.Conn) {
