@@ -82,7 +82,3 @@ func (e *AmbiguousError) Error() string { return ErrAmbiguous.Error() + ": " + e
 
 // Is matches ErrAmbiguous.
 func (e *AmbiguousError) Is(target error) bool { return target == ErrAmbiguous }
-
-// StatusCode is 500: the outcome is unknown, so the client must not be
-// told to retry.
-func (e *AmbiguousError) StatusCode() int { return 500 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/models"
 	"github.com/cosworth/cosworth/serializers"
 )
 
@@ -37,6 +38,7 @@ func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) 
 		// A single INSERT is atomic on its own: no transaction, two round
 		// trips fewer.
 		_, err = g.DB.NewInsert().Model(obj).Returning("*").Exec(ctx)
+		err = models.ClassifyCommit(err) // a lost answer is ambiguous, not retryable
 	} else {
 		err = g.performCreate(r, obj)
 	}
@@ -62,5 +64,5 @@ func (g *Generic[T]) performCreate(r *http.Request, obj *T) error {
 	if err := g.PerformCreate(r, tx, obj); err != nil {
 		return err
 	}
-	return tx.Commit()
+	return models.ClassifyCommit(tx.Commit())
 }

@@ -2,6 +2,8 @@ package views
 
 import (
 	"net/http"
+
+	"github.com/cosworth/cosworth/models"
 )
 
 // ServeHTTP serves DELETE, and OPTIONS.
@@ -40,7 +42,7 @@ func (g *Generic[T]) destroy(w http.ResponseWriter, r *http.Request, p *plan[T])
 		}
 	}
 	if err == nil {
-		err = tx.Commit()
+		err = models.ClassifyCommit(tx.Commit())
 	}
 	if err != nil {
 		return err
@@ -62,7 +64,7 @@ func (g *Generic[T]) destroyOnPgx(w http.ResponseWriter, r *http.Request, p *pla
 	}
 	defer tx.Close(ctx)
 	if err == nil {
-		err = tx.DeleteCommit(ctx, g.DB.NewDelete().Model(obj).WherePK(), obj)
+		err = models.ClassifyCommit(tx.DeleteCommit(ctx, g.DB.NewDelete().Model(obj).WherePK(), obj))
 	}
 	if err != nil {
 		return true, err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cosworth/cosworth/internal/pgread"
 	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/models"
 	"github.com/cosworth/cosworth/permissions"
 	"github.com/cosworth/cosworth/serializers"
 )
@@ -60,7 +61,7 @@ func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], 
 		}
 	}
 	if err == nil {
-		err = tx.Commit()
+		err = models.ClassifyCommit(tx.Commit())
 	}
 	if err != nil {
 		return p.ser.ConstraintError(err, obj)
@@ -99,6 +100,7 @@ func (g *Generic[T]) updateOnPgx(w http.ResponseWriter, r *http.Request, p *plan
 		} else {
 			err = tx.Commit(ctx)
 		}
+		err = models.ClassifyCommit(err)
 	}
 	if err != nil {
 		return true, p.ser.ConstraintError(err, obj)

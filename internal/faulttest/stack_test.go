@@ -42,9 +42,14 @@ type Note struct {
 
 const (
 	unavailableBody = `{"detail":"Service temporarily unavailable, try again later."}`
+	serverErrorBody = `{"detail":"A server error occurred."}`
 	maxConns        = 8
 	requestTimeout  = time.Second
 	acquireTimeout  = 300 * time.Millisecond
+	// hangMargin is how far beyond a deadline a request may end before a
+	// test calls it a hang: wide, so a loaded machine (-race, other
+	// tests) cannot fail a test on time alone.
+	hangMargin = 5 * time.Second
 )
 
 // stack is a running service: server, database through a proxy, logs.
@@ -176,6 +181,8 @@ type outcome struct {
 	retry   string
 	start   time.Time
 	elapsed time.Duration
+
+	requestID string
 }
 
 // client returns an HTTP client whose connections are closed at the end of
@@ -296,6 +303,8 @@ func checkWrites(t *testing.T, db *bun.DB, outs []outcome) (acked, ambiguous int
 			if count[o.title] != 1 {
 				t.Errorf("acknowledged create %q is stored %d times", o.title, count[o.title])
 			}
+		case o.status == http.StatusServiceUnavailable && count[o.title] > 0:
+			t.Errorf("create %q answered 503 (not applied, retry) is stored: a retry would duplicate it", o.title)
 		case count[o.title] > 0:
 			ambiguous++ // failed for the client, committed in the database: allowed
 		}
@@ -306,8 +315,10 @@ func checkWrites(t *testing.T, db *bun.DB, outs []outcome) (acked, ambiguous int
 	return acked, ambiguous
 }
 
-// checkOutcomes fails on anything but a success or a DRF 503 with
-// Retry-After, and on any request slower than bound.
+// checkOutcomes fails on anything but a success, a DRF 503 with
+// Retry-After or (for a create) the 500 of an ambiguous write, and on any
+// request slower than bound (a hang detector: keep it far above the
+// deadlines).
 func checkOutcomes(t *testing.T, outs []outcome, bound time.Duration) (ok, unavailable int) {
 	t.Helper()
 	bad := 0
@@ -322,6 +333,9 @@ func checkOutcomes(t *testing.T, outs []outcome, bound time.Duration) (ok, unava
 			ok++
 		case o.status == http.StatusServiceUnavailable && o.body == unavailableBody && o.retry != "":
 			unavailable++
+		case o.op == "create" && o.status == http.StatusInternalServerError && o.body == serverErrorBody && o.retry == "":
+			// An ambiguous write (the connection died after the INSERT
+			// was sent): never a 503, which would invite a duplicate.
 		default:
 			if bad++; bad <= 5 {
 				t.Errorf("%s: status %d body %s", o.op, o.status, o.body)
