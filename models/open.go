@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -26,6 +27,18 @@ type options struct {
 	connLifetime   time.Duration
 	idleTime       time.Duration
 }
+
+// Dead-peer detection on PostgreSQL connections: keepalive probes after
+// keepAliveIdle of silence, every keepAliveInterval, and (on Linux)
+// TCP_USER_TIMEOUT deadPeerTimeout, so that a partition breaks the
+// connection about deadPeerTimeout after the last byte PostgreSQL
+// acknowledged.
+const (
+	keepAliveIdle     = 2 * time.Second
+	keepAliveInterval = time.Second
+	keepAliveCount    = 3
+	deadPeerTimeout   = 5 * time.Second
+)
 
 // Defaults of Open's pool.
 const (
@@ -123,6 +136,19 @@ func openPostgres(ctx context.Context, dsn string, o options) (*bun.DB, error) {
 	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > o.acquireTimeout {
 		cfg.ConnConfig.ConnectTimeout = o.acquireTimeout
 	}
+	// Dead-peer detection: a connection whose peer stops answering at the
+	// TCP level (a network partition, a host gone) fails within about
+	// deadPeerTimeout instead of waiting for the query's deadline. A peer
+	// whose kernel still answers (a hung server, a proxy) is not detected:
+	// the query's deadline ends the wait then.
+	dialer := &net.Dialer{
+		Timeout: cfg.ConnConfig.ConnectTimeout,
+		KeepAliveConfig: net.KeepAliveConfig{
+			Enable: true, Idle: keepAliveIdle, Interval: keepAliveInterval, Count: keepAliveCount,
+		},
+		Control: setUserTimeout,
+	}
+	cfg.ConnConfig.DialFunc = dialer.DialContext
 	// bun interpolates every argument into the SQL text, so pgx's default
 	// statement cache would prepare one statement per distinct id, filter
 	// value or offset: an extra round trip per miss. The exec mode sends
