@@ -20,6 +20,7 @@ import (
 )
 
 func TestHealth(t *testing.T) {
+	t.Parallel()
 	db := dbtest.SQLite(t)
 	down := cosworth.PingerFunc(func(ctx context.Context) error { return errors.New("redis: connection refused 10.0.0.7") })
 	hang := cosworth.PingerFunc(func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
@@ -82,6 +83,7 @@ func TestHealth(t *testing.T) {
 // through a proxy that is then cut: ready, unavailable within the bound,
 // and ready again after the proxy is restored.
 func TestHealthPostgresCut(t *testing.T) {
+	t.Parallel()
 	dsn, _ := dbtest.PostgresSchemaURL(t)
 	proxy := faultproxy.Start(t, hostPort(t, dsn))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -18,15 +19,40 @@ import (
 	"github.com/cosworth/cosworth/internal/faultproxy"
 )
 
-// buildTestServer builds internal/testserver into a temporary directory.
+// testServerBin is internal/testserver built once for the package's tests
+// (into a directory TestMain removes).
+var testServerBin struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+	out  []byte
+}
+
+// buildTestServer builds internal/testserver, once per test binary.
 func buildTestServer(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "testserver")
-	out, err := exec.Command("go", "build", "-o", bin, "./internal/testserver").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	b := &testServerBin
+	b.once.Do(func() {
+		b.dir, b.err = os.MkdirTemp("", "cosworth-testserver-")
+		if b.err != nil {
+			return
+		}
+		b.path = filepath.Join(b.dir, "testserver")
+		b.out, b.err = exec.Command("go", "build", "-o", b.path, "./internal/testserver").CombinedOutput()
+	})
+	if b.err != nil {
+		t.Fatalf("go build: %v\n%s", b.err, b.out)
 	}
-	return bin
+	return b.path
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if testServerBin.dir != "" {
+		_ = os.RemoveAll(testServerBin.dir)
+	}
+	os.Exit(code)
 }
 
 // startTestServer starts bin and returns the process and its address.
@@ -132,6 +158,7 @@ func waitRefused(t *testing.T, addr string, limit time.Duration) {
 }
 
 func TestGracefulShutdownProcess(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs a process")
 	}
