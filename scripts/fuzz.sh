@@ -3,6 +3,11 @@
 #
 #   scripts/fuzz.sh            each target for FUZZTIME (default 8s)
 #   FUZZTIME=5m scripts/fuzz.sh   a longer local session
+#   FUZZTAGS=cosworth_nosqlite scripts/fuzz.sh
+#                              without the embedded SQLite: the targets run on
+#                              PostgreSQL (COSWORTH_PG) instead, and the build
+#                              skips instrumenting SQLite, which alone takes
+#                              minutes on a small machine (scripts/test.sh)
 #
 # Packages run in parallel (one `go test -fuzz` per target at a time within a
 # package, as go test requires); targets need no external service (SQLite
@@ -13,6 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 FUZZTIME="${FUZZTIME:-8s}"
+FUZZTAGS="${FUZZTAGS:-}"
 # package:target ...
 targets=(
   "./serializers:FuzzDecode ./serializers:FuzzDecodeDepth ./serializers:FuzzDecodeSyntax"
@@ -28,7 +34,7 @@ run_group() {
   local group="$1" status=0 pkg target
   for pt in $group; do
     pkg="${pt%%:*}"; target="${pt##*:}"
-    if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" >"$logdir/$target.log" 2>&1; then
+    if go test -tags "$FUZZTAGS" -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" >"$logdir/$target.log" 2>&1; then
       echo "ok   $pkg $target ($(grep -o 'execs: [0-9]*' "$logdir/$target.log" | tail -1))"
     else
       echo "FAIL $pkg $target"; sed 's/^/    /' "$logdir/$target.log" | tail -30

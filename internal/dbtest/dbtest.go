@@ -112,9 +112,14 @@ func Postgres(t testing.TB, modelsToCreate ...any) *bun.DB {
 }
 
 // SQLite opens an embedded SQLite database in a temporary file and creates
-// the tables of the given models.
+// the tables of the given models. In a build without SQLite (-tags
+// cosworth_nosqlite, as scripts/test.sh builds the fuzz targets, whose
+// instrumented build of SQLite takes minutes) it is Postgres.
 func SQLite(t testing.TB, modelsToCreate ...any) *bun.DB {
 	t.Helper()
+	if !models.SQLiteBuiltIn {
+		return Postgres(t, modelsToCreate...)
+	}
 	return open(t, filepath.Join(t.TempDir(), "test.db"), modelsToCreate)
 }
 
