@@ -230,6 +230,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		if err != nil {
 			return fmt.Errorf("-redis: %w", err)
 		}
+		opt.ContextTimeoutEnabled = true // request and health-check deadlines bound each command (docs/deployment.md)
 		rdb = redis.NewClient(opt)
 		closeAll = append(closeAll, rdb.Close)
 		if err := rdb.Ping(openCtx).Err(); err != nil {

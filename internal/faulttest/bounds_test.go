@@ -94,8 +94,8 @@ func TestBoundsEndToEnd(t *testing.T) {
 			if tt.detail != "" && !strings.HasPrefix(detail(o), tt.detail) {
 				t.Fatalf("detail %q, want it to start with %q", detail(o), tt.detail)
 			}
-			if o.elapsed > 2*time.Second {
-				t.Fatalf("took %v", o.elapsed)
+			if o.elapsed > hangMargin {
+				t.Fatalf("took %v: a hang", o.elapsed)
 			}
 			if tt.name == "page size capped" {
 				var page struct{ Results []json.RawMessage }
@@ -158,6 +158,7 @@ func TestInFlightBoundEndToEnd(t *testing.T) {
 	if o := send(c, http.MethodPost, st.url+"/notes/", "", `{"title":"x"}`); o.status != 201 {
 		t.Fatalf("seed: %d", o.status)
 	}
+	warmPool(t, st.db, inflight)
 	var wg sync.WaitGroup
 	slow := make([]outcome, inflight)
 	for i := range inflight {
@@ -169,13 +170,15 @@ func TestInFlightBoundEndToEnd(t *testing.T) {
 	if o.status != 503 || o.body != unavailableBody || o.retry == "" {
 		t.Fatalf("over the bound: %d %s (Retry-After %q), want a DRF 503", o.status, o.body, o.retry)
 	}
-	if o.elapsed > 200*time.Millisecond {
-		t.Errorf("the refusal took %v: it queued", o.elapsed)
-	}
 	wg.Wait()
 	for i, s := range slow {
 		if s.status != 200 {
 			t.Errorf("slow request %d: %d %s", i, s.status, s.body)
+		}
+		// Ordering, not a time bound: the refusal did not queue behind
+		// the requests holding the slots.
+		if end := o.start.Add(o.elapsed); !end.Before(s.start.Add(s.elapsed)) {
+			t.Errorf("the refusal ended after slow request %d: it queued", i)
 		}
 	}
 	if o := send(c, http.MethodGet, st.url+"/notes/", "", ""); o.status != 200 {
@@ -184,15 +187,15 @@ func TestInFlightBoundEndToEnd(t *testing.T) {
 }
 
 // TestPoolAcquireTimeout fills the PostgreSQL pool with slow queries and
-// checks that one more request waits at most about the pool's acquire
-// timeout for a connection, then gets the DRF 503, well before its own
-// request deadline; and that the pool serves again once the slow queries end.
+// checks that one more request gets the DRF 503 after the pool's acquire
+// timeout, before the slow queries end and well before its own request
+// deadline; and that the pool serves again once the slow queries end.
 func TestPoolAcquireTimeout(t *testing.T) {
 	st := newStack(t, stackOptions{
-		cfg: cosworth.Config{RequestTimeout: 5 * time.Second},
+		cfg: cosworth.Config{RequestTimeout: 10 * time.Second},
 		queryset: func(r *http.Request, q *bun.SelectQuery) *bun.SelectQuery {
 			if r.URL.Query().Get("slow") != "" {
-				return q.Where("pg_sleep(2) IS NOT NULL")
+				return q.Where("pg_sleep(4) IS NOT NULL")
 			}
 			return q
 		},
@@ -201,12 +204,14 @@ func TestPoolAcquireTimeout(t *testing.T) {
 	if o := send(c, http.MethodPost, st.url+"/notes/", "", `{"title":"x"}`); o.status != 201 {
 		t.Fatalf("seed: %d", o.status)
 	}
+	warmPool(t, st.db, maxConns)
 	var wg sync.WaitGroup
-	for range maxConns {
+	slow := make([]outcome, maxConns)
+	for i := range maxConns {
 		wg.Add(1)
-		go func() { defer wg.Done(); send(c, http.MethodGet, st.url+"/notes/?slow=1", "", "") }()
+		go func() { defer wg.Done(); slow[i] = send(c, http.MethodGet, st.url+"/notes/?slow=1", "", "") }()
 	}
-	waitFor(t, "the pool busy with slow queries", 3*time.Second, func() (bool, string) {
+	waitFor(t, "the pool busy with slow queries", 4*time.Second, func() (bool, string) {
 		// Views read through the pgx pool directly (internal/pgread), so
 		// its acquired connections, not database/sql's, show the load.
 		s := models.Pool(st.db).Stat()
@@ -216,11 +221,16 @@ func TestPoolAcquireTimeout(t *testing.T) {
 	if o.status != 503 || o.body != unavailableBody {
 		t.Errorf("with the pool exhausted: %d %s, want the DRF 503", o.status, o.body)
 	}
-	if o.elapsed > acquireTimeout+700*time.Millisecond {
-		t.Errorf("waited %v for a connection; acquire timeout %v, request deadline 5s", o.elapsed, acquireTimeout)
-	}
 	t.Logf("refused after %v (acquire timeout %v)", o.elapsed, acquireTimeout)
 	wg.Wait()
+	// Ordering, not a time bound: refused by the acquire timeout, before
+	// the 4 s queries holding the pool ended (waiting for the 10 s request
+	// deadline would end after them).
+	for i, s := range slow {
+		if s.status == 200 && !o.start.Add(o.elapsed).Before(s.start.Add(s.elapsed)) {
+			t.Errorf("the refusal ended after slow query %d: it waited for a connection", i)
+		}
+	}
 	if o := send(c, http.MethodGet, st.url+"/notes/", "", ""); o.status != 200 {
 		t.Fatalf("after the slow queries: %d", o.status)
 	}

@@ -112,8 +112,8 @@ func redisOutage(t *testing.T, fault string) {
 			if o.status == http.StatusServiceUnavailable && (o.body != unavailableBody || o.retry == "") {
 				t.Errorf("%s: %s: 503 body %s Retry-After %q", phase, ch.name, o.body, o.retry)
 			}
-			// A loaded machine can add a TCP retransmit (1s) to a request.
-			if o.elapsed > redisTimeout+1500*time.Millisecond {
+			// A hang detector only: a loaded machine delays requests.
+			if o.elapsed > redisTimeout+hangMargin {
 				t.Errorf("%s: %s took %v with a %v Redis timeout", phase, ch.name, o.elapsed, redisTimeout)
 			}
 		}
@@ -140,8 +140,10 @@ func redisOutage(t *testing.T, fault string) {
 	if ok, unavailable := checkOutcomes(t, outs, requestTimeout+hangMargin); ok != 0 || unavailable == 0 {
 		t.Errorf("token load during the %s: %d ok, %d unavailable; want every request refused", fault, ok, unavailable)
 	}
-	if p90 := percentile(outs, 90); p90 > redisTimeout+300*time.Millisecond {
-		t.Errorf("token load during the %s: 90th percentile %v, Redis timeout %v", fault, p90, redisTimeout)
+	// Most are refused by the Redis bound (or its breaker), not by the
+	// request deadline five times longer.
+	if p50 := percentile(outs, 50); p50 >= requestTimeout {
+		t.Errorf("token load during the %s: median %v, Redis timeout %v, request deadline %v", fault, p50, redisTimeout, requestTimeout)
 	}
 
 	rp.Restore()

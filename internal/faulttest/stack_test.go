@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/uptrace/bun"
 
 	"github.com/cosworth/cosworth"
@@ -269,7 +270,16 @@ func checkWrites(t *testing.T, db *bun.DB, outs []outcome) (acked, ambiguous int
 	var rows []Note
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := db.NewSelect().Model(&rows).Scan(ctx); err != nil {
+	// Retried: on a loaded machine a new connection can take longer than
+	// the stack's short acquire timeout.
+	var err error
+	for attempt := 0; attempt < 20; attempt++ {
+		if err = db.NewSelect().Model(&rows).Scan(ctx); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
 		t.Fatalf("reading notes back: %v", err)
 	}
 	// Only rows of the load runs in outs count (a warm-up wrote others).
@@ -453,3 +463,23 @@ func decode(t *testing.T, body string, v any) {
 
 // cosworthConfig is a server configuration with the given request deadline.
 func cosworthConfig(d time.Duration) cosworth.Config { return cosworth.Config{RequestTimeout: d} }
+
+// warmPool opens n of the pool's connections: on a loaded machine opening
+// one can take longer than the stack's short acquire timeout, which would
+// turn a test's slow requests into 503s.
+func warmPool(t *testing.T, db *bun.DB, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conns := make([]*pgxpool.Conn, 0, n)
+	for range n {
+		conn, err := models.Pool(db).Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, conn)
+	}
+	for _, conn := range conns {
+		conn.Release()
+	}
+}
