@@ -95,9 +95,10 @@ type OIDC struct {
 	challenge string
 	minGap    time.Duration
 	keys      atomic.Pointer[oidcKeys]
-	fetchMu   sync.Mutex // one fetch at a time
-	lastFetch time.Time  // guarded by fetchMu
-	jwksURI   string     // guarded by fetchMu
+	fetchMu   sync.Mutex    // one fetch at a time
+	lastFetch time.Time     // guarded by fetchMu
+	jwksURI   string        // guarded by fetchMu
+	discovery oidcDiscovery // guarded by fetchMu
 	fetches   atomic.Int64
 }
 
@@ -212,9 +213,8 @@ func (o *OIDC) Authenticate(r *http.Request) (*Principal, error) {
 		}
 		return nil, errOIDCInvalid
 	}
-	claims := jwt.MapClaims{}
 	ctx := r.Context()
-	_, err := o.parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) { return o.keyFor(ctx, t) })
+	claims, err := o.verify(ctx, raw)
 	if err != nil {
 		return nil, errOIDCInvalid
 	}
@@ -232,6 +232,19 @@ func (o *OIDC) Authenticate(r *http.Request) (*Principal, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// verify checks raw's signature and claims and returns them.
+func (o *OIDC) verify(ctx context.Context, raw string) (jwt.MapClaims, error) {
+	o.setup()
+	if len(raw) > MaxTokenBytes {
+		return nil, errOIDCInvalid
+	}
+	claims := jwt.MapClaims{}
+	if _, err := o.parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) { return o.keyFor(ctx, t) }); err != nil {
+		return nil, err
+	}
+	return claims, nil
 }
 
 func (o *OIDC) usernameClaim() string {
@@ -259,27 +272,36 @@ func (o *OIDC) groups(c jwt.MapClaims) []string {
 // user fills p from the user named p.Username, creating it when
 // configured. A missing or inactive user is a *Failed.
 func (o *OIDC) user(ctx context.Context, p *Principal) error {
+	_, err := providerUser(ctx, o.DB, o.CreateUsers, p)
+	return err
+}
+
+// providerUser fills p's ID and staff flag from the user named p.Username
+// in db, creating it when create is set, and returns the user (id,
+// is_staff, is_active, token_version); a missing or inactive user is a
+// *Failed, a database failure wraps ErrUnavailable.
+func providerUser(ctx context.Context, db bun.IDB, create bool, p *Principal) (*models.User, error) {
 	for attempt := 0; ; attempt++ {
 		u := new(models.User)
-		err := o.DB.NewSelect().Model(u).Column("id", "is_staff", "is_active").Where("username = ?", p.Username).Limit(1).Scan(ctx)
+		err := db.NewSelect().Model(u).Column("id", "is_staff", "is_active", "token_version").Where("username = ?", p.Username).Limit(1).Scan(ctx)
 		if err == nil {
 			if !u.IsActive {
-				return &Failed{Detail: msgUserInactive, Code: "user_inactive"}
+				return nil, &Failed{Detail: msgUserInactive, Code: "user_inactive"}
 			}
 			p.ID, p.IsStaff = u.ID, u.IsStaff
-			return nil
+			return u, nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("%w: oidc user: %w", ErrUnavailable, err)
+			return nil, fmt.Errorf("%w: oidc user: %w", ErrUnavailable, err)
 		}
-		if !o.CreateUsers || attempt > 0 {
-			return &Failed{Detail: msgUserNotFound, Code: "user_not_found"}
+		if !create || attempt > 0 {
+			return nil, &Failed{Detail: msgUserNotFound, Code: "user_not_found"}
 		}
 		// "!" is no password hash: CheckPassword never matches it (Django's
 		// set_unusable_password), and nothing is hashed per first sight.
 		nu := &models.User{Username: p.Username, Password: "!", IsActive: true}
-		if _, err := o.DB.NewInsert().Model(nu).On("CONFLICT (username) DO NOTHING").Exec(ctx); err != nil {
-			return fmt.Errorf("%w: oidc create user: %w", ErrUnavailable, err)
+		if _, err := db.NewInsert().Model(nu).On("CONFLICT (username) DO NOTHING").Exec(ctx); err != nil {
+			return nil, fmt.Errorf("%w: oidc create user: %w", ErrUnavailable, err)
 		}
 	}
 }
@@ -362,18 +384,9 @@ func (o *OIDC) refresh(ctx context.Context, kid string) error {
 	o.lastFetch = time.Now()
 	o.fetches.Add(1)
 	if o.jwksURI == "" {
-		var doc struct {
-			Issuer  string `json:"issuer"`
-			JWKSURI string `json:"jwks_uri"`
-		}
-		if err := o.getJSON(ctx, strings.TrimSuffix(o.Issuer, "/")+"/.well-known/openid-configuration", &doc); err != nil {
+		if err := o.discover(ctx); err != nil {
 			return err
 		}
-		u, err := url.Parse(doc.JWKSURI)
-		if doc.Issuer != o.Issuer || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return errors.New("cosworth/authentication: OIDC discovery document does not match the issuer")
-		}
-		o.jwksURI = doc.JWKSURI
 	}
 	var set struct {
 		Keys []json.RawMessage `json:"keys"`
@@ -390,6 +403,46 @@ func (o *OIDC) refresh(ctx context.Context, kid string) error {
 	}
 	o.keys.Store(ks)
 	return nil
+}
+
+// oidcDiscovery is what OIDC reads of the discovery document.
+type oidcDiscovery struct {
+	Issuer                string `json:"issuer"`
+	JWKSURI               string `json:"jwks_uri"`
+	AuthorizationEndpoint string `json:"authorization_endpoint"`
+	TokenEndpoint         string `json:"token_endpoint"`
+}
+
+// discover fetches the discovery document; fetchMu must be held.
+func (o *OIDC) discover(ctx context.Context) error {
+	var doc oidcDiscovery
+	if err := o.getJSON(ctx, strings.TrimSuffix(o.Issuer, "/")+"/.well-known/openid-configuration", &doc); err != nil {
+		return err
+	}
+	u, err := url.Parse(doc.JWKSURI)
+	if doc.Issuer != o.Issuer || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return errors.New("cosworth/authentication: OIDC discovery document does not match the issuer")
+	}
+	o.discovery = doc
+	o.jwksURI = doc.JWKSURI
+	return nil
+}
+
+// endpoints returns the provider's authorization and token endpoints,
+// fetching the discovery document when it has not been.
+func (o *OIDC) endpoints(ctx context.Context) (oidcDiscovery, error) {
+	o.setup()
+	o.fetchMu.Lock()
+	defer o.fetchMu.Unlock()
+	if o.discovery.TokenEndpoint == "" {
+		if err := o.discover(ctx); err != nil {
+			return oidcDiscovery{}, err
+		}
+	}
+	if o.discovery.AuthorizationEndpoint == "" || o.discovery.TokenEndpoint == "" {
+		return oidcDiscovery{}, errors.New("cosworth/authentication: OIDC discovery document has no authorization or token endpoint")
+	}
+	return o.discovery, nil
 }
 
 // getJSON GETs url into v: a 200 JSON body of at most maxOIDCDocument.

@@ -68,8 +68,8 @@ func TestEndToEnd(t *testing.T) {
 		if err := db.NewRaw("SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM books)").Scan(ctx, &users, &books); err != nil {
 			t.Fatal(err)
 		}
-		if users != 5 || books != 5 { // alice, bob, admin, carol, erin; the books left after the deletes
-			t.Errorf("PostgreSQL holds %d users and %d books, want 5 and 5", users, books)
+		if users != 6 || books != 5 { // alice, bob, admin, editor, carol, erin; the books left after the deletes
+			t.Errorf("PostgreSQL holds %d users and %d books, want 6 and 5", users, books)
 		}
 		keys, err := rdb.Keys(ctx, prefix+"*").Result()
 		if err != nil {
