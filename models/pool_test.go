@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+
 	"github.com/cosworth/cosworth/internal/dbtest"
 	"github.com/cosworth/cosworth/models"
 )
@@ -28,6 +31,21 @@ func TestPoolAndAcquire(t *testing.T) {
 	pool := models.Pool(db)
 	if pool == nil {
 		t.Fatal("Pool of a PostgreSQL DB opened by Open is nil")
+	}
+	// Queries on the pool skip bun: the copies bun makes of the DB (with
+	// a query hook, a named argument) and another bun.DB on its *sql.DB
+	// have none, so everything on them runs through bun.
+	for name, other := range map[string]*bun.DB{
+		"WithQueryHook": db.WithQueryHook(noHook{}),
+		"WithNamedArg":  db.WithNamedArg("x", 1),
+		"bun.NewDB":     bun.NewDB(db.DB, pgdialect.New()),
+	} {
+		if p := models.Pool(other); p != nil {
+			t.Errorf("Pool of the DB's %s copy is not nil", name)
+		}
+		if _, err := models.Acquire(ctx, other); !errors.Is(err, models.ErrNoPool) {
+			t.Errorf("Acquire on the DB's %s copy: err = %v, want ErrNoPool", name, err)
+		}
 	}
 	if n := testing.AllocsPerRun(100, func() { _ = models.Pool(db) }); n != 0 {
 		t.Errorf("Pool allocates %.0f times per call; it is on every read's path", n)
@@ -65,3 +83,8 @@ func TestPoolAndAcquire(t *testing.T) {
 	}
 	conn.Release() // db.Close waits for acquired connections
 }
+
+type noHook struct{}
+
+func (noHook) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+func (noHook) AfterQuery(context.Context, *bun.QueryEvent)                        {}

@@ -2,8 +2,10 @@ package faulttest_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
@@ -12,9 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/uptrace/bun"
 
 	"github.com/cosworth/cosworth"
+	"github.com/cosworth/cosworth/internal/dbtest"
 	"github.com/cosworth/cosworth/models"
 )
 
@@ -208,38 +212,85 @@ func TestInFlightBoundEndToEnd(t *testing.T) {
 
 // TestPoolAcquireTimeout fills the PostgreSQL pool with slow queries and
 // checks that one more request gets the DRF 503 after the pool's acquire
-// timeout, before the slow queries end and well before its own request
-// deadline; and that the pool serves again once the slow queries end.
+// timeout, before its own request deadline; and that the pool serves again
+// once the slow queries end. The slow queries wait in PostgreSQL for an
+// advisory lock the test holds on a connection of another pool, so they
+// keep their connections until the test lets them go, however loaded the
+// machine.
 func TestPoolAcquireTimeout(t *testing.T) {
+	ctx := context.Background()
+	lock, err := dbtest.Postgres(t).Conn(ctx)
+	dbtest.Must(t, err, "lock connection")
+	defer lock.Close()
+	key := rand.Int64()
+	_, err = lock.ExecContext(ctx, "SELECT pg_advisory_lock(?)", key)
+	dbtest.Must(t, err, "take the lock")
+	unlock := func() {
+		_, err := lock.ExecContext(ctx, "SELECT pg_advisory_unlock(?)", key)
+		dbtest.Must(t, err, "release the lock")
+	}
+	const requestTimeout = 5 * time.Second
 	st := newStack(t, stackOptions{
-		cfg: cosworth.Config{RequestTimeout: 10 * time.Second},
+		cfg: cosworth.Config{RequestTimeout: requestTimeout},
 		queryset: func(r *http.Request, q *bun.SelectQuery) *bun.SelectQuery {
 			if r.URL.Query().Get("slow") != "" {
-				return q.Where("pg_sleep(4) IS NOT NULL")
+				return q.Where("pg_advisory_xact_lock_shared(?) IS NOT NULL", key)
 			}
 			return q
 		},
 	})
 	c := client(t)
 	if o := send(c, http.MethodPost, st.url+"/notes/", "", `{"title":"x"}`); o.status != 201 {
+		unlock()
 		t.Fatalf("seed: %d", o.status)
 	}
-	warmPool(t, st.db, maxConns)
+	// Open every connection first: on a loaded machine a new connection
+	// can take longer than the short acquire timeout, and the slow
+	// requests must find them open.
+	pool := models.Pool(st.db)
+	held := make([]*pgxpool.Conn, 0, maxConns)
+	for attempt := 0; len(held) < maxConns; attempt++ {
+		if attempt == 50 {
+			unlock()
+			t.Fatalf("opened %d connections of %d", len(held), maxConns)
+		}
+		if conn, err := pool.Acquire(ctx); err == nil {
+			held = append(held, conn)
+		}
+	}
+	for _, conn := range held {
+		conn.Release()
+	}
 	var wg sync.WaitGroup
 	slow := make([]outcome, maxConns)
 	for i := range maxConns {
 		wg.Add(1)
 		go func() { defer wg.Done(); slow[i] = send(c, http.MethodGet, st.url+"/notes/?slow=1", "", "") }()
 	}
-	waitFor(t, "the pool busy with slow queries", 4*time.Second, func() (bool, string) {
+	defer func() {
+		if t.Failed() {
+			unlock()
+			wg.Wait()
+			for i, o := range slow {
+				t.Logf("slow request %d: %d %s", i, o.status, o.body)
+			}
+		}
+	}()
+	// A bound on a broken test, not a wait: it returns as soon as the
+	// slow queries hold every connection.
+	waitFor(t, "the pool busy with slow queries", 30*time.Second, func() (bool, string) {
 		// Views read through the pgx pool directly (internal/pgread), so
 		// its acquired connections, not database/sql's, show the load.
 		s := models.Pool(st.db).Stat()
-		return s.AcquiredConns() >= maxConns, fmt.Sprintf("acquired %d of %d", s.AcquiredConns(), s.MaxConns())
+		return s.AcquiredConns() >= maxConns, fmt.Sprintf("acquired %d of %d (total %d, constructing %d, idle %d)", s.AcquiredConns(), s.MaxConns(), s.TotalConns(), s.ConstructingConns(), s.IdleConns())
 	})
 	o := send(c, http.MethodGet, st.url+"/notes/", "", "")
+	unlock()
 	if o.status != 503 || o.body != unavailableBody {
 		t.Errorf("with the pool exhausted: %d %s, want the DRF 503", o.status, o.body)
+	}
+	if o.elapsed >= requestTimeout {
+		t.Errorf("refused after %v: at the request deadline, not after the acquire timeout %v", o.elapsed, acquireTimeout)
 	}
 	t.Logf("refused after %v (acquire timeout %v)", o.elapsed, acquireTimeout)
 	wg.Wait()
