@@ -126,6 +126,8 @@ type Feed[T any] struct {
 // started reports the end of the first subscription attempt to New.
 func (f *Feed[T]) started() { f.startOnce.Do(func() { close(f.start) }) }
 
+var _ http.Handler = (*Feed[struct{}])(nil)
+
 // pending is a committed write waiting to be published.
 type pending[T any] struct {
 	kind views.Change

@@ -1,10 +1,6 @@
 package realtime
 
-import (
-	"net/http"
-
-	"github.com/cosworth/cosworth/openapi"
-)
+import "github.com/cosworth/cosworth/openapi"
 
 // Operation describes the feed's route for openapi.Config.Operations
 // (key "GET /path/"): a text/event-stream response whose events carry
@@ -41,5 +37,3 @@ func (f *Feed[T]) Operation() *openapi.Operation {
 		},
 	}
 }
-
-var _ http.Handler = (*Feed[struct{}])(nil)

@@ -95,9 +95,9 @@ func (f *Feed[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		views.WriteError(w, r, err)
 		return
 	}
-	// The stream is registered before its handshake: the feed may close
-	// it meanwhile (done), which the first drain then finishes.
-	s.busy.Store(true)
+	// The stream is registered busy (no drain) before its handshake:
+	// events wait in ch, and a close by the feed meanwhile (done) is
+	// finished by the first drain.
 	if ws {
 		s.t = f.acceptWebSocket(w, r, s)
 	} else {
@@ -209,6 +209,7 @@ func (f *Feed[T]) open(r *http.Request, last uint64, resume bool) (*stream[T], e
 		done:  make(chan struct{}),
 		ended: make(chan struct{}),
 	}
+	s.busy.Store(true) // until ServeHTTP has s.t
 	f.streams[s] = struct{}{}
 	f.perUser[user]++
 	f.live.Add(1)
