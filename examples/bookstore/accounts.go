@@ -85,11 +85,25 @@ type passwordChange struct {
 	NewPassword string `json:"new_password" validate:"required,max=4096" cosworth:"write_only"`
 }
 
+// revokeRedisTokens returns a function deleting a user's DRF tokens held in
+// Redis (with -redis they live there, not in the database, and carry a
+// snapshot of the user that a database change does not reach), or one
+// doing nothing.
+func revokeRedisTokens(auths []authentication.Authenticator) func(context.Context, int64) error {
+	for _, a := range auths {
+		if rt, ok := a.(*authentication.Redis); ok {
+			return rt.RevokeUser
+		}
+	}
+	return func(context.Context, int64) error { return nil }
+}
+
 // passwordView changes the caller's password: POST {old_password,
 // new_password} -> 204. A wrong old password or a new one refused by
 // Django's default validators is a 400 naming the field. Every refresh
 // token and DRF token issued before stops working.
-func passwordView(db *bun.DB) *views.APIView {
+func passwordView(db *bun.DB, auths []authentication.Authenticator) *views.APIView {
+	revoke := revokeRedisTokens(auths)
 	validators := models.DefaultPasswordValidators()
 	return &views.APIView{
 		Name:        "Password Change",
@@ -125,6 +139,9 @@ func passwordView(db *bun.DB) *views.APIView {
 				return ve
 			}
 			if err != nil {
+				return err
+			}
+			if err := revoke(r.Context(), p.ID); err != nil {
 				return err
 			}
 			w.WriteHeader(http.StatusNoContent)
@@ -200,7 +217,8 @@ type userPatch struct {
 // {is_active, is_staff, groups} -> 200 with the user. A deactivated user's
 // tokens are refused from the next request on (the authenticators read
 // is_active with the user).
-func userAdminView(db *bun.DB) *views.APIView {
+func userAdminView(db *bun.DB, auths []authentication.Authenticator) *views.APIView {
+	revoke := revokeRedisTokens(auths)
 	return &views.APIView{
 		Name:        "User Instance",
 		Permissions: []permissions.Permission{permissions.IsAdminUser},
@@ -250,6 +268,12 @@ func userAdminView(db *bun.DB) *views.APIView {
 			})
 			if err != nil {
 				return err
+			}
+			if !out.IsActive {
+				// Redis tokens hold a snapshot of the user: end them too.
+				if err := revoke(ctx, id); err != nil {
+					return err
+				}
 			}
 			return views.WriteJSON(w, http.StatusOK, out)
 		},

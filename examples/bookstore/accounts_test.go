@@ -22,9 +22,11 @@ func TestAccounts(t *testing.T) {
 		walkAccounts(t, svc)
 		svc.stop(t)
 	})
-	t.Run("postgres", func(t *testing.T) {
+	t.Run("postgres+redis", func(t *testing.T) {
+		// DRF tokens live in Redis: a password change must end them there.
 		dsn, _ := dbtest.PostgresSchemaURL(t)
-		svc := startBookstore(t, bin, "-db", dsn, "-demo")
+		_, prefix := dbtest.Redis(t)
+		svc := startBookstore(t, bin, "-db", dsn, "-redis", dbtest.RedisURL(), "-redis-prefix", prefix, "-demo")
 		walkAccounts(t, svc)
 		svc.stop(t)
 	})

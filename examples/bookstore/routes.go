@@ -99,9 +99,9 @@ func routes(d deps) (http.Handler, error) {
 	api.Handle("/token/refresh/", d.jwt.RefreshHandler())
 	api.Handle("/token/verify/", d.jwt.VerifyHandler())
 	api.Handle("/token-auth/", throttling.Handler(d.tokenAuth, d.login))
-	api.Handle("/me/password/", passwordView(d.db))
+	api.Handle("/me/password/", passwordView(d.db, d.auth))
 	api.Handle("/users/", usersView(d.db))
-	api.Handle("/users/{id}/", userAdminView(d.db))
+	api.Handle("/users/{id}/", userAdminView(d.db, d.auth))
 
 	api.With(d.idem).Handle("/authors/", &views.ListCreateView[Author]{
 		DB:          d.db,
