@@ -10,7 +10,9 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/drfmsg"
+	"github.com/cosworth/cosworth/internal/jsonbody"
+	"github.com/cosworth/cosworth/internal/reqscope"
 )
 
 // Pinger is a dependency that readiness checks: Ping returns nil when it answers
@@ -61,30 +63,30 @@ type health struct {
 
 var (
 	healthOK          = []byte(`{"status":"ok"}`)
-	healthUnavailable = []byte(`{"detail":"` + respond.MsgUnavailable + `","status":"unavailable"}`)
+	healthUnavailable = []byte(`{"detail":"` + drfmsg.Unavailable + `","status":"unavailable"}`)
 )
 
 func (h *health) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		respond.Detail(w, http.StatusMethodNotAllowed, `Method "`+r.Method+`" not allowed.`)
+		jsonbody.Detail(w, http.StatusMethodNotAllowed, `Method "`+r.Method+`" not allowed.`)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	if !strings.HasSuffix(r.URL.Path, "/readyz") {
-		respond.JSON(w, http.StatusOK, healthOK)
+		jsonbody.Write(w, http.StatusOK, healthOK)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), HealthTimeout)
 	defer cancel()
 	for i, c := range h.checks {
 		if err := c.Ping(ctx); err != nil {
-			respond.Logger(r.Context()).LogAttrs(r.Context(), slog.LevelWarn, "readiness check failed",
+			reqscope.Logger(r.Context()).LogAttrs(r.Context(), slog.LevelWarn, "readiness check failed",
 				slog.String("check", strconv.Itoa(i)), slog.String("error", err.Error()))
 			w.Header().Set("Retry-After", "1")
-			respond.JSON(w, http.StatusServiceUnavailable, healthUnavailable)
+			jsonbody.Write(w, http.StatusServiceUnavailable, healthUnavailable)
 			return
 		}
 	}
-	respond.JSON(w, http.StatusOK, healthOK)
+	jsonbody.Write(w, http.StatusOK, healthOK)
 }

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/jsonbody"
 )
 
 // Authenticator identifies the caller of r. It returns (nil, nil) when r
@@ -80,10 +80,10 @@ type TokenMessage struct {
 // leaving out the members that are not set.
 func (e *Failed) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"detail":`...)
-	dst = respond.AppendString(dst, e.Detail)
+	dst = jsonbody.AppendString(dst, e.Detail)
 	if e.Code != "" {
 		dst = append(dst, `,"code":`...)
-		dst = respond.AppendString(dst, e.Code)
+		dst = jsonbody.AppendString(dst, e.Code)
 	}
 	if len(e.Messages) > 0 {
 		dst = append(dst, `,"messages":[`...)
@@ -92,11 +92,11 @@ func (e *Failed) AppendJSON(dst []byte) []byte {
 				dst = append(dst, ',')
 			}
 			dst = append(dst, `{"token_class":`...)
-			dst = respond.AppendString(dst, m.TokenClass)
+			dst = jsonbody.AppendString(dst, m.TokenClass)
 			dst = append(dst, `,"token_type":`...)
-			dst = respond.AppendString(dst, m.TokenType)
+			dst = jsonbody.AppendString(dst, m.TokenType)
 			dst = append(dst, `,"message":`...)
-			dst = respond.AppendString(dst, m.Message)
+			dst = jsonbody.AppendString(dst, m.Message)
 			dst = append(dst, '}')
 		}
 		dst = append(dst, ']')

@@ -8,7 +8,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/drfmsg"
+	"github.com/cosworth/cosworth/internal/jsonbody"
 )
 
 // MaxBodyBytes bounds the JSON bodies the credential handlers (obtain,
@@ -112,18 +113,18 @@ func readJSON(r *http.Request) ([]byte, error) {
 		return nil, &httpError{status: http.StatusUnsupportedMediaType, detail: `Unsupported media type "` + ct + `" in request.`}
 	}
 	if r.ContentLength > MaxBodyBytes {
-		return nil, &httpError{status: http.StatusRequestEntityTooLarge, detail: respond.MsgTooLarge}
+		return nil, &httpError{status: http.StatusRequestEntityTooLarge, detail: drfmsg.TooLarge}
 	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
-			return nil, &httpError{status: http.StatusRequestEntityTooLarge, detail: respond.MsgTooLarge}
+			return nil, &httpError{status: http.StatusRequestEntityTooLarge, detail: drfmsg.TooLarge}
 		}
 		return nil, &httpError{status: http.StatusBadRequest, detail: "JSON parse error - could not read the request body"}
 	}
 	if len(b) > MaxBodyBytes {
-		return nil, &httpError{status: http.StatusRequestEntityTooLarge, detail: respond.MsgTooLarge}
+		return nil, &httpError{status: http.StatusRequestEntityTooLarge, detail: drfmsg.TooLarge}
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return []byte("{}"), nil
@@ -210,9 +211,9 @@ func (e *fieldErrors) AppendJSON(dst []byte) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = respond.AppendString(dst, f.field)
+		dst = jsonbody.AppendString(dst, f.field)
 		dst = append(dst, ":["...)
-		dst = respond.AppendString(dst, f.msg)
+		dst = jsonbody.AppendString(dst, f.msg)
 		dst = append(dst, ']')
 	}
 	return append(dst, '}')
@@ -220,17 +221,17 @@ func (e *fieldErrors) AppendJSON(dst []byte) []byte {
 
 // writeJSON answers 200 with the string members of kv (name, value, ...).
 func writeJSON(w http.ResponseWriter, kv ...string) {
-	b := respond.GetBuffer()
+	b := jsonbody.GetBuffer()
 	*b = append(*b, '{')
 	for i := 0; i+1 < len(kv); i += 2 {
 		if i > 0 {
 			*b = append(*b, ',')
 		}
-		*b = respond.AppendString(*b, kv[i])
+		*b = jsonbody.AppendString(*b, kv[i])
 		*b = append(*b, ':')
-		*b = respond.AppendString(*b, kv[i+1])
+		*b = jsonbody.AppendString(*b, kv[i+1])
 	}
 	*b = append(*b, '}')
-	respond.JSON(w, http.StatusOK, *b)
-	respond.PutBuffer(b)
+	jsonbody.Write(w, http.StatusOK, *b)
+	jsonbody.PutBuffer(b)
 }

@@ -17,8 +17,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/uptrace/bun"
 
+	"github.com/cosworth/cosworth/internal/httperror"
 	"github.com/cosworth/cosworth/internal/redisbound"
-	"github.com/cosworth/cosworth/internal/respond"
 	"github.com/cosworth/cosworth/models"
 )
 
@@ -230,12 +230,12 @@ func (a *Redis) ObtainHandler(db bun.IDB) http.Handler {
 			return
 		}
 		if _, err := FromContext(r.Context()); err != nil {
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
 		vals, err := readFields(r, credentialField{name: "username"}, credentialField{name: "password", keepSpace: true})
 		if err != nil {
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
 		u, err := models.AuthenticateUser(r.Context(), db, vals[0], vals[1])
@@ -243,12 +243,12 @@ func (a *Redis) ObtainHandler(db bun.IDB) http.Handler {
 			if errors.Is(err, models.ErrNotFound) {
 				err = &fieldErrors{fields: []fieldError{{"non_field_errors", msgUnableToLogIn}}}
 			}
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
 		key, err := a.Issue(r.Context(), &Principal{ID: u.ID, Username: u.Username, IsStaff: u.IsStaff})
 		if err != nil {
-			respond.Write(w, r, &Unavailable{Err: err})
+			httperror.Write(w, r, &Unavailable{Err: err})
 			return
 		}
 		writeJSON(w, "token", key)

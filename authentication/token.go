@@ -11,7 +11,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/httperror"
 	"github.com/cosworth/cosworth/models"
 )
 
@@ -154,12 +154,12 @@ func (t *Token) ObtainHandler() http.Handler {
 			return
 		}
 		if _, err := FromContext(r.Context()); err != nil {
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
 		vals, err := readFields(r, credentialField{name: "username"}, credentialField{name: "password", keepSpace: true})
 		if err != nil {
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
 		ctx := r.Context()
@@ -168,12 +168,12 @@ func (t *Token) ObtainHandler() http.Handler {
 			if errors.Is(err, models.ErrNotFound) {
 				err = &fieldErrors{fields: []fieldError{{"non_field_errors", msgUnableToLogIn}}}
 			}
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
 		_, key, err := models.NewToken(ctx, t.DB, u.ID)
 		if err != nil {
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
 		writeJSON(w, "token", key)

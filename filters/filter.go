@@ -23,7 +23,8 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
 
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/httperror"
+	"github.com/cosworth/cosworth/internal/jsonbody"
 )
 
 // Filter narrows or orders q from r's query string. It returns a
@@ -74,19 +75,19 @@ func (e *FieldError) AppendJSON(dst []byte) []byte {
 }
 
 func appendMember(dst []byte, field, message string) []byte {
-	dst = respond.AppendString(dst, field)
+	dst = jsonbody.AppendString(dst, field)
 	dst = append(dst, ":["...)
-	dst = respond.AppendString(dst, message)
+	dst = jsonbody.AppendString(dst, message)
 	return append(dst, ']')
 }
 
 // Compile-time checks of the contracts.
 var (
-	_ Filter         = (*Search)(nil)
-	_ Filter         = (*Ordering)(nil)
-	_ Filter         = (*Fields)(nil)
-	_ respond.Error  = (*FieldError)(nil)
-	_ respond.Bodier = (*FieldError)(nil)
+	_ Filter          = (*Search)(nil)
+	_ Filter          = (*Ordering)(nil)
+	_ Filter          = (*Fields)(nil)
+	_ httperror.Error = (*FieldError)(nil)
+	_ httperror.Body  = (*FieldError)(nil)
 )
 
 // queryValue returns the last value of key in the raw query string, as

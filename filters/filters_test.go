@@ -16,7 +16,7 @@ import (
 
 	"github.com/cosworth/cosworth/filters"
 	"github.com/cosworth/cosworth/internal/dbtest"
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/httperror"
 	"github.com/cosworth/cosworth/models"
 )
 
@@ -434,7 +434,7 @@ func second[T any](_ T, err error) error { return err }
 
 func TestFieldErrorBody(t *testing.T) {
 	e := &filters.FieldError{Field: `a"b`, Message: "Enter a number."}
-	var re respond.Error = e
+	var re httperror.Error = e
 	if re.StatusCode() != 400 {
 		t.Fatal(re.StatusCode())
 	}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/jsonbody"
 )
 
 // Page describes one page of results; the view writes the envelope with
@@ -47,7 +47,7 @@ func appendLink(dst []byte, link string) []byte {
 	if link == "" {
 		return append(dst, "null"...)
 	}
-	return respond.AppendString(dst, link)
+	return jsonbody.AppendString(dst, link)
 }
 
 // queryValue returns the last value of key in the raw query string, as

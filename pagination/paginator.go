@@ -16,7 +16,9 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
 
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/drfmsg"
+	"github.com/cosworth/cosworth/internal/httperror"
+	"github.com/cosworth/cosworth/internal/jsonbody"
 )
 
 // Paginator runs a list query one page at a time.
@@ -63,8 +65,8 @@ type InvalidPageError struct {
 
 // invalidPage and invalidCursor return the paginators' errors, fresh each
 // time (a caller may change what it receives); they carry no request data.
-func invalidPage() error   { return &InvalidPageError{Detail: respond.MsgInvalidPage} }
-func invalidCursor() error { return &InvalidPageError{Detail: respond.MsgInvalidCurso} }
+func invalidPage() error   { return &InvalidPageError{Detail: drfmsg.InvalidPage} }
+func invalidCursor() error { return &InvalidPageError{Detail: drfmsg.InvalidCursor} }
 
 // Error returns the detail, prefixed with the package name.
 func (e *InvalidPageError) Error() string { return "cosworth/pagination: " + e.Detail }
@@ -77,16 +79,16 @@ func (e *InvalidPageError) StatusCode() int { return http.StatusNotFound }
 
 // AppendJSON appends {"detail": Detail} to dst.
 func (e *InvalidPageError) AppendJSON(dst []byte) []byte {
-	return respond.AppendDetail(dst, e.Detail)
+	return jsonbody.AppendDetail(dst, e.Detail)
 }
 
 // Compile-time checks of the contracts.
 var (
-	_ Paginator      = PageNumber{}
-	_ Paginator      = LimitOffset{}
-	_ Paginator      = Cursor{}
-	_ SelfOrdering   = Cursor{}
-	_ Validator      = Cursor{}
-	_ respond.Error  = (*InvalidPageError)(nil)
-	_ respond.Bodier = (*InvalidPageError)(nil)
+	_ Paginator       = PageNumber{}
+	_ Paginator       = LimitOffset{}
+	_ Paginator       = Cursor{}
+	_ SelfOrdering    = Cursor{}
+	_ Validator       = Cursor{}
+	_ httperror.Error = (*InvalidPageError)(nil)
+	_ httperror.Body  = (*InvalidPageError)(nil)
 )

@@ -9,7 +9,8 @@ import (
 	"testing"
 
 	"github.com/cosworth/cosworth/authentication"
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/httperror"
+	"github.com/cosworth/cosworth/internal/jsonbody"
 	"github.com/cosworth/cosworth/permissions"
 )
 
@@ -114,18 +115,18 @@ func TestPermissionHTTP(t *testing.T) {
 	})}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := authentication.FromContext(r.Context()); err != nil {
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
 		if err := permissions.Check(r, bookPerms); err != nil {
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
 		if err := permissions.CheckObject(r, bookPerms, alicesBook); err != nil {
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
-		respond.JSON(w, 200, []byte(`{"ok":true}`))
+		jsonbody.Write(w, 200, []byte(`{"ok":true}`))
 	})
 	srv := httptest.NewServer(authentication.Middleware(auth)(h))
 	defer srv.Close()

@@ -3,7 +3,7 @@ package serializers
 import (
 	"net/http"
 
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/jsonbody"
 )
 
 // ValidationError is a 400 with DRF's body: {"field": ["message", ...]} and
@@ -56,13 +56,13 @@ func (e *ValidationError) AppendJSON(dst []byte) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = respond.AppendString(dst, f.Field)
+		dst = jsonbody.AppendString(dst, f.Field)
 		dst = append(dst, ':', '[')
 		for j, m := range f.Messages {
 			if j > 0 {
 				dst = append(dst, ',')
 			}
-			dst = respond.AppendString(dst, m)
+			dst = jsonbody.AppendString(dst, m)
 		}
 		dst = append(dst, ']')
 	}

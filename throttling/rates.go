@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/cosworth/cosworth/authentication"
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/httperror"
 )
 
 // Options configures a throttle.
@@ -127,7 +127,7 @@ var (
 func Handler(next http.Handler, throttles ...Throttle) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := Check(r, throttles); err != nil {
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
 		next.ServeHTTP(w, r)

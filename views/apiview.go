@@ -8,7 +8,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/jsonbody"
 	"github.com/cosworth/cosworth/permissions"
 	"github.com/cosworth/cosworth/serializers"
 	"github.com/cosworth/cosworth/throttling"
@@ -96,7 +96,7 @@ func (v *APIView) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case http.MethodDelete:
 		h = v.Delete
 	case http.MethodOptions:
-		respond.JSON(w, http.StatusOK, v.options)
+		jsonbody.Write(w, http.StatusOK, v.options)
 		return
 	}
 	if h == nil {
@@ -116,7 +116,7 @@ func WriteJSON(w http.ResponseWriter, status int, v any) error {
 	if err != nil {
 		return err
 	}
-	respond.JSON(w, status, b)
+	jsonbody.Write(w, status, b)
 	return nil
 }
 
@@ -126,8 +126,8 @@ func WriteJSON(w http.ResponseWriter, status int, v any) error {
 // *serializers.ParseError (400 "JSON parse error - ...") for malformed
 // JSON or trailing data. Unknown fields are ignored, as in DRF.
 func ReadJSON(r *http.Request, dst any) error {
-	b := respond.GetBuffer()
-	defer respond.PutBuffer(b)
+	b := jsonbody.GetBuffer()
+	defer jsonbody.PutBuffer(b)
 	body, err := readBody(r, defaultMaxBody, b)
 	if err != nil {
 		return err

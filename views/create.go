@@ -3,7 +3,7 @@ package views
 import (
 	"net/http"
 
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/jsonbody"
 	"github.com/cosworth/cosworth/serializers"
 )
 
@@ -22,8 +22,8 @@ func (v *CreateView[T]) Describe() Info { return (*Generic[T])(v).setup(capCreat
 // representation. A unique or foreign-key violation is a 400 on the field
 // (Serializer.ConstraintError), never a 500.
 func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) error {
-	in := respond.GetBuffer()
-	defer respond.PutBuffer(in)
+	in := jsonbody.GetBuffer()
+	defer jsonbody.PutBuffer(in)
 	body, err := readBody(r, p.maxBody, in)
 	if err != nil {
 		return err
@@ -43,10 +43,10 @@ func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) 
 	if err != nil {
 		return p.ser.ConstraintError(err, obj)
 	}
-	out := respond.GetBuffer()
+	out := jsonbody.GetBuffer()
 	*out = p.ser.AppendJSON(*out, obj)
-	respond.JSON(w, http.StatusCreated, *out)
-	respond.PutBuffer(out)
+	jsonbody.Write(w, http.StatusCreated, *out)
+	jsonbody.PutBuffer(out)
 	return nil
 }
 

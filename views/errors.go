@@ -5,7 +5,9 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/drfmsg"
+	"github.com/cosworth/cosworth/internal/httperror"
+	"github.com/cosworth/cosworth/internal/jsonbody"
 	"github.com/cosworth/cosworth/models"
 )
 
@@ -26,13 +28,13 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if err == sql.ErrNoRows || err == models.ErrNotFound {
 		// The common 404 (a missing row, a lookup value that does not
 		// parse), answered as Classify and Write would, without them.
-		respond.Detail(w, http.StatusNotFound, respond.MsgNotFound)
+		jsonbody.Detail(w, http.StatusNotFound, drfmsg.NotFound)
 		return
 	}
 	if !plainClientError(err) {
 		err = models.Classify(err)
 	}
-	respond.Write(w, r, err)
+	httperror.Write(w, r, err)
 }
 
 // plainClientError reports whether err is itself a 4xx response error
@@ -40,7 +42,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 // models.Classify looks for database causes and would only spend
 // allocations on it.
 func plainClientError(err error) bool {
-	e, ok := err.(respond.Error)
+	e, ok := err.(httperror.Error)
 	if !ok || e.StatusCode() >= 500 {
 		return false
 	}
@@ -72,7 +74,7 @@ func (e *unsupportedMediaType) StatusCode() int { return http.StatusUnsupportedM
 // tooLarge is a request body beyond the view's MaxBodyBytes: 413.
 type tooLarge struct{}
 
-func (tooLarge) Error() string   { return respond.MsgTooLarge }
+func (tooLarge) Error() string   { return drfmsg.TooLarge }
 func (tooLarge) StatusCode() int { return http.StatusRequestEntityTooLarge }
 
 // badBody is a request body that could not be read (the client went
@@ -88,14 +90,14 @@ func (e *badBody) StatusCode() int { return http.StatusBadRequest }
 type unavailableError struct{ err error }
 
 func unavailable(err error) error {
-	var re respond.Error
+	var re httperror.Error
 	if errors.As(err, &re) {
 		return err
 	}
 	return &unavailableError{err: err}
 }
 
-func (e *unavailableError) Error() string            { return respond.MsgUnavailable }
+func (e *unavailableError) Error() string            { return drfmsg.Unavailable }
 func (e *unavailableError) Unwrap() error            { return e.err }
 func (e *unavailableError) StatusCode() int          { return http.StatusServiceUnavailable }
 func (e *unavailableError) SetHeaders(h http.Header) { h.Set("Retry-After", "1") }

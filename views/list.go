@@ -3,8 +3,8 @@ package views
 import (
 	"net/http"
 
+	"github.com/cosworth/cosworth/internal/jsonbody"
 	"github.com/cosworth/cosworth/internal/pgread"
-	"github.com/cosworth/cosworth/internal/respond"
 )
 
 // ServeHTTP serves GET and HEAD (the list), and OPTIONS.
@@ -37,8 +37,8 @@ func (g *Generic[T]) list(w http.ResponseWriter, r *http.Request, p *plan[T]) er
 			return err
 		}
 	}
-	out := respond.GetBuffer()
-	defer respond.PutBuffer(out)
+	out := jsonbody.GetBuffer()
+	defer jsonbody.PutBuffer(out)
 	if g.Paginator == nil {
 		if err := pgread.Scan(r.Context(), q.Limit(int64(p.maxResults)), rows); err != nil {
 			return err
@@ -53,7 +53,7 @@ func (g *Generic[T]) list(w http.ResponseWriter, r *http.Request, p *plan[T]) er
 		*out = p.ser.AppendList(*out, *rows)
 		*out = page.AppendClose(*out)
 	}
-	respond.JSON(w, http.StatusOK, *out)
+	jsonbody.Write(w, http.StatusOK, *out)
 	return nil
 }
 

@@ -6,8 +6,8 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/uptrace/bun"
 
+	"github.com/cosworth/cosworth/internal/jsonbody"
 	"github.com/cosworth/cosworth/internal/pgread"
-	"github.com/cosworth/cosworth/internal/respond"
 	"github.com/cosworth/cosworth/permissions"
 	"github.com/cosworth/cosworth/serializers"
 )
@@ -29,8 +29,8 @@ func (v *UpdateView[T]) Describe() Info { return (*Generic[T])(v).setup(capUpdat
 // transaction starts, so no lock waits on a slow client, but its errors
 // are reported in DRF's order: after a 404 or 403 on the object.
 func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], mode serializers.Mode) error {
-	in := respond.GetBuffer()
-	defer respond.PutBuffer(in)
+	in := jsonbody.GetBuffer()
+	defer jsonbody.PutBuffer(in)
 	body, bodyErr := readBody(r, p.maxBody, in)
 	if g.PerformUpdate == nil && p.writable {
 		if handled, err := g.updateOnPgx(w, r, p, mode, body, bodyErr); handled {
@@ -65,10 +65,10 @@ func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], 
 	if err != nil {
 		return p.ser.ConstraintError(err, obj)
 	}
-	out := respond.GetBuffer()
+	out := jsonbody.GetBuffer()
 	*out = p.ser.AppendJSON(*out, obj)
-	respond.JSON(w, http.StatusOK, *out)
-	respond.PutBuffer(out)
+	jsonbody.Write(w, http.StatusOK, *out)
+	jsonbody.PutBuffer(out)
 	return nil
 }
 
@@ -103,10 +103,10 @@ func (g *Generic[T]) updateOnPgx(w http.ResponseWriter, r *http.Request, p *plan
 	if err != nil {
 		return true, p.ser.ConstraintError(err, obj)
 	}
-	out := respond.GetBuffer()
+	out := jsonbody.GetBuffer()
 	*out = p.ser.AppendJSON(*out, obj)
-	respond.JSON(w, http.StatusOK, *out)
-	respond.PutBuffer(out)
+	jsonbody.Write(w, http.StatusOK, *out)
+	jsonbody.PutBuffer(out)
 	return true, nil
 }
 

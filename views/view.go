@@ -16,7 +16,7 @@ import (
 
 	"github.com/cosworth/cosworth/authentication"
 	"github.com/cosworth/cosworth/filters"
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/jsonbody"
 	"github.com/cosworth/cosworth/pagination"
 	"github.com/cosworth/cosworth/permissions"
 	"github.com/cosworth/cosworth/serializers"
@@ -159,7 +159,7 @@ func (g *Generic[T]) serve(w http.ResponseWriter, r *http.Request, c caps) {
 			a = actionDestroy
 		}
 	case http.MethodOptions:
-		respond.JSON(w, http.StatusOK, p.options)
+		jsonbody.Write(w, http.StatusOK, p.options)
 		return
 	}
 	if a == actionNone {
