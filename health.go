@@ -69,7 +69,7 @@ var (
 func (h *health) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		jsonbody.Detail(w, http.StatusMethodNotAllowed, `Method "`+r.Method+`" not allowed.`)
+		jsonbody.Detail(w, http.StatusMethodNotAllowed, drfmsg.MethodNotAllowed(r.Method))
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")

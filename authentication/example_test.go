@@ -105,7 +105,7 @@ func ExampleMiddleware() {
 		case "k1":
 			return &authentication.Principal{ID: 1, Username: "svc"}, nil
 		}
-		return nil, &authentication.Failed{Detail: "Invalid API key."}
+		return nil, &authentication.FailedError{Detail: "Invalid API key."}
 	})
 	j := &authentication.JWT{Key: []byte("an example secret of 32 bytes!!!")}
 	h := authentication.Middleware(j, apiKey)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/cosworth/cosworth/internal/drfmsg"
 	"github.com/cosworth/cosworth/internal/httperror"
 	"github.com/cosworth/cosworth/internal/jsonbody"
 	"github.com/cosworth/cosworth/models"
@@ -24,13 +25,13 @@ func postOnly(w http.ResponseWriter, r *http.Request) bool {
 		jsonbody.Write(w, http.StatusOK, []byte("{}"))
 		return false
 	}
-	jsonbody.Detail(w, http.StatusMethodNotAllowed, `Method "`+r.Method+`" not allowed.`)
+	jsonbody.Detail(w, http.StatusMethodNotAllowed, drfmsg.MethodNotAllowed(r.Method))
 	return false
 }
 
 // tokenInvalid is simplejwt's InvalidToken with the given reason.
-func (j *JWT) tokenInvalid(reason string) *Failed {
-	return &Failed{Detail: reason, Code: codeTokenNotValid, Challenge: j.challenge}
+func (j *JWT) tokenInvalid(reason string) *FailedError {
+	return &FailedError{Detail: reason, Code: codeTokenNotValid, Challenge: j.challenge}
 }
 
 // ObtainPairHandler answers POST {"username", "password"} with 200
@@ -65,7 +66,7 @@ func (j *JWT) ObtainPairHandler(db bun.IDB) http.Handler {
 		u, err := models.AuthenticateUser(r.Context(), db, vals[0], vals[1])
 		if err != nil {
 			if errors.Is(err, models.ErrNotFound) {
-				err = &Failed{Detail: msgNoActiveAccount, Challenge: j.challenge}
+				err = &FailedError{Detail: msgNoActiveAccount, Challenge: j.challenge}
 			}
 			httperror.Write(w, r, err)
 			return
@@ -109,7 +110,7 @@ func (j *JWT) RefreshHandler() http.Handler {
 		if j.Blacklist != nil && !j.Rotate {
 			revoked, err := j.Blacklist.Revoked(ctx, jti)
 			if err != nil {
-				httperror.Write(w, r, &Unavailable{Err: err})
+				httperror.Write(w, r, &UnavailableError{Err: err})
 				return
 			}
 			if revoked {
@@ -129,7 +130,7 @@ func (j *JWT) RefreshHandler() http.Handler {
 				return
 			}
 			if err != nil || !u.IsActive {
-				httperror.Write(w, r, &Failed{Detail: msgNoActiveForToken, Code: "no_active_account", Challenge: j.challenge})
+				httperror.Write(w, r, &FailedError{Detail: msgNoActiveForToken, Code: "no_active_account", Challenge: j.challenge})
 				return
 			}
 		}
@@ -147,7 +148,7 @@ func (j *JWT) RefreshHandler() http.Handler {
 			// Atomic: of concurrent refreshes with one token, one wins.
 			already, err := j.Blacklist.Revoke(ctx, jti, j.acceptedUntil(claims))
 			if err != nil {
-				httperror.Write(w, r, &Unavailable{Err: err})
+				httperror.Write(w, r, &UnavailableError{Err: err})
 				return
 			}
 			if already {
@@ -192,11 +193,11 @@ func (j *JWT) VerifyHandler() http.Handler {
 		if j.Blacklist != nil {
 			revoked, err := j.Blacklist.Revoked(r.Context(), claims["jti"].(string))
 			if err != nil {
-				httperror.Write(w, r, &Unavailable{Err: err})
+				httperror.Write(w, r, &UnavailableError{Err: err})
 				return
 			}
 			if revoked {
-				httperror.Write(w, r, &fieldErrors{fields: []fieldError{{"non_field_errors", msgBlacklisted}}})
+				httperror.Write(w, r, nonFieldError(msgBlacklisted))
 				return
 			}
 		}
@@ -227,7 +228,7 @@ func (j *JWT) BlacklistHandler() http.Handler {
 			return
 		}
 		if _, err := j.Blacklist.Revoke(r.Context(), claims["jti"].(string), j.acceptedUntil(claims)); err != nil {
-			httperror.Write(w, r, &Unavailable{Err: err})
+			httperror.Write(w, r, &UnavailableError{Err: err})
 			return
 		}
 		jsonbody.Write(w, http.StatusOK, []byte("{}"))

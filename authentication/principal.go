@@ -51,7 +51,7 @@ func PrincipalFrom(ctx context.Context) *Principal {
 
 // FromContext returns the outcome of authentication: the principal (nil when
 // anonymous) and the error that made the credentials unacceptable (a
-// *Failed, or an *Unavailable). Views call it first and
+// *FailedError, or an *UnavailableError). Views call it first and
 // answer a non-nil error before any other work, as DRF does.
 func FromContext(ctx context.Context) (*Principal, error) {
 	if s, ok := ctx.Value(stateKey{}).(*state); ok {

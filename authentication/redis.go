@@ -122,14 +122,14 @@ func (a *Redis) Authenticate(r *http.Request) (*Principal, error) {
 	}
 	switch {
 	case n == 1:
-		return nil, &Failed{Detail: msgTokenNoCredentials}
+		return nil, &FailedError{Detail: msgTokenNoCredentials}
 	case n > 2:
-		return nil, &Failed{Detail: msgTokenSpaces}
+		return nil, &FailedError{Detail: msgTokenSpaces}
 	case !utf8.ValidString(key):
-		return nil, &Failed{Detail: msgTokenInvalidChars}
+		return nil, &FailedError{Detail: msgTokenInvalidChars}
 	}
 	if len(key) != models.TokenKeyLength {
-		return nil, &Failed{Detail: msgTokenInvalid}
+		return nil, &FailedError{Detail: msgTokenInvalid}
 	}
 	var val []byte
 	err := a.call.Do(r.Context(), func(ctx context.Context) error {
@@ -138,7 +138,7 @@ func (a *Redis) Authenticate(r *http.Request) (*Principal, error) {
 		return err
 	})
 	if errors.Is(err, redis.Nil) {
-		return nil, &Failed{Detail: msgTokenInvalid}
+		return nil, &FailedError{Detail: msgTokenInvalid}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: redis token lookup: %w", ErrUnavailable, err)
@@ -241,14 +241,14 @@ func (a *Redis) ObtainHandler(db bun.IDB) http.Handler {
 		u, err := models.AuthenticateUser(r.Context(), db, vals[0], vals[1])
 		if err != nil {
 			if errors.Is(err, models.ErrNotFound) {
-				err = &fieldErrors{fields: []fieldError{{"non_field_errors", msgUnableToLogIn}}}
+				err = nonFieldError(msgUnableToLogIn)
 			}
 			httperror.Write(w, r, err)
 			return
 		}
 		key, err := a.Issue(r.Context(), &Principal{ID: u.ID, Username: u.Username, IsStaff: u.IsStaff})
 		if err != nil {
-			httperror.Write(w, r, &Unavailable{Err: err})
+			httperror.Write(w, r, &UnavailableError{Err: err})
 			return
 		}
 		writeJSON(w, "token", key)

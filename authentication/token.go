@@ -114,11 +114,11 @@ func (t *Token) Authenticate(r *http.Request) (*Principal, error) {
 	}
 	switch {
 	case n == 1:
-		return nil, &Failed{Detail: msgTokenNoCredentials}
+		return nil, &FailedError{Detail: msgTokenNoCredentials}
 	case n > 2:
-		return nil, &Failed{Detail: msgTokenSpaces}
+		return nil, &FailedError{Detail: msgTokenSpaces}
 	case !utf8.ValidString(key):
-		return nil, &Failed{Detail: msgTokenInvalidChars}
+		return nil, &FailedError{Detail: msgTokenInvalidChars}
 	}
 	ctx, cancel := lookupContext(r.Context(), t.Timeout)
 	defer cancel()
@@ -126,12 +126,12 @@ func (t *Token) Authenticate(r *http.Request) (*Principal, error) {
 	p, active, err := t.users.byTokenKey(ctx, t.DB, key)
 	if err != nil {
 		if errors.Is(err, models.ErrNotFound) {
-			return nil, &Failed{Detail: msgTokenInvalid}
+			return nil, &FailedError{Detail: msgTokenInvalid}
 		}
 		return nil, err
 	}
 	if !active {
-		return nil, &Failed{Detail: msgTokenUserInactive}
+		return nil, &FailedError{Detail: msgTokenUserInactive}
 	}
 	return p, nil
 }
@@ -166,7 +166,7 @@ func (t *Token) ObtainHandler() http.Handler {
 		u, err := models.AuthenticateUser(ctx, t.DB, vals[0], vals[1])
 		if err != nil {
 			if errors.Is(err, models.ErrNotFound) {
-				err = &fieldErrors{fields: []fieldError{{"non_field_errors", msgUnableToLogIn}}}
+				err = nonFieldError(msgUnableToLogIn)
 			}
 			httperror.Write(w, r, err)
 			return

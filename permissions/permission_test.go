@@ -69,7 +69,7 @@ func TestPermissionMatrix(t *testing.T) {
 			if err == nil {
 				err = permissions.CheckObject(r, bookPerms, alicesBook)
 			}
-			var d *permissions.Denied
+			var d *permissions.DeniedError
 			var got outcome
 			switch {
 			case err == nil:
@@ -111,7 +111,7 @@ func TestPermissionHTTP(t *testing.T) {
 		if p := users[name]; p != nil {
 			return p, nil
 		}
-		return nil, &authentication.Failed{Detail: "Invalid user."}
+		return nil, &authentication.FailedError{Detail: "Invalid user."}
 	})}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := authentication.FromContext(r.Context()); err != nil {
@@ -166,7 +166,7 @@ func TestPermissionHTTP(t *testing.T) {
 func TestDenyWithoutAuthenticators(t *testing.T) {
 	r := httptest.NewRequest("POST", "/", nil)
 	err := permissions.Check(r, []permissions.Permission{messaged{permissions.IsAuthenticated}})
-	var d *permissions.Denied
+	var d *permissions.DeniedError
 	if !errors.As(err, &d) || d.StatusCode() != 403 || d.Message != "Members only." {
 		t.Fatalf("no authenticators: %+v", err)
 	}

@@ -134,7 +134,7 @@ func Handler(next http.Handler, throttles ...Throttle) http.Handler {
 	})
 }
 
-// Check consults every throttle and returns a *Throttled with the longest
+// Check consults every throttle and returns a *ThrottledError with the longest
 // wait when any refuses r, the store's error (503) when one fails, or nil.
 func Check(r *http.Request, throttles []Throttle) error {
 	var wait time.Duration
@@ -150,7 +150,7 @@ func Check(r *http.Request, throttles []Throttle) error {
 		}
 	}
 	if refused {
-		return &Throttled{Wait: wait}
+		return &ThrottledError{Wait: wait}
 	}
 	return nil
 }

@@ -163,7 +163,7 @@ func (g *Generic[T]) serve(w http.ResponseWriter, r *http.Request, c caps) {
 		return
 	}
 	if a == actionNone {
-		WriteError(w, r, &methodNotAllowed{method: r.Method})
+		WriteError(w, r, &methodNotAllowedError{method: r.Method})
 		return
 	}
 	if err := g.run(w, r, p, a); err != nil {
@@ -240,7 +240,7 @@ func checkThrottles(r *http.Request, throttles []throttling.Throttle) error {
 		}
 	}
 	if refused {
-		return &throttling.Throttled{Wait: wait}
+		return &throttling.ThrottledError{Wait: wait}
 	}
 	return nil
 }
