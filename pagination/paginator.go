@@ -17,7 +17,6 @@ import (
 	"github.com/uptrace/bun/schema"
 
 	"github.com/cosworth/cosworth/internal/drfmsg"
-	"github.com/cosworth/cosworth/internal/httperror"
 	"github.com/cosworth/cosworth/internal/jsonbody"
 )
 
@@ -57,8 +56,9 @@ type Validator interface {
 var ErrInvalidPage = errors.New("cosworth/pagination: invalid page")
 
 // InvalidPageError answers a request for a page that does not exist with
-// 404 {"detail": Detail}. Detail is DRF's "Invalid page." for page numbers
-// and "Invalid cursor" for cursors. It wraps ErrInvalidPage.
+// 404 {"detail": Detail}, implementing views.Error and views.ErrorBody.
+// Detail is DRF's "Invalid page." for page numbers and "Invalid cursor"
+// for cursors. It wraps ErrInvalidPage.
 type InvalidPageError struct {
 	Detail string
 }
@@ -84,11 +84,9 @@ func (e *InvalidPageError) AppendJSON(dst []byte) []byte {
 
 // Compile-time checks of the contracts.
 var (
-	_ Paginator       = PageNumber{}
-	_ Paginator       = LimitOffset{}
-	_ Paginator       = Cursor{}
-	_ SelfOrdering    = Cursor{}
-	_ Validator       = Cursor{}
-	_ httperror.Error = (*InvalidPageError)(nil)
-	_ httperror.Body  = (*InvalidPageError)(nil)
+	_ Paginator    = PageNumber{}
+	_ Paginator    = LimitOffset{}
+	_ Paginator    = Cursor{}
+	_ SelfOrdering = Cursor{}
+	_ Validator    = Cursor{}
 )

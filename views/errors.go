@@ -19,8 +19,8 @@ import (
 // the innermost cause).
 //
 // Implement Error on purpose, on a pointer receiver, for an error that a
-// Permission, Filter, Paginator, Queryset, Perform hook or APIView handler
-// of yours returns and that should not be a 500. Cosworth's own errors
+// Filter, Paginator, Queryset, Perform hook, Serializer.Validate or APIView
+// handler of yours returns and that should not be a 500. Cosworth's own errors
 // implement it: *models.ValidationError and *models.ValidationError
 // (400), *serializers.ParseError (400), *pagination.InvalidPageError
 // (404), *authentication.FailedError (401/403), *permissions.DeniedError
