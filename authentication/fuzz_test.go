@@ -166,7 +166,7 @@ func FuzzAuthorization(f *testing.F) {
 		var p *authentication.Principal
 		var authErr error
 		mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			p, authErr = authentication.FromContext(r.Context())
+			p, authErr = authentication.PrincipalFrom(r.Context()), authentication.ErrorFrom(r.Context())
 		})).ServeHTTP(nil, req)
 
 		if authErr != nil {

@@ -46,7 +46,7 @@ func usersDB(t *testing.T) (*bun.DB, map[string]*models.User) {
 // for a principal, 200 {"anonymous": true} without one, and the error's
 // response otherwise.
 var whoami = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-	p, err := authentication.FromContext(r.Context())
+	p, err := authentication.PrincipalFrom(r.Context()), authentication.ErrorFrom(r.Context())
 	if err != nil {
 		httperror.Write(w, r, err)
 		return

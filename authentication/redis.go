@@ -229,7 +229,7 @@ func (a *Redis) ObtainHandler(db bun.IDB) http.Handler {
 		if !postOnly(w, r) {
 			return
 		}
-		if _, err := FromContext(r.Context()); err != nil {
+		if err := ErrorFrom(r.Context()); err != nil {
 			httperror.Write(w, r, err)
 			return
 		}

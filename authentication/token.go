@@ -153,7 +153,7 @@ func (t *Token) ObtainHandler() http.Handler {
 		if !postOnly(w, r) {
 			return
 		}
-		if _, err := FromContext(r.Context()); err != nil {
+		if err := ErrorFrom(r.Context()); err != nil {
 			httperror.Write(w, r, err)
 			return
 		}

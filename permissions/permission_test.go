@@ -114,7 +114,7 @@ func TestPermissionHTTP(t *testing.T) {
 		return nil, &authentication.FailedError{Detail: "Invalid user."}
 	})}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := authentication.FromContext(r.Context()); err != nil {
+		if err := authentication.ErrorFrom(r.Context()); err != nil {
 			httperror.Write(w, r, err)
 			return
 		}

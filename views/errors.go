@@ -20,10 +20,10 @@ import (
 //
 // Implement Error on purpose, on a pointer receiver, for an error that a
 // Filter, Paginator, Queryset, Perform hook, Serializer.Validate or APIView
-// handler of yours returns and that should not be a 500. Cosworth's own errors
-// implement it: *models.ValidationError and *models.ValidationError
-// (400), *serializers.ParseError (400), *pagination.InvalidPageError
-// (404), *authentication.FailedError (401/403), *permissions.DeniedError
+// handler of yours returns and that should not be a 500. Cosworth's own
+// errors implement it: *models.ValidationError (400, from serializers,
+// filters and the credential handlers), *serializers.ParseError (400),
+// *pagination.InvalidPageError (404), *authentication.FailedError (401/403), *permissions.DeniedError
 // (401/403), *throttling.ThrottledError (429),
 // *authentication.UnavailableError and *throttling.UnavailableError (503).
 // WriteError finds an Error anywhere in the chain of a wrapped error.
@@ -55,8 +55,7 @@ type ErrorHeaders interface {
 //
 //   - an Error anywhere in err's chain: its StatusCode, its ErrorBody or
 //     {"detail": Error()}, and its ErrorHeaders. Among them:
-//     *models.ValidationError and *models.ValidationError: 400
-//     {"field": ["message", ...]}; *serializers.ParseError: 400
+//     *models.ValidationError: 400 {"field": ["message", ...]}; *serializers.ParseError: 400
 //     {"detail": "JSON parse error - ..."}; authentication, permission and
 //     throttling errors: 401, 403, 429 with DRF's bodies and headers
 //   - errors wrapping models.ErrNotFound (and sql.ErrNoRows): 404 {"detail": "Not found."}

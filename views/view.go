@@ -214,7 +214,7 @@ func (g *Generic[T]) run(w http.ResponseWriter, r *http.Request, p *plan[T], a a
 // outcome first (a rejected or uncheckable credential is answered before
 // anything else), then request-level permissions, then throttles.
 func initial(r *http.Request, perms []permissions.Permission, throttles []throttling.Throttle) error {
-	if _, err := authentication.FromContext(r.Context()); err != nil {
+	if err := authentication.ErrorFrom(r.Context()); err != nil {
 		return err
 	}
 	if err := permissions.Check(r, perms); err != nil {
