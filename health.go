@@ -12,7 +12,9 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/drfmsg"
+	"github.com/cosworth/cosworth/internal/jsonbody"
+	"github.com/cosworth/cosworth/internal/reqscope"
 )
 
 // Pinger is a dependency that readiness checks: Ping returns nil when it answers
@@ -114,18 +116,18 @@ var errDraining = errors.New("the server is shutting down")
 
 var (
 	healthOK          = []byte(`{"status":"ok"}`)
-	healthUnavailable = []byte(`{"detail":"` + respond.MsgUnavailable + `","status":"unavailable"}`)
+	healthUnavailable = []byte(`{"detail":"` + drfmsg.Unavailable + `","status":"unavailable"}`)
 )
 
 func (h *health) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		respond.Detail(w, http.StatusMethodNotAllowed, `Method "`+r.Method+`" not allowed.`)
+		jsonbody.Detail(w, http.StatusMethodNotAllowed, drfmsg.MethodNotAllowed(r.Method))
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	if !strings.HasSuffix(r.URL.Path, "/readyz") {
-		respond.JSON(w, http.StatusOK, healthOK)
+		jsonbody.Write(w, http.StatusOK, healthOK)
 		return
 	}
 	failed, err := -1, error(nil)
@@ -135,13 +137,13 @@ func (h *health) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		failed, err = h.run(r.Context())
 	}
 	if err != nil {
-		respond.Logger(r.Context()).LogAttrs(r.Context(), slog.LevelWarn, "readiness check failed",
+		reqscope.Logger(r.Context()).LogAttrs(r.Context(), slog.LevelWarn, "readiness check failed",
 			slog.String("check", strconv.Itoa(failed)), slog.String("error", err.Error()))
 		w.Header().Set("Retry-After", "1")
-		respond.JSON(w, http.StatusServiceUnavailable, healthUnavailable)
+		jsonbody.Write(w, http.StatusServiceUnavailable, healthUnavailable)
 		return
 	}
-	respond.JSON(w, http.StatusOK, healthOK)
+	jsonbody.Write(w, http.StatusOK, healthOK)
 }
 
 // run pings every check concurrently, each within HealthTimeout, and

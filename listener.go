@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/drfmsg"
 )
 
 // overConnLimit is the whole answer to a connection beyond MaxConns: the
@@ -19,8 +19,8 @@ var overConnLimit = []byte("HTTP/1.1 503 Service Unavailable\r\n" +
 	"Content-Type: application/json\r\n" +
 	"Retry-After: 1\r\n" +
 	"Connection: close\r\n" +
-	"Content-Length: " + strconv.Itoa(len(`{"detail":"`+respond.MsgUnavailable+`"}`)) + "\r\n\r\n" +
-	`{"detail":"` + respond.MsgUnavailable + `"}`)
+	"Content-Length: " + strconv.Itoa(len(`{"detail":"`+drfmsg.Unavailable+`"}`)) + "\r\n\r\n" +
+	`{"detail":"` + drfmsg.Unavailable + `"}`)
 
 // Bounds of the answers to connections beyond MaxConns: how many are
 // answered at once (the others are closed at once) and how long writing

@@ -13,7 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/drfmsg"
+	"github.com/cosworth/cosworth/internal/jsonbody"
+	"github.com/cosworth/cosworth/internal/reqscope"
 )
 
 // Messages of the responses the middleware writes itself.
@@ -85,7 +87,7 @@ type guard struct {
 // allocation: the context carrying the request id and logger, the
 // recording writer, the bounded body and the X-Request-Id header value.
 type exchange struct {
-	ctx  respond.ScopeContext
+	ctx  reqscope.Context
 	rec  recorder
 	body limitedBody
 	id   [1]string
@@ -118,16 +120,16 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		g.logger.LogAttrs(ctx, slog.LevelWarn, overloadLogMessage, slog.String("request_id", id), slog.Int("max_in_flight", g.cfg.MaxInFlight))
 		rec.Header().Set("Retry-After", retryAfterOverload)
-		respond.Detail(rec, http.StatusServiceUnavailable, respond.MsgUnavailable)
+		jsonbody.Detail(rec, http.StatusServiceUnavailable, drfmsg.Unavailable)
 		return
 	}
 
 	if len(r.URL.RawQuery) > g.cfg.MaxQueryBytes {
-		respond.Detail(rec, http.StatusRequestURITooLong, MsgURITooLong)
+		jsonbody.Detail(rec, http.StatusRequestURITooLong, MsgURITooLong)
 		return
 	}
 	if countParams(r.URL.RawQuery) > g.cfg.MaxQueryParams {
-		respond.Detail(rec, http.StatusBadRequest, MsgTooManyParams)
+		jsonbody.Detail(rec, http.StatusBadRequest, MsgTooManyParams)
 		return
 	}
 
@@ -135,7 +137,7 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Do not read a body declared too large; close the connection
 		// rather than drain it.
 		rec.Header().Set("Connection", "close")
-		respond.Detail(rec, http.StatusRequestEntityTooLarge, respond.MsgTooLarge)
+		jsonbody.Detail(rec, http.StatusRequestEntityTooLarge, drfmsg.TooLarge)
 		return
 	}
 	if r.Body != nil && r.Body != http.NoBody {
@@ -165,7 +167,7 @@ func (g *guard) finish(ex *exchange, r *http.Request, start time.Time) {
 			g.access(ex, r, start, true)
 			panic(http.ErrAbortHandler)
 		}
-		respond.Detail(rec, http.StatusInternalServerError, respond.MsgServerError)
+		jsonbody.Detail(rec, http.StatusInternalServerError, drfmsg.ServerError)
 	}
 	g.access(ex, r, start, false)
 }
@@ -253,8 +255,8 @@ func (w *recorder) replace() {
 		}
 	}
 	h.Set("Connection", "close")
-	b := respond.GetBuffer()
-	*b = respond.AppendDetail(*b, respond.MsgTooLarge)
+	b := jsonbody.GetBuffer()
+	*b = jsonbody.AppendDetail(*b, drfmsg.TooLarge)
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(*b)))
 	w.wroteHeader = true
@@ -262,7 +264,7 @@ func (w *recorder) replace() {
 	w.ResponseWriter.WriteHeader(http.StatusRequestEntityTooLarge)
 	n, _ := w.ResponseWriter.Write(*b)
 	w.bytes += int64(n)
-	respond.PutBuffer(b)
+	jsonbody.PutBuffer(b)
 }
 
 func (w *recorder) Write(p []byte) (int, error) {
@@ -313,7 +315,7 @@ var nosniff = []string{"nosniff"}
 
 // RequestID returns the request id Middleware gave ctx's request, or "".
 func RequestID(ctx context.Context) string {
-	if s := respond.ScopeFrom(ctx); s != nil {
+	if s := reqscope.From(ctx); s != nil {
 		return s.ID
 	}
 	return ""
@@ -321,7 +323,7 @@ func RequestID(ctx context.Context) string {
 
 // Logger returns the request-scoped logger Middleware put in ctx (it
 // carries the request id), or slog.Default() outside a request.
-func Logger(ctx context.Context) *slog.Logger { return respond.Logger(ctx) }
+func Logger(ctx context.Context) *slog.Logger { return reqscope.Logger(ctx) }
 
 // validRequestID reports whether id is 1 to 64 characters of [A-Za-z0-9._-].
 func validRequestID(id string) bool {

@@ -4,12 +4,13 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/drfmsg"
+	"github.com/cosworth/cosworth/internal/jsonbody"
 )
 
 // Authenticator identifies the caller of r. It returns (nil, nil) when r
 // carries no credentials it understands, so the next authenticator can try;
-// a *Failed when it recognises the credentials and rejects them; and an
+// a *FailedError when it recognises the credentials and rejects them; and an
 // error wrapping ErrUnavailable when its backend cannot answer (the request
 // is then refused with 503, never let through as anonymous).
 type Authenticator interface {
@@ -30,30 +31,30 @@ func (f AuthenticatorFunc) Authenticate(r *http.Request) (*Principal, error) { r
 
 // ErrUnavailable is wrapped by errors of an authentication backend (Redis, a
 // database, a forward-auth proxy) that cannot answer in time. Middleware
-// turns any such error into an *Unavailable, refused with 503.
+// turns any such error into an *UnavailableError, refused with 503.
 var ErrUnavailable = errors.New("cosworth/authentication: backend unavailable")
 
-// Unavailable is the refusal of a request whose credentials could not be
+// UnavailableError is the refusal of a request whose credentials could not be
 // checked because a backend failed: a 503 with DRF's ServiceUnavailable
 // message and Retry-After; Err (the cause) goes to the log only. The
 // request is never treated as anonymous.
-type Unavailable struct {
+type UnavailableError struct {
 	Err error
 }
 
 // Error returns the public message (the cause is in Err).
-func (e *Unavailable) Error() string { return "Service temporarily unavailable, try again later." }
+func (e *UnavailableError) Error() string { return drfmsg.Unavailable }
 
 // Unwrap returns the cause.
-func (e *Unavailable) Unwrap() error { return e.Err }
+func (e *UnavailableError) Unwrap() error { return e.Err }
 
 // StatusCode is 503.
-func (e *Unavailable) StatusCode() int { return http.StatusServiceUnavailable }
+func (e *UnavailableError) StatusCode() int { return http.StatusServiceUnavailable }
 
 // SetHeaders sets Retry-After.
-func (e *Unavailable) SetHeaders(h http.Header) { h.Set("Retry-After", "1") }
+func (e *UnavailableError) SetHeaders(h http.Header) { h.Set("Retry-After", "1") }
 
-// Failed is the rejection of credentials an authenticator recognised: a
+// FailedError is the rejection of credentials an authenticator recognised: a
 // 401 with {"detail": Detail} and, when Challenge is set, a WWW-Authenticate
 // header. Code is simplejwt's "code" member ("token_not_valid") when set,
 // and Messages simplejwt's per-token-class reasons.
@@ -61,7 +62,7 @@ func (e *Unavailable) SetHeaders(h http.Header) { h.Set("Retry-After", "1") }
 // Middleware sets Challenge to the first configured authenticator's
 // challenge, whichever authenticator failed, as DRF does; an authenticator
 // need not set it.
-type Failed struct {
+type FailedError struct {
 	Detail    string
 	Code      string
 	Challenge string
@@ -78,12 +79,12 @@ type TokenMessage struct {
 
 // AppendJSON appends {"detail": ..., "code": ..., "messages": [...]},
 // leaving out the members that are not set.
-func (e *Failed) AppendJSON(dst []byte) []byte {
+func (e *FailedError) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"detail":`...)
-	dst = respond.AppendString(dst, e.Detail)
+	dst = jsonbody.AppendString(dst, e.Detail)
 	if e.Code != "" {
 		dst = append(dst, `,"code":`...)
-		dst = respond.AppendString(dst, e.Code)
+		dst = jsonbody.AppendString(dst, e.Code)
 	}
 	if len(e.Messages) > 0 {
 		dst = append(dst, `,"messages":[`...)
@@ -92,11 +93,11 @@ func (e *Failed) AppendJSON(dst []byte) []byte {
 				dst = append(dst, ',')
 			}
 			dst = append(dst, `{"token_class":`...)
-			dst = respond.AppendString(dst, m.TokenClass)
+			dst = jsonbody.AppendString(dst, m.TokenClass)
 			dst = append(dst, `,"token_type":`...)
-			dst = respond.AppendString(dst, m.TokenType)
+			dst = jsonbody.AppendString(dst, m.TokenType)
 			dst = append(dst, `,"message":`...)
-			dst = respond.AppendString(dst, m.Message)
+			dst = jsonbody.AppendString(dst, m.Message)
 			dst = append(dst, '}')
 		}
 		dst = append(dst, ']')
@@ -105,10 +106,10 @@ func (e *Failed) AppendJSON(dst []byte) []byte {
 }
 
 // Error returns Detail.
-func (e *Failed) Error() string { return e.Detail }
+func (e *FailedError) Error() string { return e.Detail }
 
 // StatusCode is 401, or 403 when no challenge can be offered (DRF's rule).
-func (e *Failed) StatusCode() int {
+func (e *FailedError) StatusCode() int {
 	if e.Challenge == "" {
 		return http.StatusForbidden
 	}
@@ -116,7 +117,7 @@ func (e *Failed) StatusCode() int {
 }
 
 // SetHeaders sets WWW-Authenticate.
-func (e *Failed) SetHeaders(h http.Header) {
+func (e *FailedError) SetHeaders(h http.Header) {
 	if e.Challenge != "" {
 		h["Www-Authenticate"] = []string{e.Challenge} // h.Set's canonical key, without its allocation
 	}

@@ -8,20 +8,14 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/drfmsg"
+	"github.com/cosworth/cosworth/internal/jsonbody"
+	"github.com/cosworth/cosworth/models"
 )
 
 // MaxBodyBytes bounds the JSON bodies the credential handlers (obtain,
 // refresh, verify, token) read: 1 MiB, Cosworth's default body limit.
 const MaxBodyBytes = 1 << 20
-
-// DRF's messages for the request bodies of the credential handlers.
-const (
-	msgRequired = "This field is required."
-	msgBlank    = "This field may not be blank."
-	msgNull     = "This field may not be null."
-	msgNotStr   = "Not a valid string."
-)
 
 // credentialField is one string field a credential handler reads, with
 // DRF CharField's rules: required, not null, not blank, strings and
@@ -45,29 +39,29 @@ func readFields(r *http.Request, fields ...credentialField) ([]string, error) {
 	if err := json.Unmarshal(body, &obj); err != nil {
 		var ute *json.UnmarshalTypeError
 		if errors.As(err, &ute) {
-			return nil, &fieldErrors{fields: []fieldError{{"non_field_errors", "Invalid data. Expected a dictionary, but got " + pyType(ute.Value) + "."}}}
+			return nil, nonFieldError(drfmsg.NotADict + pyType(ute.Value) + ".")
 		}
-		return nil, &httpError{status: http.StatusBadRequest, detail: "JSON parse error - " + parseReason(err)}
+		return nil, &requestError{status: http.StatusBadRequest, detail: drfmsg.ParseErrorPrefix + parseReason(err)}
 	}
 	if obj == nil { // the body was null
-		return nil, &fieldErrors{fields: []fieldError{{"non_field_errors", "No data provided"}}}
+		return nil, nonFieldError(drfmsg.NoData)
 	}
 	vals := make([]string, len(fields))
-	var fe fieldErrors
+	var fe models.ValidationError
 	for i, f := range fields {
 		raw, ok := obj[f.name]
 		if !ok {
-			fe.add(f.name, msgRequired)
+			fe.Add(f.name, drfmsg.Required)
 			continue
 		}
 		v, msg := charField(raw, f.keepSpace)
 		if msg != "" {
-			fe.add(f.name, msg)
+			fe.Add(f.name, msg)
 			continue
 		}
 		vals[i] = v
 	}
-	if len(fe.fields) > 0 {
+	if len(fe.Fields) > 0 {
 		return nil, &fe
 	}
 	return vals, nil
@@ -77,18 +71,18 @@ func readFields(r *http.Request, fields ...credentialField) ([]string, error) {
 func charField(raw json.RawMessage, keepSpace bool) (string, string) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
-		return "", msgRequired
+		return "", drfmsg.Required
 	}
 	var s string
 	switch raw[0] {
 	case 'n':
-		return "", msgNull
+		return "", drfmsg.Null
 	case '"':
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", msgNotStr
+			return "", drfmsg.InvalidString
 		}
 	case 't', 'f', '{', '[':
-		return "", msgNotStr
+		return "", drfmsg.InvalidString
 	default: // a number: DRF takes str(value)
 		s = string(raw)
 	}
@@ -96,7 +90,7 @@ func charField(raw json.RawMessage, keepSpace bool) (string, string) {
 		s = strings.TrimSpace(s)
 	}
 	if s == "" {
-		return "", msgBlank
+		return "", drfmsg.Blank
 	}
 	return s, ""
 }
@@ -109,21 +103,21 @@ func readJSON(r *http.Request) ([]byte, error) {
 	}
 	ct := r.Header.Get("Content-Type")
 	if !isJSON(ct) {
-		return nil, &httpError{status: http.StatusUnsupportedMediaType, detail: `Unsupported media type "` + ct + `" in request.`}
+		return nil, &requestError{status: http.StatusUnsupportedMediaType, detail: drfmsg.UnsupportedMediaType(ct)}
 	}
 	if r.ContentLength > MaxBodyBytes {
-		return nil, &httpError{status: http.StatusRequestEntityTooLarge, detail: respond.MsgTooLarge}
+		return nil, &requestError{status: http.StatusRequestEntityTooLarge, detail: drfmsg.TooLarge}
 	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
-			return nil, &httpError{status: http.StatusRequestEntityTooLarge, detail: respond.MsgTooLarge}
+			return nil, &requestError{status: http.StatusRequestEntityTooLarge, detail: drfmsg.TooLarge}
 		}
-		return nil, &httpError{status: http.StatusBadRequest, detail: "JSON parse error - could not read the request body"}
+		return nil, &requestError{status: http.StatusBadRequest, detail: drfmsg.ParseErrorPrefix + "could not read the request body"}
 	}
 	if len(b) > MaxBodyBytes {
-		return nil, &httpError{status: http.StatusRequestEntityTooLarge, detail: respond.MsgTooLarge}
+		return nil, &requestError{status: http.StatusRequestEntityTooLarge, detail: drfmsg.TooLarge}
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return []byte("{}"), nil
@@ -178,59 +172,34 @@ func pyType(v string) string {
 	return v
 }
 
-// httpError is a fixed-message error of a credential handler.
-type httpError struct {
+// requestError is a credential handler's refusal of a request body with a
+// fixed message: 400, 413 or 415 {"detail": detail}.
+type requestError struct {
 	status int
 	detail string
 }
 
-func (e *httpError) Error() string   { return e.detail }
-func (e *httpError) StatusCode() int { return e.status }
+func (e *requestError) Error() string   { return e.detail }
+func (e *requestError) StatusCode() int { return e.status }
 
-type fieldError struct{ field, msg string }
-
-// fieldErrors is DRF's 400 {"field": ["message"], ...}.
-type fieldErrors struct{ fields []fieldError }
-
-func (e *fieldErrors) add(field, msg string) { e.fields = append(e.fields, fieldError{field, msg}) }
-
-func (e *fieldErrors) Error() string {
-	if len(e.fields) == 0 {
-		return "invalid input"
-	}
-	return e.fields[0].field + ": " + e.fields[0].msg
-}
-
-func (e *fieldErrors) StatusCode() int { return http.StatusBadRequest }
-
-// AppendJSON appends the body, one message per field.
-func (e *fieldErrors) AppendJSON(dst []byte) []byte {
-	dst = append(dst, '{')
-	for i, f := range e.fields {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = respond.AppendString(dst, f.field)
-		dst = append(dst, ":["...)
-		dst = respond.AppendString(dst, f.msg)
-		dst = append(dst, ']')
-	}
-	return append(dst, '}')
+// nonFieldError is a 400 {"non_field_errors": [msg]}.
+func nonFieldError(msg string) *models.ValidationError {
+	return &models.ValidationError{Fields: []models.FieldError{{Field: models.NonFieldErrors, Messages: []string{msg}}}}
 }
 
 // writeJSON answers 200 with the string members of kv (name, value, ...).
 func writeJSON(w http.ResponseWriter, kv ...string) {
-	b := respond.GetBuffer()
+	b := jsonbody.GetBuffer()
 	*b = append(*b, '{')
 	for i := 0; i+1 < len(kv); i += 2 {
 		if i > 0 {
 			*b = append(*b, ',')
 		}
-		*b = respond.AppendString(*b, kv[i])
+		*b = jsonbody.AppendString(*b, kv[i])
 		*b = append(*b, ':')
-		*b = respond.AppendString(*b, kv[i+1])
+		*b = jsonbody.AppendString(*b, kv[i+1])
 	}
 	*b = append(*b, '}')
-	respond.JSON(w, http.StatusOK, *b)
-	respond.PutBuffer(b)
+	jsonbody.Write(w, http.StatusOK, *b)
+	jsonbody.PutBuffer(b)
 }

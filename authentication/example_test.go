@@ -40,7 +40,7 @@ func ExampleJWT() {
 	mux.Handle("POST /api/token/", j.ObtainPairHandler(db))
 	mux.Handle("POST /api/token/refresh/", j.RefreshHandler())
 	mux.Handle("GET /api/me/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := authentication.FromContext(r.Context()); err != nil {
+		if err := authentication.ErrorFrom(r.Context()); err != nil {
 			w.Header().Set("WWW-Authenticate", authentication.Challenge(r.Context()))
 			http.Error(w, err.Error(), http.StatusUnauthorized)
 			return
@@ -105,11 +105,11 @@ func ExampleMiddleware() {
 		case "k1":
 			return &authentication.Principal{ID: 1, Username: "svc"}, nil
 		}
-		return nil, &authentication.Failed{Detail: "Invalid API key."}
+		return nil, &authentication.FailedError{Detail: "Invalid API key."}
 	})
 	j := &authentication.JWT{Key: []byte("an example secret of 32 bytes!!!")}
 	h := authentication.Middleware(j, apiKey)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := authentication.FromContext(r.Context())
+		p, err := authentication.PrincipalFrom(r.Context()), authentication.ErrorFrom(r.Context())
 		switch {
 		case err != nil:
 			fmt.Println("refused:", err, "| challenge:", authentication.Challenge(r.Context()))

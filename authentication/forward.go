@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cosworth/cosworth/internal/drfmsg"
 )
 
 // Forward authenticates a request by asking another service, the way
@@ -25,7 +27,7 @@ import (
 //     UserHeader, StaffHeader (X-Auth-User-Id, X-Auth-User, X-Auth-Staff) or,
 //     with JSONBody, a body {"id", "username", "is_staff", ...} whose
 //     other members become Claims. A 2xx naming nobody fails closed.
-//   - 401 or 403: the credentials are rejected (a *Failed, 401).
+//   - 401 or 403: the credentials are rejected (a *FailedError, 401).
 //   - anything else, a redirect, a network error or no answer within
 //     Timeout: an error wrapping ErrUnavailable (503). It never lets the
 //     request through as anonymous.
@@ -81,7 +83,7 @@ var (
 )
 
 // MsgAuthenticationFailed is DRF's AuthenticationFailed default message.
-const MsgAuthenticationFailed = "Incorrect authentication credentials."
+const MsgAuthenticationFailed = drfmsg.AuthenticationFailed
 
 const maxForwardBody = 64 << 10
 
@@ -219,7 +221,7 @@ func (f *Forward) ask(r *http.Request) (*Principal, error) {
 	}()
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return nil, &Failed{Detail: MsgAuthenticationFailed}
+		return nil, &FailedError{Detail: MsgAuthenticationFailed}
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		return nil, fmt.Errorf("%w: forward auth answered %d", ErrUnavailable, resp.StatusCode)
 	}

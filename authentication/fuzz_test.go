@@ -113,7 +113,7 @@ func sign(f *testing.F, claims map[string]any) string {
 
 // FuzzAuthorization feeds arbitrary Authorization headers through
 // Middleware with JWT and DRF Token authentication over a real SQLite
-// database. It must not panic; a refusal is a *Failed (401/403 with a JSON
+// database. It must not panic; a refusal is a *FailedError (401/403 with a JSON
 // body), never a 503 while the database is up; and a request is only ever
 // authenticated when the header carries one of the credentials actually
 // issued (no forged, re-signed, "none"-algorithm or other-type token gets
@@ -166,13 +166,13 @@ func FuzzAuthorization(f *testing.F) {
 		var p *authentication.Principal
 		var authErr error
 		mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			p, authErr = authentication.FromContext(r.Context())
+			p, authErr = authentication.PrincipalFrom(r.Context()), authentication.ErrorFrom(r.Context())
 		})).ServeHTTP(nil, req)
 
 		if authErr != nil {
-			var failed *authentication.Failed
+			var failed *authentication.FailedError
 			if !errors.As(authErr, &failed) {
-				t.Fatalf("%q: %T %v, want *authentication.Failed", header, authErr, authErr)
+				t.Fatalf("%q: %T %v, want *authentication.FailedError", header, authErr, authErr)
 			}
 			if s := failed.StatusCode(); s != http.StatusUnauthorized && s != http.StatusForbidden {
 				t.Fatalf("%q: status %d", header, s)

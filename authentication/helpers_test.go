@@ -14,7 +14,8 @@ import (
 
 	"github.com/cosworth/cosworth/authentication"
 	"github.com/cosworth/cosworth/internal/dbtest"
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/httperror"
+	"github.com/cosworth/cosworth/internal/jsonbody"
 	"github.com/cosworth/cosworth/models"
 )
 
@@ -45,17 +46,17 @@ func usersDB(t *testing.T) (*bun.DB, map[string]*models.User) {
 // for a principal, 200 {"anonymous": true} without one, and the error's
 // response otherwise.
 var whoami = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-	p, err := authentication.FromContext(r.Context())
+	p, err := authentication.PrincipalFrom(r.Context()), authentication.ErrorFrom(r.Context())
 	if err != nil {
-		respond.Write(w, r, err)
+		httperror.Write(w, r, err)
 		return
 	}
 	if p == nil {
-		respond.JSON(w, 200, []byte(`{"anonymous":true}`))
+		jsonbody.Write(w, 200, []byte(`{"anonymous":true}`))
 		return
 	}
 	b, _ := json.Marshal(map[string]any{"id": p.ID, "username": p.Username, "is_staff": p.IsStaff, "backend": p.Backend})
-	respond.JSON(w, 200, b)
+	jsonbody.Write(w, 200, b)
 })
 
 // serve starts a real loopback HTTP server for h.

@@ -343,8 +343,8 @@ func (j *JWT) verifyMAC(text string, sig []byte) bool {
 
 // Authenticate implements Authenticator for "Authorization: Bearer
 // <access token>". Other schemes are not its business (nil, nil). A token
-// that fails verification is a *Failed with simplejwt's body; with DB set,
-// a missing or inactive user is a *Failed too, and a database failure an
+// that fails verification is a *FailedError with simplejwt's body; with DB set,
+// a missing or inactive user is a *FailedError too, and a database failure an
 // error (answered 503 by Middleware).
 func (j *JWT) Authenticate(r *http.Request) (*Principal, error) {
 	j.setup()
@@ -365,11 +365,11 @@ func (j *JWT) Authenticate(r *http.Request) (*Principal, error) {
 		return nil, nil
 	}
 	if n != 2 {
-		return nil, &Failed{Detail: msgBadHeader, Code: "bad_authorization_header"}
+		return nil, &FailedError{Detail: msgBadHeader, Code: "bad_authorization_header"}
 	}
 	claims, err := j.Parse(parts[1], AccessToken)
 	if err != nil {
-		return nil, &Failed{
+		return nil, &FailedError{
 			Detail:   msgNoValidType,
 			Code:     codeTokenNotValid,
 			Messages: []TokenMessage{{TokenClass: "AccessToken", TokenType: AccessToken, Message: err.Error()}},
@@ -377,7 +377,7 @@ func (j *JWT) Authenticate(r *http.Request) (*Principal, error) {
 	}
 	uid, ok := userID(claims)
 	if !ok {
-		return nil, &Failed{Detail: msgNoUserID, Code: codeTokenNotValid}
+		return nil, &FailedError{Detail: msgNoUserID, Code: codeTokenNotValid}
 	}
 	p := &Principal{ID: uid, Claims: claims, Backend: "jwt"}
 	if j.DB == nil {
@@ -390,12 +390,12 @@ func (j *JWT) Authenticate(r *http.Request) (*Principal, error) {
 	u := models.Principal{ID: uid}
 	if err := j.users.ByID(ctx, &u); err != nil {
 		if errors.Is(err, models.ErrNotFound) {
-			return nil, &Failed{Detail: msgUserNotFound, Code: "user_not_found"}
+			return nil, &FailedError{Detail: msgUserNotFound, Code: "user_not_found"}
 		}
 		return nil, err
 	}
 	if !u.IsActive {
-		return nil, &Failed{Detail: msgUserInactive, Code: "user_inactive"}
+		return nil, &FailedError{Detail: msgUserInactive, Code: "user_inactive"}
 	}
 	p.Username, p.IsStaff = u.Username, u.IsStaff
 	return p, nil

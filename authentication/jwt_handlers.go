@@ -7,7 +7,9 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/drfmsg"
+	"github.com/cosworth/cosworth/internal/httperror"
+	"github.com/cosworth/cosworth/internal/jsonbody"
 	"github.com/cosworth/cosworth/models"
 )
 
@@ -20,16 +22,16 @@ func postOnly(w http.ResponseWriter, r *http.Request) bool {
 	}
 	w.Header().Set("Allow", "POST, OPTIONS")
 	if r.Method == http.MethodOptions {
-		respond.JSON(w, http.StatusOK, []byte("{}"))
+		jsonbody.Write(w, http.StatusOK, []byte("{}"))
 		return false
 	}
-	respond.Detail(w, http.StatusMethodNotAllowed, `Method "`+r.Method+`" not allowed.`)
+	jsonbody.Detail(w, http.StatusMethodNotAllowed, drfmsg.MethodNotAllowed(r.Method))
 	return false
 }
 
 // tokenInvalid is simplejwt's InvalidToken with the given reason.
-func (j *JWT) tokenInvalid(reason string) *Failed {
-	return &Failed{Detail: reason, Code: codeTokenNotValid, Challenge: j.challenge}
+func (j *JWT) tokenInvalid(reason string) *FailedError {
+	return &FailedError{Detail: reason, Code: codeTokenNotValid, Challenge: j.challenge}
 }
 
 // ObtainPairHandler answers POST {"username", "password"} with 200
@@ -58,20 +60,20 @@ func (j *JWT) ObtainPairHandler(db bun.IDB) http.Handler {
 		}
 		vals, err := readFields(r, credentialField{name: "username"}, credentialField{name: "password"})
 		if err != nil {
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
 		u, err := models.AuthenticateUser(r.Context(), db, vals[0], vals[1])
 		if err != nil {
 			if errors.Is(err, models.ErrNotFound) {
-				err = &Failed{Detail: msgNoActiveAccount, Challenge: j.challenge}
+				err = &FailedError{Detail: msgNoActiveAccount, Challenge: j.challenge}
 			}
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
 		refresh, access, err := j.IssuePair(u.ID, tokenVersionClaim(u))
 		if err != nil {
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
 		writeJSON(w, "refresh", refresh, "access", access)
@@ -95,51 +97,51 @@ func (j *JWT) RefreshHandler() http.Handler {
 		}
 		vals, err := readFields(r, credentialField{name: "refresh"})
 		if err != nil {
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
 		ctx := r.Context()
 		claims, err := j.Parse(vals[0], RefreshToken)
 		if err != nil {
-			respond.Write(w, r, j.tokenInvalid(err.Error()))
+			httperror.Write(w, r, j.tokenInvalid(err.Error()))
 			return
 		}
 		jti := claims["jti"].(string) // Parse checked it
 		if j.Blacklist != nil && !j.Rotate {
 			revoked, err := j.Blacklist.Revoked(ctx, jti)
 			if err != nil {
-				respond.Write(w, r, &Unavailable{Err: err})
+				httperror.Write(w, r, &UnavailableError{Err: err})
 				return
 			}
 			if revoked {
-				respond.Write(w, r, j.tokenInvalid(msgBlacklisted))
+				httperror.Write(w, r, j.tokenInvalid(msgBlacklisted))
 				return
 			}
 		}
 		if j.DB != nil {
 			uid, ok := userID(claims)
 			if !ok {
-				respond.Write(w, r, j.tokenInvalid(msgNoUserID))
+				httperror.Write(w, r, j.tokenInvalid(msgNoUserID))
 				return
 			}
 			u, err := models.UserByID(ctx, j.DB, uid)
 			if err != nil && !errors.Is(err, models.ErrNotFound) {
-				respond.Write(w, r, err)
+				httperror.Write(w, r, err)
 				return
 			}
 			if err != nil || !u.IsActive {
-				respond.Write(w, r, &Failed{Detail: msgNoActiveForToken, Code: "no_active_account", Challenge: j.challenge})
+				httperror.Write(w, r, &FailedError{Detail: msgNoActiveForToken, Code: "no_active_account", Challenge: j.challenge})
 				return
 			}
 			if tokenVersion(claims) != u.TokenVersion { // issued before a password change
-				respond.Write(w, r, j.tokenInvalid(MsgTokenInvalid))
+				httperror.Write(w, r, j.tokenInvalid(MsgTokenInvalid))
 				return
 			}
 		}
 		now := time.Now()
 		access, err := j.accessFrom(claims, now)
 		if err != nil {
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
 		if !j.Rotate {
@@ -150,11 +152,11 @@ func (j *JWT) RefreshHandler() http.Handler {
 			// Atomic: of concurrent refreshes with one token, one wins.
 			already, err := j.Blacklist.Revoke(ctx, jti, j.acceptedUntil(claims))
 			if err != nil {
-				respond.Write(w, r, &Unavailable{Err: err})
+				httperror.Write(w, r, &UnavailableError{Err: err})
 				return
 			}
 			if already {
-				respond.Write(w, r, j.tokenInvalid(msgBlacklisted))
+				httperror.Write(w, r, j.tokenInvalid(msgBlacklisted))
 				return
 			}
 		}
@@ -164,7 +166,7 @@ func (j *JWT) RefreshHandler() http.Handler {
 		claims["iat"] = now.Unix()
 		refresh, err := j.sign(claims)
 		if err != nil {
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
 		writeJSON(w, "access", access, "refresh", refresh)
@@ -184,26 +186,26 @@ func (j *JWT) VerifyHandler() http.Handler {
 		}
 		vals, err := readFields(r, credentialField{name: "token"})
 		if err != nil {
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
 		claims, err := j.Parse(vals[0], "")
 		if err != nil {
-			respond.Write(w, r, j.tokenInvalid(err.Error()))
+			httperror.Write(w, r, j.tokenInvalid(err.Error()))
 			return
 		}
 		if j.Blacklist != nil {
 			revoked, err := j.Blacklist.Revoked(r.Context(), claims["jti"].(string))
 			if err != nil {
-				respond.Write(w, r, &Unavailable{Err: err})
+				httperror.Write(w, r, &UnavailableError{Err: err})
 				return
 			}
 			if revoked {
-				respond.Write(w, r, &fieldErrors{fields: []fieldError{{"non_field_errors", msgBlacklisted}}})
+				httperror.Write(w, r, nonFieldError(msgBlacklisted))
 				return
 			}
 		}
-		respond.JSON(w, http.StatusOK, []byte("{}"))
+		jsonbody.Write(w, http.StatusOK, []byte("{}"))
 	})
 }
 
@@ -221,18 +223,18 @@ func (j *JWT) BlacklistHandler() http.Handler {
 		}
 		vals, err := readFields(r, credentialField{name: "refresh"})
 		if err != nil {
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
 		claims, err := j.Parse(vals[0], RefreshToken)
 		if err != nil {
-			respond.Write(w, r, j.tokenInvalid(err.Error()))
+			httperror.Write(w, r, j.tokenInvalid(err.Error()))
 			return
 		}
 		if _, err := j.Blacklist.Revoke(r.Context(), claims["jti"].(string), j.acceptedUntil(claims)); err != nil {
-			respond.Write(w, r, &Unavailable{Err: err})
+			httperror.Write(w, r, &UnavailableError{Err: err})
 			return
 		}
-		respond.JSON(w, http.StatusOK, []byte("{}"))
+		jsonbody.Write(w, http.StatusOK, []byte("{}"))
 	})
 }

@@ -9,8 +9,8 @@ import (
 // Middleware runs auths in order on every request and stores the outcome in
 // the request context: the first authenticator that returns a principal or
 // an error decides; when none recognises the credentials the request is
-// anonymous. A *Failed gets the first authenticator's challenge (DRF's
-// WWW-Authenticate rule); any other error becomes an *Unavailable (503),
+// anonymous. A *FailedError gets the first authenticator's challenge (DRF's
+// WWW-Authenticate rule); any other error becomes an *UnavailableError (503),
 // never anonymous access. It never writes a response itself: views answer an
 // authentication error (401, or 503 for an unavailable backend) when they
 // start, so a handler that needs no identity is not blocked by it.
@@ -27,7 +27,7 @@ func Middleware(auths ...Authenticator) func(http.Handler) http.Handler {
 			for _, a := range auths {
 				p, err := a.Authenticate(r)
 				if err != nil {
-					var f *Failed
+					var f *FailedError
 					if errors.As(err, &f) {
 						// Copy: the authenticator may return a shared value.
 						cp := *f
@@ -37,7 +37,7 @@ func Middleware(auths ...Authenticator) func(http.Handler) http.Handler {
 						if !errors.Is(err, ErrUnavailable) {
 							err = fmt.Errorf("%w: %w", ErrUnavailable, err)
 						}
-						err = &Unavailable{Err: err}
+						err = &UnavailableError{Err: err}
 					}
 					c.st.err = err
 					break

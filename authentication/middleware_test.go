@@ -26,9 +26,9 @@ func TestMiddlewareAllocs(t *testing.T) {
 	})
 	var seen *authentication.Principal
 	h := authentication.Middleware(auth)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := authentication.FromContext(r.Context())
+		p, err := authentication.PrincipalFrom(r.Context()), authentication.ErrorFrom(r.Context())
 		if err != nil {
-			t.Errorf("FromContext: %v", err)
+			t.Errorf("ErrorFrom: %v", err)
 		}
 		seen = p
 	}))

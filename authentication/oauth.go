@@ -14,7 +14,8 @@ import (
 	"github.com/uptrace/bun"
 	"golang.org/x/oauth2"
 
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/httperror"
+	"github.com/cosworth/cosworth/internal/jsonbody"
 )
 
 // OAuthProvider is an identity provider a browser logs in with through
@@ -171,12 +172,12 @@ func (l *OAuthLogin) StartHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
 			w.Header().Set("Allow", "GET")
-			respond.Detail(w, http.StatusMethodNotAllowed, `Method "`+r.Method+`" not allowed.`)
+			jsonbody.Detail(w, http.StatusMethodNotAllowed, `Method "`+r.Method+`" not allowed.`)
 			return
 		}
 		cfg, err := l.Provider.OAuth2Config(r.Context())
 		if err != nil {
-			respond.Write(w, r, &Unavailable{Err: err})
+			httperror.Write(w, r, &UnavailableError{Err: err})
 			return
 		}
 		state, nonce, verifier := random(24), random(24), oauth2.GenerateVerifier()
@@ -211,7 +212,7 @@ func (l *OAuthLogin) CallbackHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
 			w.Header().Set("Allow", "GET")
-			respond.Detail(w, http.StatusMethodNotAllowed, `Method "`+r.Method+`" not allowed.`)
+			jsonbody.Detail(w, http.StatusMethodNotAllowed, `Method "`+r.Method+`" not allowed.`)
 			return
 		}
 		// The login state is used once, whatever happens next.
@@ -220,23 +221,23 @@ func (l *OAuthLogin) CallbackHandler() http.Handler {
 		c, err := r.Cookie(l.cookieName())
 		q := r.URL.Query()
 		if err != nil {
-			respond.Write(w, r, &httpError{status: http.StatusBadRequest, detail: msgOAuthState})
+			httperror.Write(w, r, &requestError{status: http.StatusBadRequest, detail: msgOAuthState})
 			return
 		}
 		parts := strings.Split(c.Value, ".")
 		state := q.Get("state")
 		if len(parts) != 3 || state == "" || subtle.ConstantTimeCompare([]byte(state), []byte(parts[0])) != 1 {
-			respond.Write(w, r, &httpError{status: http.StatusBadRequest, detail: msgOAuthState})
+			httperror.Write(w, r, &requestError{status: http.StatusBadRequest, detail: msgOAuthState})
 			return
 		}
 		if q.Get("error") != "" || q.Get("code") == "" {
-			respond.Write(w, r, &httpError{status: http.StatusBadRequest, detail: msgOAuthFailed})
+			httperror.Write(w, r, &requestError{status: http.StatusBadRequest, detail: msgOAuthFailed})
 			return
 		}
 		ctx := r.Context()
 		cfg, err := l.Provider.OAuth2Config(ctx)
 		if err != nil {
-			respond.Write(w, r, &Unavailable{Err: err})
+			httperror.Write(w, r, &UnavailableError{Err: err})
 			return
 		}
 		if hc := l.httpClient(); hc != nil {
@@ -246,12 +247,12 @@ func (l *OAuthLogin) CallbackHandler() http.Handler {
 		defer cancel()
 		tok, err := cfg.Exchange(ectx, q.Get("code"), oauth2.VerifierOption(parts[2]))
 		if err != nil {
-			respond.Write(w, r, &Failed{Detail: msgOAuthFailed, Challenge: l.JWT.Challenge()})
+			httperror.Write(w, r, &FailedError{Detail: msgOAuthFailed, Challenge: l.JWT.Challenge()})
 			return
 		}
 		id, err := l.Provider.Identity(ectx, tok, parts[1])
 		if err != nil {
-			respond.Write(w, r, &Failed{Detail: msgOAuthFailed, Challenge: l.JWT.Challenge()})
+			httperror.Write(w, r, &FailedError{Detail: msgOAuthFailed, Challenge: l.JWT.Challenge()})
 			return
 		}
 		p := &Principal{Username: id.Username}
@@ -259,18 +260,18 @@ func (l *OAuthLogin) CallbackHandler() http.Handler {
 		defer lcancel()
 		u, err := providerUser(lctx, l.DB, l.CreateUsers, p)
 		if err != nil {
-			var f *Failed
+			var f *FailedError
 			if errors.As(err, &f) {
-				err = &Failed{Detail: msgNoActiveAccount, Challenge: l.JWT.Challenge()}
+				err = &FailedError{Detail: msgNoActiveAccount, Challenge: l.JWT.Challenge()}
 			} else {
-				err = &Unavailable{Err: err}
+				err = &UnavailableError{Err: err}
 			}
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
 		refresh, access, err := l.JWT.IssuePair(u.ID, tokenVersionClaim(u))
 		if err != nil {
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
 		writeJSON(w, "refresh", refresh, "access", access)

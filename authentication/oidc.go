@@ -184,7 +184,7 @@ func (o *OIDC) Challenge() string {
 }
 
 // msgOIDCInvalid is the detail of a refused provider token.
-var errOIDCInvalid = &Failed{Detail: MsgTokenInvalid, Code: codeTokenNotValid}
+var errOIDCInvalid = &FailedError{Detail: MsgTokenInvalid, Code: codeTokenNotValid}
 
 // Authenticate implements Authenticator.
 func (o *OIDC) Authenticate(r *http.Request) (*Principal, error) {
@@ -199,7 +199,7 @@ func (o *OIDC) Authenticate(r *http.Request) (*Principal, error) {
 			return o.Fallback.Authenticate(r)
 		}
 		if scheme == "Bearer" {
-			return nil, &Failed{Detail: msgBadHeader, Code: "bad_authorization_header"}
+			return nil, &FailedError{Detail: msgBadHeader, Code: "bad_authorization_header"}
 		}
 		return nil, nil
 	}
@@ -220,7 +220,7 @@ func (o *OIDC) Authenticate(r *http.Request) (*Principal, error) {
 	}
 	name, _ := claims[o.usernameClaim()].(string)
 	if name == "" || len(name) > 150 {
-		return nil, &Failed{Detail: msgNoUserID, Code: codeTokenNotValid}
+		return nil, &FailedError{Detail: msgNoUserID, Code: codeTokenNotValid}
 	}
 	p := &Principal{Username: name, Claims: claims, Backend: "oidc", Groups: o.groups(claims)}
 	if o.DB == nil {
@@ -270,7 +270,7 @@ func (o *OIDC) groups(c jwt.MapClaims) []string {
 }
 
 // user fills p from the user named p.Username, creating it when
-// configured. A missing or inactive user is a *Failed.
+// configured. A missing or inactive user is a *FailedError.
 func (o *OIDC) user(ctx context.Context, p *Principal) error {
 	_, err := providerUser(ctx, o.DB, o.CreateUsers, p)
 	return err
@@ -279,14 +279,14 @@ func (o *OIDC) user(ctx context.Context, p *Principal) error {
 // providerUser fills p's ID and staff flag from the user named p.Username
 // in db, creating it when create is set, and returns the user (id,
 // is_staff, is_active, token_version); a missing or inactive user is a
-// *Failed, a database failure wraps ErrUnavailable.
+// *FailedError, a database failure wraps ErrUnavailable.
 func providerUser(ctx context.Context, db bun.IDB, create bool, p *Principal) (*models.User, error) {
 	for attempt := 0; ; attempt++ {
 		u := new(models.User)
 		err := db.NewSelect().Model(u).Column("id", "is_staff", "is_active", "token_version").Where("username = ?", p.Username).Limit(1).Scan(ctx)
 		if err == nil {
 			if !u.IsActive {
-				return nil, &Failed{Detail: msgUserInactive, Code: "user_inactive"}
+				return nil, &FailedError{Detail: msgUserInactive, Code: "user_inactive"}
 			}
 			p.ID, p.IsStaff = u.ID, u.IsStaff
 			return u, nil
@@ -295,7 +295,7 @@ func providerUser(ctx context.Context, db bun.IDB, create bool, p *Principal) (*
 			return nil, fmt.Errorf("%w: oidc user: %w", ErrUnavailable, err)
 		}
 		if !create || attempt > 0 {
-			return nil, &Failed{Detail: msgUserNotFound, Code: "user_not_found"}
+			return nil, &FailedError{Detail: msgUserNotFound, Code: "user_not_found"}
 		}
 		// "!" is no password hash: CheckPassword never matches it (Django's
 		// set_unusable_password), and nothing is hashed per first sight.

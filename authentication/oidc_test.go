@@ -212,9 +212,9 @@ func TestOIDCRefuses(t *testing.T) {
 		"garbage":            "not.a.jwt",
 	} {
 		pr, err := o.Authenticate(bearerRequest(tok))
-		var f *authentication.Failed
+		var f *authentication.FailedError
 		if pr != nil || !errors.As(err, &f) {
-			t.Errorf("%s: principal %v, error %v; want a *Failed", name, pr, err)
+			t.Errorf("%s: principal %v, error %v; want a *FailedError", name, pr, err)
 		}
 	}
 }
@@ -288,9 +288,9 @@ func TestOIDCOutage(t *testing.T) {
 		}
 		before := p.hits.Load()
 		pr, err := o.Authenticate(bearerRequest(unknown))
-		var f *authentication.Failed
+		var f *authentication.FailedError
 		if pr != nil || !errors.As(err, &f) {
-			t.Errorf("state %d: unknown kid: %v %v, want a *Failed", state, pr, err)
+			t.Errorf("state %d: unknown kid: %v %v, want a *FailedError", state, pr, err)
 		}
 		if p.hits.Load() == before {
 			t.Errorf("state %d: the provider was not asked", state)
@@ -299,8 +299,8 @@ func TestOIDCOutage(t *testing.T) {
 	// Through Middleware the refusal is a 401 with the challenge.
 	var status int
 	h := authentication.Middleware(o)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, err := authentication.FromContext(r.Context())
-		var f *authentication.Failed
+		err := authentication.ErrorFrom(r.Context())
+		var f *authentication.FailedError
 		if errors.As(err, &f) {
 			status = f.StatusCode()
 		}
@@ -342,7 +342,7 @@ func TestOIDCUsers(t *testing.T) {
 		return signIdP(t, jwt.SigningMethodRS256, rsaKey, "k1", p.claims(func(c jwt.MapClaims) { c["sub"] = sub; c["email"] = sub + "@example.com" }))
 	}
 	strict := &authentication.OIDC{Issuer: p.srv.URL, Audience: "bookstore", DB: db}
-	var f *authentication.Failed
+	var f *authentication.FailedError
 	if _, err := strict.Authenticate(bearerRequest(tok("zoe"))); !errors.As(err, &f) || f.Detail != "User not found" {
 		t.Fatalf("unknown user without CreateUsers: %v", err)
 	}

@@ -58,5 +58,5 @@ func PermissionsError(ctx context.Context) error {
 	if p == nil || p.perms == nil || p.perms.err == nil {
 		return nil
 	}
-	return &Unavailable{Err: p.perms.err}
+	return &UnavailableError{Err: p.perms.err}
 }

@@ -54,15 +54,16 @@ func PrincipalFrom(ctx context.Context) *Principal {
 	return nil
 }
 
-// FromContext returns the outcome of authentication: the principal (nil when
-// anonymous) and the error that made the credentials unacceptable (a
-// *Failed, or an *Unavailable). Views call it first and
-// answer a non-nil error before any other work, as DRF does.
-func FromContext(ctx context.Context) (*Principal, error) {
+// ErrorFrom returns the error that made the credentials of ctx's request
+// unacceptable: a *FailedError (401/403) or an *UnavailableError (503), or
+// nil when authentication accepted them or found none (then PrincipalFrom
+// tells which). Views call it first and answer a non-nil error before any
+// other work, as DRF does.
+func ErrorFrom(ctx context.Context) error {
 	if s, ok := ctx.Value(stateKey{}).(*state); ok {
-		return s.principal, s.err
+		return s.err
 	}
-	return nil, nil
+	return nil
 }
 
 // HasAuthenticators reports whether authentication ran for ctx with at

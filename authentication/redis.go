@@ -17,8 +17,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/uptrace/bun"
 
+	"github.com/cosworth/cosworth/internal/httperror"
 	"github.com/cosworth/cosworth/internal/redisbound"
-	"github.com/cosworth/cosworth/internal/respond"
 	"github.com/cosworth/cosworth/models"
 )
 
@@ -122,14 +122,14 @@ func (a *Redis) Authenticate(r *http.Request) (*Principal, error) {
 	}
 	switch {
 	case n == 1:
-		return nil, &Failed{Detail: msgTokenNoCredentials}
+		return nil, &FailedError{Detail: msgTokenNoCredentials}
 	case n > 2:
-		return nil, &Failed{Detail: msgTokenSpaces}
+		return nil, &FailedError{Detail: msgTokenSpaces}
 	case !utf8.ValidString(key):
-		return nil, &Failed{Detail: msgTokenInvalidChars}
+		return nil, &FailedError{Detail: msgTokenInvalidChars}
 	}
 	if len(key) != models.TokenKeyLength {
-		return nil, &Failed{Detail: msgTokenInvalid}
+		return nil, &FailedError{Detail: msgTokenInvalid}
 	}
 	var val []byte
 	err := a.call.Do(r.Context(), func(ctx context.Context) error {
@@ -138,7 +138,7 @@ func (a *Redis) Authenticate(r *http.Request) (*Principal, error) {
 		return err
 	})
 	if errors.Is(err, redis.Nil) {
-		return nil, &Failed{Detail: msgTokenInvalid}
+		return nil, &FailedError{Detail: msgTokenInvalid}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: redis token lookup: %w", ErrUnavailable, err)
@@ -229,26 +229,26 @@ func (a *Redis) ObtainHandler(db bun.IDB) http.Handler {
 		if !postOnly(w, r) {
 			return
 		}
-		if _, err := FromContext(r.Context()); err != nil {
-			respond.Write(w, r, err)
+		if err := ErrorFrom(r.Context()); err != nil {
+			httperror.Write(w, r, err)
 			return
 		}
 		vals, err := readFields(r, credentialField{name: "username"}, credentialField{name: "password", keepSpace: true})
 		if err != nil {
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
 		u, err := models.AuthenticateUser(r.Context(), db, vals[0], vals[1])
 		if err != nil {
 			if errors.Is(err, models.ErrNotFound) {
-				err = &fieldErrors{fields: []fieldError{{"non_field_errors", msgUnableToLogIn}}}
+				err = nonFieldError(msgUnableToLogIn)
 			}
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
 		key, err := a.Issue(r.Context(), &Principal{ID: u.ID, Username: u.Username, IsStaff: u.IsStaff})
 		if err != nil {
-			respond.Write(w, r, &Unavailable{Err: err})
+			httperror.Write(w, r, &UnavailableError{Err: err})
 			return
 		}
 		writeJSON(w, "token", key)

@@ -11,7 +11,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/httperror"
 	"github.com/cosworth/cosworth/models"
 )
 
@@ -114,11 +114,11 @@ func (t *Token) Authenticate(r *http.Request) (*Principal, error) {
 	}
 	switch {
 	case n == 1:
-		return nil, &Failed{Detail: msgTokenNoCredentials}
+		return nil, &FailedError{Detail: msgTokenNoCredentials}
 	case n > 2:
-		return nil, &Failed{Detail: msgTokenSpaces}
+		return nil, &FailedError{Detail: msgTokenSpaces}
 	case !utf8.ValidString(key):
-		return nil, &Failed{Detail: msgTokenInvalidChars}
+		return nil, &FailedError{Detail: msgTokenInvalidChars}
 	}
 	ctx, cancel := lookupContext(r.Context(), t.Timeout)
 	defer cancel()
@@ -126,12 +126,12 @@ func (t *Token) Authenticate(r *http.Request) (*Principal, error) {
 	var u models.Principal
 	if err := t.users.ByToken(ctx, key, &u); err != nil {
 		if errors.Is(err, models.ErrNotFound) {
-			return nil, &Failed{Detail: msgTokenInvalid}
+			return nil, &FailedError{Detail: msgTokenInvalid}
 		}
 		return nil, err
 	}
 	if !u.IsActive {
-		return nil, &Failed{Detail: msgTokenUserInactive}
+		return nil, &FailedError{Detail: msgTokenUserInactive}
 	}
 	return &Principal{ID: u.ID, Username: u.Username, IsStaff: u.IsStaff, Backend: "token"}, nil
 }
@@ -153,27 +153,27 @@ func (t *Token) ObtainHandler() http.Handler {
 		if !postOnly(w, r) {
 			return
 		}
-		if _, err := FromContext(r.Context()); err != nil {
-			respond.Write(w, r, err)
+		if err := ErrorFrom(r.Context()); err != nil {
+			httperror.Write(w, r, err)
 			return
 		}
 		vals, err := readFields(r, credentialField{name: "username"}, credentialField{name: "password", keepSpace: true})
 		if err != nil {
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
 		ctx := r.Context()
 		u, err := models.AuthenticateUser(ctx, t.DB, vals[0], vals[1])
 		if err != nil {
 			if errors.Is(err, models.ErrNotFound) {
-				err = &fieldErrors{fields: []fieldError{{"non_field_errors", msgUnableToLogIn}}}
+				err = nonFieldError(msgUnableToLogIn)
 			}
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
 		_, key, err := models.NewToken(ctx, t.DB, u.ID)
 		if err != nil {
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
 		writeJSON(w, "token", key)

@@ -156,7 +156,7 @@ func TestTokenInvalidCharacters(t *testing.T) {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.Header.Set("Authorization", "Token \xff\xfe")
 		_, err := a.Authenticate(r)
-		var f *authentication.Failed
+		var f *authentication.FailedError
 		if !errors.As(err, &f) || f.Detail != "Invalid token header. Token string should not contain invalid characters." {
 			t.Errorf("%T: %v", a, err)
 		}
@@ -196,7 +196,7 @@ func TestUserLookupDialects(t *testing.T) {
 				r := httptest.NewRequest(http.MethodGet, "/", nil)
 				r.Header.Set("Authorization", "Token "+c.key)
 				p, err := tok.Authenticate(r)
-				var f *authentication.Failed
+				var f *authentication.FailedError
 				switch {
 				case c.fail != "":
 					if !errors.As(err, &f) || f.Detail != c.fail || p != nil {
@@ -221,7 +221,7 @@ func TestUserLookupDialects(t *testing.T) {
 				r := httptest.NewRequest(http.MethodGet, "/", nil)
 				r.Header.Set("Authorization", "Bearer "+access)
 				p, err := j.Authenticate(r)
-				var f *authentication.Failed
+				var f *authentication.FailedError
 				switch {
 				case errors.As(err, &f):
 					if f.Detail != c.want {

@@ -67,7 +67,7 @@ func Example() {
 			}
 		}
 		if err != nil {
-			fe := err.(*filters.FieldError) // a view answers it with 400
+			fe := err.(*models.ValidationError) // a view answers it with 400
 			fmt.Printf("%-30q 400 %s\n", query, fe.AppendJSON(nil))
 			continue
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
 
+	"github.com/cosworth/cosworth/internal/drfmsg"
 	"github.com/cosworth/cosworth/internal/querystring"
 	"github.com/cosworth/cosworth/models"
 )
@@ -26,7 +27,7 @@ const (
 	// existing row (ModelChoiceFilter).
 	MsgInvalidChoice = "Select a valid choice. That choice is not one of the available choices."
 	// MsgNullChars answers a string value with a NUL character.
-	MsgNullChars = "Null characters are not allowed."
+	MsgNullChars = drfmsg.NullChars
 	// MsgDateTime answers a value that is not an ISO 8601 date/time.
 	MsgDateTime = "Enter a valid date/time."
 	// MsgDate answers a value that is not a date (models.Date).
@@ -125,16 +126,15 @@ func (fs *Fields) Fields() []string {
 }
 
 // Apply narrows q to the rows equal to r's values for the fields. It
-// returns a *FieldError listing every value that does not fit its field,
+// returns a *models.ValidationError listing every value that does not fit its field,
 // and the database's error when a foreign key check fails to run.
 func (fs *Fields) Apply(r *http.Request, q *bun.SelectQuery) (*bun.SelectQuery, error) {
-	var fe *FieldError
+	var fe *models.ValidationError
 	bad := func(field, msg string) {
 		if fe == nil {
-			fe = &FieldError{Field: field, Message: msg}
-		} else {
-			fe.Others = append(fe.Others, FieldError{Field: field, Message: msg})
+			fe = &models.ValidationError{}
 		}
+		fe.Add(field, msg)
 	}
 	for i := range fs.fields {
 		f := &fs.fields[i]

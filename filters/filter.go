@@ -23,71 +23,22 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
 
-	"github.com/cosworth/cosworth/internal/respond"
 	"github.com/cosworth/cosworth/models"
 )
 
 // Filter narrows or orders q from r's query string. It returns a
-// *FieldError for a query parameter with a bad value.
+// *models.ValidationError for a query parameter with a bad value: a 400
+// {"field": ["message"]}, with one member for each bad parameter, as
+// django-filter's.
 type Filter interface {
 	Apply(r *http.Request, q *bun.SelectQuery) (*bun.SelectQuery, error)
 }
 
-// FieldError is a query parameter whose value does not fit its field: a 400
-// {"field": ["message"]}. When several parameters are bad, the first is
-// Field and Message and the others follow in Others, and the body lists
-// them all, {"author": [...], "price_cents": [...]}, as django-filter's.
-type FieldError struct {
-	Field   string
-	Message string
-	// Others are further bad parameters, in the order of the filter's
-	// fields; each has no Others of its own.
-	Others []FieldError
-}
-
-// Error returns "field: message" (joined with "; " for Others); it carries
-// nothing but the fields and messages.
-func (e *FieldError) Error() string {
-	if len(e.Others) == 0 {
-		return e.Field + ": " + e.Message
-	}
-	var b strings.Builder
-	b.WriteString(e.Field + ": " + e.Message)
-	for _, o := range e.Others {
-		b.WriteString("; " + o.Field + ": " + o.Message)
-	}
-	return b.String()
-}
-
-// StatusCode is 400.
-func (e *FieldError) StatusCode() int { return http.StatusBadRequest }
-
-// AppendJSON appends {"field": ["message"]} to dst, with a member for each
-// of Others.
-func (e *FieldError) AppendJSON(dst []byte) []byte {
-	dst = append(dst, '{')
-	dst = appendMember(dst, e.Field, e.Message)
-	for _, o := range e.Others {
-		dst = append(dst, ',')
-		dst = appendMember(dst, o.Field, o.Message)
-	}
-	return append(dst, '}')
-}
-
-func appendMember(dst []byte, field, message string) []byte {
-	dst = respond.AppendString(dst, field)
-	dst = append(dst, ":["...)
-	dst = respond.AppendString(dst, message)
-	return append(dst, ']')
-}
-
 // Compile-time checks of the contracts.
 var (
-	_ Filter         = (*Search)(nil)
-	_ Filter         = (*Ordering)(nil)
-	_ Filter         = (*Fields)(nil)
-	_ respond.Error  = (*FieldError)(nil)
-	_ respond.Bodier = (*FieldError)(nil)
+	_ Filter = (*Search)(nil)
+	_ Filter = (*Ordering)(nil)
+	_ Filter = (*Fields)(nil)
 )
 
 // lookupField returns the bun field of table whose JSON name, in the

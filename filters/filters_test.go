@@ -16,7 +16,6 @@ import (
 
 	"github.com/cosworth/cosworth/filters"
 	"github.com/cosworth/cosworth/internal/dbtest"
-	"github.com/cosworth/cosworth/internal/respond"
 	"github.com/cosworth/cosworth/models"
 )
 
@@ -369,9 +368,9 @@ func TestFields(t *testing.T) {
 		for _, tt := range tests {
 			got, err := apply(t, db, f, "http://h/books/?"+tt.query)
 			if tt.err != "" {
-				var fe *filters.FieldError
+				var fe *models.ValidationError
 				if !errors.As(err, &fe) {
-					t.Errorf("%s: err = %v, want a FieldError", tt.query, err)
+					t.Errorf("%s: err = %v, want a *models.ValidationError", tt.query, err)
 					continue
 				}
 				if fe.StatusCode() != http.StatusBadRequest {
@@ -380,7 +379,12 @@ func TestFields(t *testing.T) {
 				if body := string(fe.AppendJSON(nil)); body != tt.err {
 					t.Errorf("%s: body %s, want %s", tt.query, body, tt.err)
 				}
-				if (len(fe.Others) == 0 && fe.Error() != fe.Field+": "+fe.Message) || strings.Contains(fe.Error(), `"book"`) || strings.Contains(strings.ToLower(fe.Error()), "from ") {
+				for _, f := range fe.Fields {
+					if len(f.Messages) != 1 {
+						t.Errorf("%s: %s has %d messages, want one", tt.query, f.Field, len(f.Messages))
+					}
+				}
+				if fe.Error() != fe.Fields[0].Field+": "+fe.Fields[0].Messages[0] || strings.Contains(fe.Error(), `"book"`) || strings.Contains(strings.ToLower(fe.Error()), "from ") {
 					t.Errorf("%s: error carries more than its field and message: %v", tt.query, fe)
 				}
 				continue
@@ -431,24 +435,6 @@ func TestConstructorErrors(t *testing.T) {
 }
 
 func second[T any](_ T, err error) error { return err }
-
-func TestFieldErrorBody(t *testing.T) {
-	e := &filters.FieldError{Field: `a"b`, Message: "Enter a number."}
-	var re respond.Error = e
-	if re.StatusCode() != 400 {
-		t.Fatal(re.StatusCode())
-	}
-	if got := string(e.AppendJSON(nil)); got != `{"a\"b":["Enter a number."]}` {
-		t.Errorf("AppendJSON = %s", got)
-	}
-	e.Others = []filters.FieldError{{Field: "b", Message: "Enter a valid date."}}
-	if got := string(e.AppendJSON(nil)); got != `{"a\"b":["Enter a number."],"b":["Enter a valid date."]}` {
-		t.Errorf("AppendJSON with Others = %s", got)
-	}
-	if got := e.Error(); got != `a"b: Enter a number.; b: Enter a valid date.` {
-		t.Errorf("Error with Others = %s", got)
-	}
-}
 
 // review embeds models.Base (flattened by bun) and has a models.Date.
 type review struct {
@@ -513,7 +499,7 @@ func TestEmbeddedBaseAndDate(t *testing.T) {
 			for _, tt := range tests {
 				got, err := run(tt.f, tt.query)
 				var s string
-				if fe, ok := err.(*filters.FieldError); ok {
+				if fe, ok := err.(*models.ValidationError); ok {
 					s = string(fe.AppendJSON(nil))
 				} else if err != nil {
 					t.Fatalf("%s: %v", tt.query, err)

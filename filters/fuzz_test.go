@@ -120,12 +120,12 @@ func checkFilters(t *testing.T, db *bun.DB, fs []filters.Filter, raw string) {
 		for _, flt := range fs {
 			q, err = flt.Apply(req, q)
 			if err != nil {
-				var fe *filters.FieldError
+				var fe *models.ValidationError
 				if !errors.As(err, &fe) || fe.StatusCode() != http.StatusBadRequest {
-					t.Fatalf("?%s: %T %v, want a *filters.FieldError", raw, err, err)
+					t.Fatalf("?%s: %T %v, want a *models.ValidationError", raw, err, err)
 				}
 				if !json.Valid(fe.AppendJSON(nil)) {
-					t.Fatalf("?%s: FieldError body is not JSON", raw)
+					t.Fatalf("?%s: ValidationError body is not JSON", raw)
 				}
 				return
 			}

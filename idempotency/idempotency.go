@@ -38,7 +38,9 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/cosworth/cosworth/authentication"
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/drfmsg"
+	"github.com/cosworth/cosworth/internal/jsonbody"
+	"github.com/cosworth/cosworth/internal/reqscope"
 )
 
 // Header is the request header carrying the key.
@@ -109,7 +111,7 @@ func Middleware(o Options) func(http.Handler) http.Handler {
 			vals := r.Header[Header]
 			if len(vals) == 0 {
 				if o.Required {
-					respond.Detail(w, http.StatusBadRequest, MsgNoKey)
+					jsonbody.Detail(w, http.StatusBadRequest, MsgNoKey)
 					return
 				}
 				next.ServeHTTP(w, r)
@@ -117,11 +119,11 @@ func Middleware(o Options) func(http.Handler) http.Handler {
 			}
 			key, ok := ParseKey(vals)
 			if !ok {
-				respond.Detail(w, http.StatusBadRequest, MsgBadKey)
+				jsonbody.Detail(w, http.StatusBadRequest, MsgBadKey)
 				return
 			}
-			p, err := authentication.FromContext(r.Context())
-			if err != nil {
+			p := authentication.PrincipalFrom(r.Context())
+			if err := authentication.ErrorFrom(r.Context()); err != nil {
 				next.ServeHTTP(w, r)
 				return
 			}
@@ -158,14 +160,14 @@ func ParseKey(vals []string) (string, bool) {
 
 func (o *Options) serve(w http.ResponseWriter, r *http.Request, next http.Handler, key, principal string) {
 	ctx := r.Context()
-	in := respond.GetBuffer()
-	defer respond.PutBuffer(in)
+	in := jsonbody.GetBuffer()
+	defer jsonbody.PutBuffer(in)
 	body, err := readBody(r.Body, o.MaxBodyBytes, in)
 	if err != nil {
 		if errors.Is(err, errTooLarge) || isMaxBytes(err) {
-			respond.Detail(w, http.StatusRequestEntityTooLarge, respond.MsgTooLarge)
+			jsonbody.Detail(w, http.StatusRequestEntityTooLarge, drfmsg.TooLarge)
 		} else {
-			respond.Detail(w, http.StatusBadRequest, "Malformed request.")
+			jsonbody.Detail(w, http.StatusBadRequest, "Malformed request.")
 		}
 		return
 	}
@@ -177,15 +179,15 @@ func (o *Options) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	if err != nil {
 		logStore(r, "idempotency store unavailable", err)
 		w.Header().Set("Retry-After", "1")
-		respond.Detail(w, http.StatusServiceUnavailable, respond.MsgUnavailable)
+		jsonbody.Detail(w, http.StatusServiceUnavailable, drfmsg.Unavailable)
 		return
 	}
 	if old != nil {
 		switch {
 		case old.BodyHash != rec.BodyHash:
-			respond.Detail(w, http.StatusUnprocessableEntity, MsgOtherBody)
+			jsonbody.Detail(w, http.StatusUnprocessableEntity, MsgOtherBody)
 		case !old.Done:
-			respond.Detail(w, http.StatusConflict, MsgRunning)
+			jsonbody.Detail(w, http.StatusConflict, MsgRunning)
 		default:
 			replay(w, old)
 		}
@@ -194,8 +196,8 @@ func (o *Options) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
-	out := respond.GetBuffer()
-	defer respond.PutBuffer(out)
+	out := jsonbody.GetBuffer()
+	defer jsonbody.PutBuffer(out)
 	rw := &writer{ResponseWriter: w, o: o, id: id, token: token, rec: rec, buf: out}
 	finished := false
 	defer func() {
@@ -292,7 +294,7 @@ func readBody(body io.Reader, limit int64, buf *[]byte) ([]byte, error) {
 }
 
 func logStore(r *http.Request, msg string, err error) {
-	respond.Logger(r.Context()).LogAttrs(r.Context(), slog.LevelWarn, msg, slog.String("error", err.Error()))
+	reqscope.Logger(r.Context()).LogAttrs(r.Context(), slog.LevelWarn, msg, slog.String("error", err.Error()))
 }
 
 // writer holds the answer of the first request with a key until it is

@@ -66,7 +66,7 @@ func bookSerializer(db *bun.DB) *serializers.Serializer[Book] {
 				return err
 			}
 			if !ok {
-				ve := &serializers.ValidationError{}
+				ve := &models.ValidationError{}
 				ve.Add("author", `Invalid pk "`+strconv.FormatInt(b.AuthorID, 10)+`" - object does not exist.`)
 				return ve
 			}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/cosworth/cosworth/internal/drfmsg"
 	"github.com/cosworth/cosworth/pagination"
 	"github.com/cosworth/cosworth/views"
 )
@@ -101,7 +102,7 @@ func (g *generator) operation(rt *route, info *views.Info, method string) (*Oper
 	case "retrieve":
 		op.Summary = "Retrieve " + article(verbose)
 		op.Responses["200"] = &Response{Description: "OK", Content: json(Ref(name))}
-		op.Responses["404"] = responseDetail("Not found.")
+		op.Responses["404"] = responseDetail(drfmsg.NotFound)
 	case "create":
 		op.Summary = "Create " + article(verbose)
 		op.RequestBody = &RequestBody{Required: true, Content: json(Ref(name + "Request"))}
@@ -110,16 +111,16 @@ func (g *generator) operation(rt *route, info *views.Info, method string) (*Oper
 		op.Summary = "Update " + article(verbose)
 		op.RequestBody = &RequestBody{Required: true, Content: json(Ref(name + "Request"))}
 		op.Responses["200"] = &Response{Description: "OK", Content: json(Ref(name))}
-		op.Responses["404"] = responseDetail("Not found.")
+		op.Responses["404"] = responseDetail(drfmsg.NotFound)
 	case "partial_update":
 		op.Summary = "Partially update " + article(verbose)
 		op.RequestBody = &RequestBody{Content: json(Ref("Patched" + name + "Request"))}
 		op.Responses["200"] = &Response{Description: "OK", Content: json(Ref(name))}
-		op.Responses["404"] = responseDetail("Not found.")
+		op.Responses["404"] = responseDetail(drfmsg.NotFound)
 	case "destroy":
 		op.Summary = "Delete " + article(verbose)
 		op.Responses["204"] = &Response{Description: "No content"}
-		op.Responses["404"] = responseDetail("Not found.")
+		op.Responses["404"] = responseDetail(drfmsg.NotFound)
 	}
 	if op.RequestBody != nil {
 		op.Responses["400"] = responseValidation()

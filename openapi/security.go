@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cosworth/cosworth/authentication"
+	"github.com/cosworth/cosworth/internal/drfmsg"
 	"github.com/cosworth/cosworth/permissions"
 	"github.com/cosworth/cosworth/views"
 )
@@ -121,7 +122,7 @@ func (g *generator) security(op *Operation, info *views.Info, method, path strin
 		refusable = true // without authenticators a refusal is always 403
 	}
 	if refusable {
-		op.Responses["403"] = responseDetail("Permission denied: " + `{"detail": "You do not have permission to perform this action."}`)
+		op.Responses["403"] = responseDetail(`Permission denied: {"detail": "` + drfmsg.PermissionDenied + `"}`)
 	}
 	if required && len(g.schemes) > 0 {
 		op.Description = strings.TrimSpace(op.Description + " Requires authentication.")

@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cosworth/cosworth/internal/jsonbody"
 	"github.com/cosworth/cosworth/internal/querystring"
-	"github.com/cosworth/cosworth/internal/respond"
 )
 
 // Page describes one page of results; the view writes the envelope with
@@ -47,7 +47,7 @@ func appendLink(dst []byte, link string) []byte {
 	if link == "" {
 		return append(dst, "null"...)
 	}
-	return respond.AppendString(dst, link)
+	return jsonbody.AppendString(dst, link)
 }
 
 // positiveInt parses s as DRF's _positive_int does: an integer (surrounding

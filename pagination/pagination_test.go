@@ -14,7 +14,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/cosworth/cosworth/internal/dbtest"
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/httperror"
 	"github.com/cosworth/cosworth/pagination"
 )
 
@@ -157,11 +157,11 @@ func wantInvalid(t *testing.T, err error, detail string) {
 	if !errors.Is(err, pagination.ErrInvalidPage) {
 		t.Fatalf("err = %v, want ErrInvalidPage", err)
 	}
-	var re respond.Error
+	var re httperror.Error
 	if !errors.As(err, &re) || re.StatusCode() != http.StatusNotFound {
 		t.Fatalf("err %v does not answer 404", err)
 	}
-	bd, ok := re.(respond.Bodier)
+	bd, ok := re.(httperror.Body)
 	if !ok {
 		t.Fatalf("err %v has no body", err)
 	}

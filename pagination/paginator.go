@@ -16,7 +16,8 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
 
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/drfmsg"
+	"github.com/cosworth/cosworth/internal/jsonbody"
 )
 
 // Paginator splits a list into pages: it shapes the list query for the
@@ -100,16 +101,17 @@ type Validator interface {
 var ErrInvalidPage = errors.New("cosworth/pagination: invalid page")
 
 // InvalidPageError answers a request for a page that does not exist with
-// 404 {"detail": Detail}. Detail is DRF's "Invalid page." for page numbers
-// and "Invalid cursor" for cursors. It wraps ErrInvalidPage.
+// 404 {"detail": Detail}, implementing views.Error and views.ErrorBody.
+// Detail is DRF's "Invalid page." for page numbers and "Invalid cursor"
+// for cursors. It wraps ErrInvalidPage.
 type InvalidPageError struct {
 	Detail string
 }
 
 // invalidPage and invalidCursor return the paginators' errors, fresh each
 // time (a caller may change what it receives); they carry no request data.
-func invalidPage() error   { return &InvalidPageError{Detail: respond.MsgInvalidPage} }
-func invalidCursor() error { return &InvalidPageError{Detail: respond.MsgInvalidCurso} }
+func invalidPage() error   { return &InvalidPageError{Detail: drfmsg.InvalidPage} }
+func invalidCursor() error { return &InvalidPageError{Detail: drfmsg.InvalidCursor} }
 
 // Error returns the detail, prefixed with the package name.
 func (e *InvalidPageError) Error() string { return "cosworth/pagination: " + e.Detail }
@@ -122,16 +124,14 @@ func (e *InvalidPageError) StatusCode() int { return http.StatusNotFound }
 
 // AppendJSON appends {"detail": Detail} to dst.
 func (e *InvalidPageError) AppendJSON(dst []byte) []byte {
-	return respond.AppendDetail(dst, e.Detail)
+	return jsonbody.AppendDetail(dst, e.Detail)
 }
 
 // Compile-time checks of the contracts.
 var (
-	_ Paginator      = PageNumber{}
-	_ Paginator      = LimitOffset{}
-	_ Paginator      = Cursor{}
-	_ SelfOrdering   = Cursor{}
-	_ Validator      = Cursor{}
-	_ respond.Error  = (*InvalidPageError)(nil)
-	_ respond.Bodier = (*InvalidPageError)(nil)
+	_ Paginator    = PageNumber{}
+	_ Paginator    = LimitOffset{}
+	_ Paginator    = Cursor{}
+	_ SelfOrdering = Cursor{}
+	_ Validator    = Cursor{}
 )

@@ -142,8 +142,8 @@ func TestModelPermissionsUnavailable(t *testing.T) {
 	perm := permissions.ModelPermissions(db, (*Memo)(nil))
 	req := request(http.MethodDelete, owner)
 	err := permissions.Check(req, []permissions.Permission{perm})
-	var un *authentication.Unavailable
+	var un *authentication.UnavailableError
 	if !errors.As(err, &un) {
-		t.Fatalf("Check = %v, want *authentication.Unavailable", err)
+		t.Fatalf("Check = %v, want *authentication.UnavailableError", err)
 	}
 }

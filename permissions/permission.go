@@ -10,6 +10,7 @@ import (
 	"net/http"
 
 	"github.com/cosworth/cosworth/authentication"
+	"github.com/cosworth/cosworth/internal/drfmsg"
 )
 
 // Permission grants or denies a request. HasPermission runs for every
@@ -26,8 +27,8 @@ type Messager interface {
 	Message() string
 }
 
-// Denied is a request refused by a permission.
-type Denied struct {
+// DeniedError is a request refused by a permission.
+type DeniedError struct {
 	// NotAuthenticated is set when the request carried no accepted
 	// credentials; it then answers 401 when Challenge is set.
 	NotAuthenticated bool
@@ -37,15 +38,15 @@ type Denied struct {
 
 // Standard messages (DRF's).
 const (
-	MsgNotAuthenticated = "Authentication credentials were not provided."
-	MsgDenied           = "You do not have permission to perform this action."
+	MsgNotAuthenticated = drfmsg.NotAuthenticated
+	MsgDenied           = drfmsg.PermissionDenied
 )
 
 // Error returns Message.
-func (d *Denied) Error() string { return d.Message }
+func (d *DeniedError) Error() string { return d.Message }
 
 // StatusCode is 401 for an unauthenticated request when a challenge exists, else 403.
-func (d *Denied) StatusCode() int {
+func (d *DeniedError) StatusCode() int {
 	if d.NotAuthenticated && d.Challenge != "" {
 		return http.StatusUnauthorized
 	}
@@ -53,14 +54,14 @@ func (d *Denied) StatusCode() int {
 }
 
 // SetHeaders sets WWW-Authenticate on a 401.
-func (d *Denied) SetHeaders(h http.Header) {
+func (d *DeniedError) SetHeaders(h http.Header) {
 	if d.NotAuthenticated && d.Challenge != "" {
 		h["Www-Authenticate"] = []string{d.Challenge} // h.Set's canonical key, without its allocation
 	}
 }
 
 // Check runs the request-level check of every permission and returns a
-// *Denied for the first that refuses, or nil.
+// *DeniedError for the first that refuses, or nil.
 func Check(r *http.Request, perms []Permission) error {
 	for _, p := range perms {
 		if !p.HasPermission(r) {
@@ -71,7 +72,7 @@ func Check(r *http.Request, perms []Permission) error {
 }
 
 // CheckObject runs the object-level check of every permission on obj and
-// returns a *Denied for the first that refuses, or nil.
+// returns a *DeniedError for the first that refuses, or nil.
 func CheckObject(r *http.Request, perms []Permission, obj any) error {
 	for _, p := range perms {
 		if !p.HasObjectPermission(r, obj) {
@@ -93,7 +94,7 @@ func deny(r *http.Request, p Permission) error {
 		return err // the permissions could not be loaded: 503, not 403
 	}
 	if authentication.PrincipalFrom(ctx) == nil && authentication.HasAuthenticators(ctx) {
-		return &Denied{NotAuthenticated: true, Challenge: authentication.Challenge(ctx), Message: MsgNotAuthenticated}
+		return &DeniedError{NotAuthenticated: true, Challenge: authentication.Challenge(ctx), Message: MsgNotAuthenticated}
 	}
 	msg := MsgDenied
 	if m, ok := p.(Messager); ok {
@@ -101,5 +102,5 @@ func deny(r *http.Request, p Permission) error {
 			msg = s
 		}
 	}
-	return &Denied{Message: msg}
+	return &DeniedError{Message: msg}
 }

@@ -9,7 +9,8 @@ import (
 	"testing"
 
 	"github.com/cosworth/cosworth/authentication"
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/httperror"
+	"github.com/cosworth/cosworth/internal/jsonbody"
 	"github.com/cosworth/cosworth/permissions"
 )
 
@@ -68,7 +69,7 @@ func TestPermissionMatrix(t *testing.T) {
 			if err == nil {
 				err = permissions.CheckObject(r, bookPerms, alicesBook)
 			}
-			var d *permissions.Denied
+			var d *permissions.DeniedError
 			var got outcome
 			switch {
 			case err == nil:
@@ -110,22 +111,22 @@ func TestPermissionHTTP(t *testing.T) {
 		if p := users[name]; p != nil {
 			return p, nil
 		}
-		return nil, &authentication.Failed{Detail: "Invalid user."}
+		return nil, &authentication.FailedError{Detail: "Invalid user."}
 	})}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := authentication.FromContext(r.Context()); err != nil {
-			respond.Write(w, r, err)
+		if err := authentication.ErrorFrom(r.Context()); err != nil {
+			httperror.Write(w, r, err)
 			return
 		}
 		if err := permissions.Check(r, bookPerms); err != nil {
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
 		if err := permissions.CheckObject(r, bookPerms, alicesBook); err != nil {
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
-		respond.JSON(w, 200, []byte(`{"ok":true}`))
+		jsonbody.Write(w, 200, []byte(`{"ok":true}`))
 	})
 	srv := httptest.NewServer(authentication.Middleware(auth)(h))
 	defer srv.Close()
@@ -165,7 +166,7 @@ func TestPermissionHTTP(t *testing.T) {
 func TestDenyWithoutAuthenticators(t *testing.T) {
 	r := httptest.NewRequest("POST", "/", nil)
 	err := permissions.Check(r, []permissions.Permission{messaged{permissions.IsAuthenticated}})
-	var d *permissions.Denied
+	var d *permissions.DeniedError
 	if !errors.As(err, &d) || d.StatusCode() != 403 || d.Message != "Members only." {
 		t.Fatalf("no authenticators: %+v", err)
 	}

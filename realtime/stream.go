@@ -18,7 +18,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/cosworth/cosworth/authentication"
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/drfmsg"
+	"github.com/cosworth/cosworth/internal/jsonbody"
 	"github.com/cosworth/cosworth/permissions"
 	"github.com/cosworth/cosworth/views"
 )
@@ -134,8 +135,7 @@ func (f *Feed[T]) authenticate(r *http.Request) (*http.Request, error) {
 			}
 		}
 	}
-	_, err := authentication.FromContext(r.Context())
-	return r, err
+	return r, authentication.ErrorFrom(r.Context())
 }
 
 // authenticate runs auths on r as authentication.Middleware does: the
@@ -145,7 +145,7 @@ func authenticate(r *http.Request, auths []authentication.Authenticator) (*authe
 	for _, a := range auths {
 		p, err := a.Authenticate(r)
 		if err != nil {
-			var failed *authentication.Failed
+			var failed *authentication.FailedError
 			if errors.As(err, &failed) {
 				cp := *failed
 				if c, ok := auths[0].(authentication.Challenger); ok {
@@ -153,7 +153,7 @@ func authenticate(r *http.Request, auths []authentication.Authenticator) (*authe
 				}
 				return nil, &cp
 			}
-			return nil, &authentication.Unavailable{Err: err}
+			return nil, &authentication.UnavailableError{Err: err}
 		}
 		if p != nil {
 			return p, nil
@@ -394,7 +394,7 @@ func (f *Feed[T]) recheck(s *stream[T]) (why reason, ok bool) {
 	defer cancel()
 	p, err := authenticate(s.r.WithContext(ctx), f.o.Authenticators)
 	if err != nil {
-		var failed *authentication.Failed
+		var failed *authentication.FailedError
 		if errors.As(err, &failed) {
 			return reasonRevoked, false
 		}
@@ -499,7 +499,7 @@ func (t *sseWriter) hijacked() bool { return false }
 // closeFrame is SSE's last event: "close" with the reason as a DRF detail.
 func closeFrame(why reason) []byte {
 	b := []byte("event: close\ndata: {\"detail\":")
-	b = respond.AppendString(b, why.detail)
+	b = jsonbody.AppendString(b, why.detail)
 	return append(b, "}\n\n"...)
 }
 
@@ -586,6 +586,6 @@ func (notAcceptable) StatusCode() int { return http.StatusNotAcceptable }
 // shut down.
 type unavailable struct{}
 
-func (unavailable) Error() string            { return respond.MsgUnavailable }
+func (unavailable) Error() string            { return drfmsg.Unavailable }
 func (unavailable) StatusCode() int          { return http.StatusServiceUnavailable }
 func (unavailable) SetHeaders(h http.Header) { h.Set("Retry-After", "1") }

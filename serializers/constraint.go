@@ -5,11 +5,12 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/cosworth/cosworth/internal/drfmsg"
 	"github.com/cosworth/cosworth/models"
 )
 
 // ConstraintError turns a database constraint violation on a write of v
-// (after models.Classify) into the *ValidationError DRF would have
+// (after models.Classify) into the *models.ValidationError DRF would have
 // reported, so a race that only the database catches still answers 400:
 //
 //   - unique: "<model> with this <field> already exists." on the field
@@ -49,7 +50,7 @@ func (s *Serializer[T]) ConstraintError(err error, v *T) error {
 			for k, i := range fields {
 				names[k] = p.Fields[i].Name
 			}
-			return &ValidationError{Fields: []FieldError{{Field: NonFieldErrors, Messages: []string{"The fields " + strings.Join(names, ", ") + " must make a unique set."}}}}
+			return &models.ValidationError{Fields: []models.FieldError{{Field: models.NonFieldErrors, Messages: []string{"The fields " + strings.Join(names, ", ") + " must make a unique set."}}}}
 		}
 		i := fields[0]
 		msg := p.in.codecs[i].uniqMsg
@@ -80,13 +81,13 @@ func (s *Serializer[T]) ConstraintError(err error, v *T) error {
 		if len(fields) == 0 {
 			return err
 		}
-		return fieldError(p.Fields[fields[0]].Name, msgNull)
+		return fieldError(p.Fields[fields[0]].Name, drfmsg.Null)
 	}
 	return err
 }
 
-func fieldError(name, msg string) *ValidationError {
-	return &ValidationError{Fields: []FieldError{{Field: name, Messages: []string{msg}}}}
+func fieldError(name, msg string) *models.ValidationError {
+	return &models.ValidationError{Fields: []models.FieldError{{Field: name, Messages: []string{msg}}}}
 }
 
 // byColumn returns the index of the field stored in column col, or -1.

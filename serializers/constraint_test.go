@@ -108,9 +108,9 @@ func TestConstraintError(t *testing.T) {
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
 					err := tt.do()
-					var ve *serializers.ValidationError
+					var ve *models.ValidationError
 					if !errors.As(err, &ve) {
-						t.Fatalf("got %T %v, want *ValidationError", err, err)
+						t.Fatalf("got %T %v, want *models.ValidationError", err, err)
 					}
 					if got := string(ve.AppendJSON(nil)); got != tt.want {
 						t.Errorf("got  %s\nwant %s", got, tt.want)
@@ -158,7 +158,7 @@ func TestForeignKeyInput(t *testing.T) {
 	for _, tt := range tests {
 		var b Book
 		err := s.Decode(context.Background(), []byte(`{"title":"t","isbn":"1","author":`+tt.in+`}`), &b, serializers.Create)
-		var ve *serializers.ValidationError
+		var ve *models.ValidationError
 		if !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[0].Field != "author" || ve.Fields[0].Messages[0] != tt.want {
 			t.Errorf("author %s: %v, want %q", tt.in, err, tt.want)
 		}
@@ -194,7 +194,7 @@ func TestConcurrentUniqueCreates(t *testing.T) {
 			created := 0
 			for range n {
 				err := <-errs
-				var ve *serializers.ValidationError
+				var ve *models.ValidationError
 				switch {
 				case err == nil:
 					created++

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/cosworth/cosworth/internal/drfmsg"
 	"github.com/cosworth/cosworth/models"
 )
 
@@ -57,7 +58,7 @@ func decode(p *Plan, body []byte, base unsafe.Pointer, mode Mode) error {
 		return sc.err
 	}
 
-	var ve *ValidationError
+	var ve *models.ValidationError
 	// Strings of the object share one allocation: their bytes are copied
 	// out of the body (which the caller reuses) into arena.
 	var b buffers
@@ -79,7 +80,7 @@ func decode(p *Plan, body []byte, base unsafe.Pointer, mode Mode) error {
 		fp := unsafe.Add(base, c.offset)
 		add := func(msg string) {
 			if ve == nil {
-				ve = &ValidationError{}
+				ve = &models.ValidationError{}
 			}
 			ve.Add(f.Name, msg)
 		}
@@ -94,11 +95,11 @@ func decode(p *Plan, body []byte, base unsafe.Pointer, mode Mode) error {
 				continue
 			}
 			if f.Required {
-				add(msgRequired)
+				add(drfmsg.Required)
 			}
 		case v.kind == '0': // null
 			if !c.nullable {
-				add(msgNull)
+				add(drfmsg.Null)
 				continue
 			}
 			c.setNull(fp)
@@ -172,7 +173,7 @@ func topObject(s *scanner, in *planInternal, seen []value) {
 // notADict is DRF's error for a body that is JSON but not an object,
 // naming the value's Python type.
 func notADict(kind byte, float bool) error {
-	return &ValidationError{Fields: []FieldError{{Field: NonFieldErrors, Messages: []string{msgNotADict + pythonType(kind, float) + "."}}}}
+	return &models.ValidationError{Fields: []models.FieldError{{Field: models.NonFieldErrors, Messages: []string{drfmsg.NotADict + pythonType(kind, float) + "."}}}}
 }
 
 // pythonType is the name of the Python type json.loads gives a value.
@@ -236,14 +237,14 @@ func itoa(i int) string {
 }
 
 // runValidate runs Serializer.Validate's error through DRF's rules: a
-// *ValidationError as it is; errors the views answer themselves (anything
-// with a status code, context errors, and database errors, classified) as
-// they are; any other error's text under non_field_errors.
+// *models.ValidationError as it is; errors the views answer themselves (a
+// views.Error, context errors, and database errors, classified) as they
+// are; any other error's text under non_field_errors.
 func runValidate(err error) error {
 	if err == nil {
 		return nil
 	}
-	var ve *ValidationError
+	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		return ve
 	}
@@ -255,5 +256,5 @@ func runValidate(err error) error {
 		// A query in Validate failed: never show its text to the client.
 		return models.Classify(err)
 	}
-	return &ValidationError{Fields: []FieldError{{Field: NonFieldErrors, Messages: []string{err.Error()}}}}
+	return &models.ValidationError{Fields: []models.FieldError{{Field: models.NonFieldErrors, Messages: []string{err.Error()}}}}
 }

@@ -41,7 +41,7 @@ func decodeErr(t *testing.T, s *serializers.Serializer[Item], body string, mode 
 	t.Helper()
 	var it Item
 	err := s.Decode(context.Background(), []byte(body), &it, mode)
-	var ve *serializers.ValidationError
+	var ve *models.ValidationError
 	var pe *serializers.ParseError
 	switch {
 	case err == nil:
@@ -220,7 +220,7 @@ func TestDecodeModes(t *testing.T) {
 	// their values; defaults are for creation only.
 	put := cur
 	err := s.Decode(ctx, []byte(`{"count":6}`), &put, serializers.Update)
-	var ve *serializers.ValidationError
+	var ve *models.ValidationError
 	if !errors.As(err, &ve) || string(ve.AppendJSON(nil)) != `{"name":["This field is required."]}` {
 		t.Fatalf("PUT without name: %v", err)
 	}
@@ -323,7 +323,7 @@ func FuzzDecodeSyntax(f *testing.F) {
 		var pe *serializers.ParseError
 		parsed := !errors.As(err, &pe)
 		if err != nil && parsed {
-			var ve *serializers.ValidationError
+			var ve *models.ValidationError
 			if !errors.As(err, &ve) {
 				t.Fatalf("error %T: %v", err, err)
 			}

@@ -8,7 +8,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/jsonbody"
 	"github.com/cosworth/cosworth/models"
 )
 
@@ -37,7 +37,7 @@ func appendObject[T any](dst []byte, st *compiled[T], v *T) []byte {
 // AppendString appends s as a JSON string, escaped exactly as
 // encoding/json escapes it (invalid UTF-8 becomes U+FFFD). Represent
 // functions use it to write strings.
-func AppendString(dst []byte, s string) []byte { return respond.AppendString(dst, s) }
+func AppendString(dst []byte, s string) []byte { return jsonbody.AppendString(dst, s) }
 
 // encode appends the JSON value of the field at fp.
 func (c *codec) encode(dst []byte, fp unsafe.Pointer) []byte {
@@ -49,7 +49,7 @@ func (c *codec) encode(dst []byte, fp unsafe.Pointer) []byte {
 	}
 	switch c.kind {
 	case kindString:
-		return respond.AppendString(dst, *(*string)(fp))
+		return jsonbody.AppendString(dst, *(*string)(fp))
 	case kindBool:
 		if *(*bool)(fp) {
 			return append(dst, "true"...)

@@ -35,7 +35,7 @@ func ExampleSerializer() {
 	fmt.Println(err, b.Title, b.AuthorID, b.PriceCents, b.PublishedOn, b.OwnerID)
 
 	err = s.Decode(ctx, []byte(`{"title":"","isbn":"97804","price_cents":-1}`), &b, serializers.Create)
-	var ve *serializers.ValidationError
+	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		fmt.Println(string(ve.AppendJSON(nil)))
 	}
@@ -78,7 +78,7 @@ func ExampleSerializer_configured() {
 
 // Malformed JSON is a *ParseError, answered with DRF's 400
 // {"detail": "JSON parse error - ..."}; a body that is JSON but not an
-// object is a *ValidationError.
+// object is a *models.ValidationError.
 func ExampleParseError() {
 	s := &serializers.Serializer[ExampleBook]{}
 	var b ExampleBook
@@ -132,7 +132,7 @@ func ExampleSerializer_ConstraintError() {
 		}
 		_, err := db.NewInsert().Model(&m).Exec(ctx)
 		err = s.ConstraintError(err, &m)
-		var ve *serializers.ValidationError
+		var ve *models.ValidationError
 		if errors.As(err, &ve) {
 			fmt.Println(string(ve.AppendJSON(nil)))
 		} else {

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/cosworth/cosworth/internal/drfmsg"
 	"github.com/cosworth/cosworth/models"
 )
 
@@ -234,7 +235,7 @@ func (c *codec) toString(v *value, b *buffers) (string, string) {
 		if v.float {
 			f, err := strconv.ParseFloat(unsafeString(v.raw), 64)
 			if err != nil && !math.IsInf(f, 0) {
-				return "", msgInvalidString
+				return "", drfmsg.InvalidString
 			}
 			switch {
 			case math.IsInf(f, 1):
@@ -252,13 +253,13 @@ func (c *codec) toString(v *value, b *buffers) (string, string) {
 			s = string(raw)
 		}
 	default:
-		return "", msgInvalidString
+		return "", drfmsg.InvalidString
 	}
 	if c.trim && s != "" && (mayBeSpace(s[0]) || mayBeSpace(s[len(s)-1])) {
 		s = strings.TrimFunc(s, pyIsSpace)
 	}
 	if s == "" && !c.blankOK {
-		return "", msgBlank
+		return "", drfmsg.Blank
 	}
 	return s, ""
 }

@@ -63,7 +63,7 @@ var fuzzSeeds = []string{
 }
 
 // FuzzDecode feeds arbitrary bodies to Decode in every mode. Decode must
-// not panic; every error is a *ParseError or a *ValidationError whose body
+// not panic; every error is a *ParseError or a *models.ValidationError whose body
 // is valid JSON; whatever decodes encodes to valid JSON without write-only
 // fields; and a valid create or update encodes to JSON that decodes (as a
 // partial update) to the same representation.
@@ -84,16 +84,16 @@ func FuzzDecode(f *testing.F) {
 					t.Fatalf("mode %d: ParseError text %q", mode, e.Error())
 				}
 				continue
-			case *serializers.ValidationError:
+			case *models.ValidationError:
 				if len(e.Fields) == 0 {
-					t.Fatalf("mode %d: empty ValidationError", mode)
+					t.Fatalf("mode %d: empty models.ValidationError", mode)
 				}
 				if b := e.AppendJSON(nil); !json.Valid(b) {
-					t.Fatalf("mode %d: ValidationError body is not JSON: %s", mode, b)
+					t.Fatalf("mode %d: models.ValidationError body is not JSON: %s", mode, b)
 				}
 				continue
 			default:
-				t.Fatalf("mode %d: error %T %v, want *ParseError or *ValidationError", mode, err, err)
+				t.Fatalf("mode %d: error %T %v, want *ParseError or *models.ValidationError", mode, err, err)
 			}
 			out := s.AppendJSON(nil, &v)
 			if !json.Valid(out) {
@@ -151,7 +151,7 @@ func FuzzDecodeDepth(f *testing.F) {
 			return
 		}
 		switch err.(type) {
-		case nil, *serializers.ValidationError:
+		case nil, *models.ValidationError:
 		default:
 			t.Fatalf("depth %d: %T %v", depth, err, err)
 		}

@@ -12,7 +12,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/jsonbody"
 	"github.com/cosworth/cosworth/models"
 )
 
@@ -223,7 +223,7 @@ func kindOf(t reflect.Type) (kind, int) {
 
 // appendKey appends `"name":`.
 func appendKey(dst []byte, name string) []byte {
-	dst = respond.AppendString(dst, name)
+	dst = jsonbody.AppendString(dst, name)
 	return append(dst, ':')
 }
 

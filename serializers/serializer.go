@@ -70,8 +70,10 @@ type Serializer[T any] struct {
 	// as a username). Used for fields that are read-only on input.
 	Represent map[string]func(dst []byte, v *T) []byte
 	// Validate runs after field validation succeeded, for cross-field rules
-	// (DRF's validate()). Return a *ValidationError, or any other error whose
-	// text goes under "non_field_errors".
+	// (DRF's validate()). Return a *models.ValidationError; an error that
+	// implements views.Error (a StatusCode method) or a database error is
+	// answered by the view as it is; any other error's text goes under
+	// "non_field_errors".
 	Validate func(ctx context.Context, v *T, mode Mode) error
 	// Validator checks the validate rules the serializer does not
 	// implement itself (see the package documentation), e.g.
@@ -122,7 +124,7 @@ func (s *Serializer[T]) compiled() *compiled[T] {
 // zero T (defaults are applied); for Update and Partial, dst is the current
 // object and only fields present in body change. It returns a *ParseError
 // for malformed JSON, trailing data or nesting beyond MaxDepth, and a
-// *ValidationError listing every field problem with DRF's messages.
+// *models.ValidationError listing every field problem with DRF's messages.
 // Unknown and read-only fields are ignored.
 // On any error, Validate's included, dst is left as it was.
 func (s *Serializer[T]) Decode(ctx context.Context, body []byte, dst *T, mode Mode) error {

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/cosworth/cosworth/internal/drfmsg"
 	"github.com/cosworth/cosworth/models"
 )
 
@@ -80,19 +81,15 @@ type rule struct {
 	msg     string // fixed message; "" when built from the input
 }
 
-// Messages, DRF's and Django's where they exist.
+// Messages, DRF's and Django's where they exist; those other packages
+// answer with too are in internal/drfmsg.
 const (
-	msgRequired      = "This field is required."
-	msgNull          = "This field may not be null."
-	msgBlank         = "This field may not be blank."
-	msgInvalidString = "Not a valid string."
 	msgInvalidInt    = "A valid integer is required."
 	msgInvalidNumber = "A valid number is required."
 	msgInvalidBool   = "Must be a valid boolean."
 	msgInvalidDate   = "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."
 	msgInvalidTime   = "Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
 	msgStringTooBig  = "String value too large."
-	msgNullChars     = "Null characters are not allowed."
 	msgEmail         = "Enter a valid email address."
 	msgURL           = "Enter a valid URL."
 	msgNumber        = "Enter a number."
@@ -101,7 +98,6 @@ const (
 	msgIP            = "Enter a valid IPv4 or IPv6 address." // DRF's IPAddressField
 	msgIPv4          = "Enter a valid IPv4 address."         // Django's validate_ipv4_address
 	msgIPv6          = "Enter a valid IPv6 address."         // Django's validate_ipv6_address
-	msgNotADict      = "Invalid data. Expected a dictionary, but got "
 )
 
 // crossField rules need the whole struct: use Serializer.Validate.
@@ -441,7 +437,7 @@ func (c *codec) checkString(s string, add func(string)) {
 		}
 	}
 	if strings.IndexByte(s, 0) >= 0 {
-		add(msgNullChars)
+		add(drfmsg.NullChars)
 	}
 }
 

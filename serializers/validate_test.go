@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cosworth/cosworth/models"
 	"github.com/cosworth/cosworth/serializers"
 )
 
@@ -54,7 +55,7 @@ func TestValidatorInterface(t *testing.T) {
 		var e E
 		err := s.Decode(context.Background(), []byte(body), &e, serializers.Create)
 		got := ""
-		var ve *serializers.ValidationError
+		var ve *models.ValidationError
 		if errors.As(err, &ve) {
 			got = string(ve.AppendJSON(nil))
 		} else if err != nil {
@@ -112,7 +113,7 @@ func TestBuiltInFormats(t *testing.T) {
 		var e E
 		err := s.Decode(context.Background(), []byte(tt.body), &e, serializers.Partial)
 		got := ""
-		var ve *serializers.ValidationError
+		var ve *models.ValidationError
 		if errors.As(err, &ve) {
 			got = string(ve.AppendJSON(nil))
 		} else if err != nil {

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/cosworth/cosworth/authentication"
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/httperror"
 )
 
 // Options configures a throttle.
@@ -127,14 +127,14 @@ var (
 func Handler(next http.Handler, throttles ...Throttle) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := Check(r, throttles); err != nil {
-			respond.Write(w, r, err)
+			httperror.Write(w, r, err)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// Check consults every throttle and returns a *Throttled with the longest
+// Check consults every throttle and returns a *ThrottledError with the longest
 // wait when any refuses r, the store's error (503) when one fails, or nil.
 func Check(r *http.Request, throttles []Throttle) error {
 	var wait time.Duration
@@ -150,7 +150,7 @@ func Check(r *http.Request, throttles []Throttle) error {
 		}
 	}
 	if refused {
-		return &Throttled{Wait: wait}
+		return &ThrottledError{Wait: wait}
 	}
 	return nil
 }

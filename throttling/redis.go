@@ -1,6 +1,7 @@
 package throttling
 
 import (
+	"github.com/cosworth/cosworth/internal/drfmsg"
 	"github.com/cosworth/cosworth/internal/redisbound"
 
 	"context"
@@ -100,26 +101,26 @@ func (s *RedisStore) Allow(ctx context.Context, key string, rate Rate) (time.Dur
 		if s.Fallback != nil {
 			return s.Fallback.Allow(ctx, key, rate)
 		}
-		return 0, &StoreUnavailable{Err: fmt.Errorf("%w: redis: %w", ErrStoreUnavailable, err)}
+		return 0, &UnavailableError{Err: fmt.Errorf("%w: redis: %w", ErrStoreUnavailable, err)}
 	}
 	return time.Duration(ms) * time.Millisecond, nil
 }
 
-// StoreUnavailable is the refusal of a request whose throttle store could
+// UnavailableError is the refusal of a request whose throttle store could
 // not answer (fail closed): a 503 with DRF's ServiceUnavailable message and
 // Retry-After; Err goes to the log only.
-type StoreUnavailable struct {
+type UnavailableError struct {
 	Err error
 }
 
 // Error returns the public message (the cause is in Err).
-func (e *StoreUnavailable) Error() string { return "Service temporarily unavailable, try again later." }
+func (e *UnavailableError) Error() string { return drfmsg.Unavailable }
 
 // Unwrap returns the cause (which wraps ErrStoreUnavailable).
-func (e *StoreUnavailable) Unwrap() error { return e.Err }
+func (e *UnavailableError) Unwrap() error { return e.Err }
 
 // StatusCode is 503.
-func (e *StoreUnavailable) StatusCode() int { return http.StatusServiceUnavailable }
+func (e *UnavailableError) StatusCode() int { return http.StatusServiceUnavailable }
 
 // SetHeaders sets Retry-After.
-func (e *StoreUnavailable) SetHeaders(h http.Header) { h.Set("Retry-After", "1") }
+func (e *UnavailableError) SetHeaders(h http.Header) { h.Set("Retry-After", "1") }

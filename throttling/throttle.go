@@ -19,13 +19,13 @@ type Throttle interface {
 	Allow(r *http.Request) (wait time.Duration, err error)
 }
 
-// Throttled is a request refused by a throttle: 429 with DRF's message and
+// ThrottledError is a request refused by a throttle: 429 with DRF's message and
 // a Retry-After header in whole seconds (the wait rounded up, at least 1).
-type Throttled struct {
+type ThrottledError struct {
 	Wait time.Duration
 }
 
-func (e *Throttled) seconds() int64 {
+func (e *ThrottledError) seconds() int64 {
 	s := int64((e.Wait + time.Second - 1) / time.Second)
 	if s < 1 {
 		s = 1
@@ -35,7 +35,7 @@ func (e *Throttled) seconds() int64 {
 
 // Error is DRF's message: "Request was throttled. Expected available in 1
 // second." or "... in N seconds.", N being the wait rounded up.
-func (e *Throttled) Error() string {
+func (e *ThrottledError) Error() string {
 	n := e.seconds()
 	if n == 1 {
 		return "Request was throttled. Expected available in 1 second."
@@ -44,9 +44,9 @@ func (e *Throttled) Error() string {
 }
 
 // StatusCode is 429.
-func (e *Throttled) StatusCode() int { return http.StatusTooManyRequests }
+func (e *ThrottledError) StatusCode() int { return http.StatusTooManyRequests }
 
 // SetHeaders sets Retry-After.
-func (e *Throttled) SetHeaders(h http.Header) {
+func (e *ThrottledError) SetHeaders(h http.Header) {
 	h.Set("Retry-After", strconv.FormatInt(e.seconds(), 10))
 }

@@ -68,7 +68,7 @@ func TestThrottledMessage(t *testing.T) {
 		{59 * time.Second, "Request was throttled. Expected available in 59 seconds.", "59"},
 		{0, "Request was throttled. Expected available in 1 second.", "1"},
 	} {
-		e := &throttling.Throttled{Wait: c.wait}
+		e := &throttling.ThrottledError{Wait: c.wait}
 		h := http.Header{}
 		e.SetHeaders(h)
 		if e.Error() != c.msg || h.Get("Retry-After") != c.ra || e.StatusCode() != 429 {

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/drfmsg"
+	"github.com/cosworth/cosworth/internal/jsonbody"
+	"github.com/cosworth/cosworth/models"
 	"github.com/cosworth/cosworth/permissions"
 	"github.com/cosworth/cosworth/serializers"
 	"github.com/cosworth/cosworth/throttling"
@@ -21,7 +23,7 @@ import (
 // authentication outcome, Permissions, Throttles, method dispatch; HEAD
 // runs Get without the body and OPTIONS answers DRF's metadata. A handler
 // returns an error to have it answered by WriteError (a
-// *serializers.ValidationError, models.ErrNotFound, a *permissions.Denied,
+// *models.ValidationError, models.ErrNotFound, a *permissions.DeniedError,
 // or any other error, which becomes a logged 500). Set the fields before
 // first use and do not change them afterwards.
 type APIView struct {
@@ -96,11 +98,11 @@ func (v *APIView) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case http.MethodDelete:
 		h = v.Delete
 	case http.MethodOptions:
-		respond.JSON(w, http.StatusOK, v.options)
+		jsonbody.Write(w, http.StatusOK, v.options)
 		return
 	}
 	if h == nil {
-		WriteError(w, r, &methodNotAllowed{method: r.Method})
+		WriteError(w, r, &methodNotAllowedError{method: r.Method})
 		return
 	}
 	if err := h(w, r); err != nil {
@@ -116,7 +118,7 @@ func WriteJSON(w http.ResponseWriter, status int, v any) error {
 	if err != nil {
 		return err
 	}
-	respond.JSON(w, status, b)
+	jsonbody.Write(w, status, b)
 	return nil
 }
 
@@ -126,8 +128,8 @@ func WriteJSON(w http.ResponseWriter, status int, v any) error {
 // *serializers.ParseError (400 "JSON parse error - ...") for malformed
 // JSON or trailing data. Unknown fields are ignored, as in DRF.
 func ReadJSON(r *http.Request, dst any) error {
-	b := respond.GetBuffer()
-	defer respond.PutBuffer(b)
+	b := jsonbody.GetBuffer()
+	defer jsonbody.PutBuffer(b)
 	body, err := readBody(r, defaultMaxBody, b)
 	if err != nil {
 		return err
@@ -145,7 +147,7 @@ func decodeJSON(body []byte, dst any) error {
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && te.Field != "" {
-		ve := &serializers.ValidationError{}
+		ve := &models.ValidationError{}
 		ve.Add(te.Field, typeMessage(te.Type))
 		return ve
 	}
@@ -154,8 +156,8 @@ func decodeJSON(body []byte, dst any) error {
 		return &serializers.ParseError{Reason: se.Error()}
 	}
 	if errors.As(err, &te) {
-		return &serializers.ValidationError{Fields: []serializers.FieldError{{
-			Field: serializers.NonFieldErrors, Messages: []string{"Invalid data. Expected a dictionary, but got " + jsonKind(te.Value) + "."},
+		return &models.ValidationError{Fields: []models.FieldError{{
+			Field: models.NonFieldErrors, Messages: []string{drfmsg.NotADict + jsonKind(te.Value) + "."},
 		}}}
 	}
 	return &serializers.ParseError{Reason: "invalid JSON"}
@@ -165,7 +167,7 @@ func decodeJSON(body []byte, dst any) error {
 func typeMessage(t reflect.Type) string {
 	switch t.Kind() {
 	case reflect.String:
-		return "Not a valid string."
+		return drfmsg.InvalidString
 	case reflect.Bool:
 		return "Must be a valid boolean."
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,

@@ -13,7 +13,6 @@ import (
 	"github.com/cosworth/cosworth/authentication"
 	"github.com/cosworth/cosworth/models"
 	"github.com/cosworth/cosworth/permissions"
-	"github.com/cosworth/cosworth/serializers"
 	"github.com/cosworth/cosworth/throttling"
 	"github.com/cosworth/cosworth/views"
 )
@@ -50,7 +49,7 @@ func TestAPIView(t *testing.T) {
 			}
 			switch in.Name {
 			case "":
-				ve := &serializers.ValidationError{}
+				ve := &models.ValidationError{}
 				ve.Add("name", "This field is required.")
 				return ve
 			case "missing":

@@ -19,10 +19,10 @@ func readBody(r *http.Request, limit int64, buf *[]byte) ([]byte, error) {
 		return *buf, nil
 	}
 	if ct := r.Header.Get("Content-Type"); !isJSON(ct) {
-		return nil, &unsupportedMediaType{contentType: ct}
+		return nil, &unsupportedMediaTypeError{contentType: ct}
 	}
 	if r.ContentLength > limit {
-		return nil, tooLarge{}
+		return nil, tooLargeError{}
 	}
 	for {
 		if len(b) == cap(b) {
@@ -36,7 +36,7 @@ func readBody(r *http.Request, limit int64, buf *[]byte) ([]byte, error) {
 		b = b[:len(b)+n]
 		*buf = b
 		if int64(len(b)) > limit {
-			return nil, tooLarge{}
+			return nil, tooLargeError{}
 		}
 		if err == io.EOF {
 			break
@@ -44,9 +44,9 @@ func readBody(r *http.Request, limit int64, buf *[]byte) ([]byte, error) {
 		if err != nil {
 			var mb *http.MaxBytesError
 			if errors.As(err, &mb) {
-				return nil, tooLarge{}
+				return nil, tooLargeError{}
 			}
-			return nil, &badBody{err: err}
+			return nil, &badBodyError{err: err}
 		}
 	}
 	if len(b) == 0 {

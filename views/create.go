@@ -5,7 +5,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/jsonbody"
 	"github.com/cosworth/cosworth/serializers"
 )
 
@@ -26,8 +26,8 @@ func (v *CreateView[T]) Describe() Info { return (*Generic[T])(v).setup(capCreat
 // foreign-key violation is a 400 on the field
 // (Serializer.ConstraintError), never a 500.
 func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) error {
-	in := respond.GetBuffer()
-	defer respond.PutBuffer(in)
+	in := jsonbody.GetBuffer()
+	defer jsonbody.PutBuffer(in)
 	body, err := readBody(r, p.maxBody, in)
 	if err != nil {
 		return err
@@ -51,10 +51,10 @@ func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) 
 		return p.ser.ConstraintError(err, obj)
 	}
 	g.committed(r, Created, obj)
-	out := respond.GetBuffer()
+	out := jsonbody.GetBuffer()
 	*out = p.ser.AppendJSON(*out, obj)
-	respond.JSON(w, http.StatusCreated, *out)
-	respond.PutBuffer(out)
+	jsonbody.Write(w, http.StatusCreated, *out)
+	jsonbody.PutBuffer(out)
 	return nil
 }
 
@@ -80,8 +80,8 @@ func (g *Generic[T]) createInTx(r *http.Request, p *plan[T], obj *T, rec TxRecor
 		return err
 	}
 	if rec != nil {
-		out := respond.GetBuffer()
-		defer respond.PutBuffer(out)
+		out := jsonbody.GetBuffer()
+		defer jsonbody.PutBuffer(out)
 		*out = p.ser.AppendJSON(*out, obj)
 		if err := rec.RecordTx(ctx, t.Tx(), http.StatusCreated, "application/json", *out); err != nil {
 			return err

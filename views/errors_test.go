@@ -102,7 +102,7 @@ func BenchmarkErrors(b *testing.B) {
 
 // TestErrorAllocs guards what refusing a request costs. Before 4xx errors
 // skipped models.Classify (which looks for database causes) and
-// respond.Write found them without errors.As, each took 8 allocations more
+// httperror.Write found them without errors.As, each took 8 allocations more
 // (405: 16, validation: 28).
 func TestErrorAllocs(t *testing.T) {
 	if raceEnabled {
@@ -133,7 +133,7 @@ func TestErrorAllocs(t *testing.T) {
 
 // TestNotFoundAllocs guards the 404 of a missing row or of a lookup value
 // that does not parse: the Content-Length value is its one allocation.
-// Through models.Classify and respond.Write it took 7 for sql.ErrNoRows
+// Through models.Classify and httperror.Write it took 7 for sql.ErrNoRows
 // and 3 for models.ErrNotFound.
 func TestNotFoundAllocs(t *testing.T) {
 	if raceEnabled {

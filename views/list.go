@@ -5,7 +5,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/jsonbody"
 	"github.com/cosworth/cosworth/pagination"
 )
 
@@ -28,8 +28,8 @@ func (g *Generic[T]) list(w http.ResponseWriter, r *http.Request, p *plan[T]) er
 	if err != nil {
 		return err
 	}
-	out := respond.GetBuffer()
-	defer respond.PutBuffer(out)
+	out := jsonbody.GetBuffer()
+	defer jsonbody.PutBuffer(out)
 	if g.Paginator == nil {
 		if err := p.run.rows(r.Context(), q.Limit(int64(p.maxResults)), rows); err != nil {
 			return err
@@ -44,7 +44,7 @@ func (g *Generic[T]) list(w http.ResponseWriter, r *http.Request, p *plan[T]) er
 		*out = p.ser.AppendList(*out, *rows)
 		*out = page.AppendClose(*out)
 	}
-	respond.JSON(w, http.StatusOK, *out)
+	jsonbody.Write(w, http.StatusOK, *out)
 	return nil
 }
 

@@ -15,7 +15,7 @@ import (
 	"github.com/uptrace/bun/schema"
 
 	"github.com/cosworth/cosworth/filters"
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/jsonbody"
 	"github.com/cosworth/cosworth/models"
 	"github.com/cosworth/cosworth/pagination"
 	"github.com/cosworth/cosworth/serializers"
@@ -394,9 +394,9 @@ func splitCamel(s string) string {
 // optionsBody is DRF's SimpleMetadata for a JSON-only view.
 func optionsBody(name, description string) []byte {
 	b := append([]byte(nil), `{"name":`...)
-	b = respond.AppendString(b, name)
+	b = jsonbody.AppendString(b, name)
 	b = append(b, `,"description":`...)
-	b = respond.AppendString(b, description)
+	b = jsonbody.AppendString(b, description)
 	b = append(b, `,"renders":["application/json"],"parses":["application/json"]}`...)
 	return b
 }

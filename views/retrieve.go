@@ -6,7 +6,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/uptrace/bun"
 
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/jsonbody"
 	"github.com/cosworth/cosworth/models"
 	"github.com/cosworth/cosworth/permissions"
 )
@@ -26,10 +26,10 @@ func (g *Generic[T]) retrieve(w http.ResponseWriter, r *http.Request, p *plan[T]
 	if err != nil {
 		return err
 	}
-	out := respond.GetBuffer()
+	out := jsonbody.GetBuffer()
 	*out = p.ser.AppendJSON(*out, obj)
-	respond.JSON(w, http.StatusOK, *out)
-	respond.PutBuffer(out)
+	jsonbody.Write(w, http.StatusOK, *out)
+	jsonbody.PutBuffer(out)
 	return nil
 }
 

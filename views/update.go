@@ -5,7 +5,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/jsonbody"
 	"github.com/cosworth/cosworth/serializers"
 )
 
@@ -29,8 +29,8 @@ func (v *UpdateView[T]) Describe() Info { return (*Generic[T])(v).setup(capUpdat
 // its errors are reported in DRF's order: after a 404 or 403 on the
 // object.
 func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], mode serializers.Mode) error {
-	in := respond.GetBuffer()
-	defer respond.PutBuffer(in)
+	in := jsonbody.GetBuffer()
+	defer jsonbody.PutBuffer(in)
 	body, err := readBody(r, p.maxBody, in)
 	obj, t, lerr := g.lock(r, p, g.PerformUpdate == nil && p.run.write)
 	if lerr != nil {
@@ -62,9 +62,9 @@ func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], 
 		return p.ser.ConstraintError(err, obj)
 	}
 	g.committed(r, Updated, obj)
-	out := respond.GetBuffer()
+	out := jsonbody.GetBuffer()
 	*out = p.ser.AppendJSON(*out, obj)
-	respond.JSON(w, http.StatusOK, *out)
-	respond.PutBuffer(out)
+	jsonbody.Write(w, http.StatusOK, *out)
+	jsonbody.PutBuffer(out)
 	return nil
 }

@@ -16,7 +16,7 @@ import (
 
 	"github.com/cosworth/cosworth/authentication"
 	"github.com/cosworth/cosworth/filters"
-	"github.com/cosworth/cosworth/internal/respond"
+	"github.com/cosworth/cosworth/internal/jsonbody"
 	"github.com/cosworth/cosworth/pagination"
 	"github.com/cosworth/cosworth/permissions"
 	"github.com/cosworth/cosworth/serializers"
@@ -171,11 +171,11 @@ func (g *Generic[T]) serve(w http.ResponseWriter, r *http.Request, c caps) {
 			a = actionDestroy
 		}
 	case http.MethodOptions:
-		respond.JSON(w, http.StatusOK, p.options)
+		jsonbody.Write(w, http.StatusOK, p.options)
 		return
 	}
 	if a == actionNone {
-		WriteError(w, r, &methodNotAllowed{method: r.Method})
+		WriteError(w, r, &methodNotAllowedError{method: r.Method})
 		return
 	}
 	if err := g.run(w, r, p, a); err != nil {
@@ -226,7 +226,7 @@ func (g *Generic[T]) run(w http.ResponseWriter, r *http.Request, p *plan[T], a a
 // outcome first (a rejected or uncheckable credential is answered before
 // anything else), then request-level permissions, then throttles.
 func initial(r *http.Request, perms []permissions.Permission, throttles []throttling.Throttle) error {
-	if _, err := authentication.FromContext(r.Context()); err != nil {
+	if err := authentication.ErrorFrom(r.Context()); err != nil {
 		return err
 	}
 	if err := permissions.Check(r, perms); err != nil {
@@ -252,7 +252,7 @@ func checkThrottles(r *http.Request, throttles []throttling.Throttle) error {
 		}
 	}
 	if refused {
-		return &throttling.Throttled{Wait: wait}
+		return &throttling.ThrottledError{Wait: wait}
 	}
 	return nil
 }

@@ -57,7 +57,7 @@ func (testAuth) Authenticate(r *http.Request) (*authentication.Principal, error)
 	case !ok:
 		return nil, nil
 	case user == "bad":
-		return nil, &authentication.Failed{Detail: "Invalid token."}
+		return nil, &authentication.FailedError{Detail: "Invalid token."}
 	case user == "down":
 		return nil, fmt.Errorf("%w: token store timed out", authentication.ErrUnavailable)
 	}

@@ -78,7 +78,7 @@ func (a *tokenAuth) Authenticate(r *http.Request) (*authentication.Principal, er
 	}
 	key, ok := strings.CutPrefix(h, "Token ")
 	if !ok || subtle.ConstantTimeCompare([]byte(key), a.token) != 1 {
-		return nil, &authentication.Failed{Detail: "Invalid token."}
+		return nil, &authentication.FailedError{Detail: "Invalid token."}
 	}
 	return a.user, nil
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/cosworth/cosworth/openapi"
 	"github.com/cosworth/cosworth/pagination"
 	"github.com/cosworth/cosworth/permissions"
-	"github.com/cosworth/cosworth/serializers"
 	"github.com/cosworth/cosworth/views"
 )
 
@@ -116,7 +115,7 @@ func passwordView(db *bun.DB, auths []authentication.Authenticator) *views.APIVi
 			if err := views.ReadJSON(r, &in); err != nil {
 				return err
 			}
-			ve := &serializers.ValidationError{}
+			ve := &models.ValidationError{}
 			missing := false
 			if in.Old == nil || *in.Old == "" {
 				ve.Add("old_password", "This field is required.")
@@ -252,7 +251,7 @@ func userAdminView(db *bun.DB, auths []authentication.Authenticator) *views.APIV
 				if in.Groups != nil {
 					if err := models.SetUserGroups(ctx, tx, id, *in.Groups); err != nil {
 						if errors.Is(err, models.ErrNotFound) {
-							ve := &serializers.ValidationError{}
+							ve := &models.ValidationError{}
 							ve.Add("groups", "Object with name="+groupNotFound(ctx, tx, *in.Groups)+" does not exist.")
 							return ve
 						}

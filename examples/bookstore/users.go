@@ -72,7 +72,7 @@ func registerView(db *bun.DB) *views.APIView {
 }
 
 func usernameError(msg string) error {
-	ve := &serializers.ValidationError{}
+	ve := &models.ValidationError{}
 	ve.Add("username", msg)
 	return ve
 }

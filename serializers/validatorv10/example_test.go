@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-playground/validator/v10"
 
+	"github.com/cosworth/cosworth/models"
 	"github.com/cosworth/cosworth/serializers"
 	"github.com/cosworth/cosworth/serializers/validatorv10"
 )
@@ -26,7 +27,7 @@ func ExampleNew() {
 
 	var c Contact
 	err := s.Decode(context.Background(), []byte(`{"name":"Ada","phone":"555-0100","seats":3}`), &c, serializers.Create)
-	var ve *serializers.ValidationError
+	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		fmt.Println(string(ve.AppendJSON(nil)))
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-playground/validator/v10"
 
+	"github.com/cosworth/cosworth/models"
 	"github.com/cosworth/cosworth/serializers"
 	"github.com/cosworth/cosworth/serializers/validatorv10"
 )
@@ -16,7 +17,7 @@ func decode[T any](t *testing.T, s *serializers.Serializer[T], body string) stri
 	t.Helper()
 	var v T
 	err := s.Decode(context.Background(), []byte(body), &v, serializers.Partial)
-	var ve *serializers.ValidationError
+	var ve *models.ValidationError
 	switch {
 	case err == nil:
 		return ""

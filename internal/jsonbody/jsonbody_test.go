@@ -1,4 +1,4 @@
-package respond
+package jsonbody
 
 import (
 	"net/http"
@@ -7,10 +7,10 @@ import (
 	"testing"
 )
 
-func TestJSONContentLength(t *testing.T) {
+func TestWriteContentLength(t *testing.T) {
 	for _, n := range []int{0, 7, 10, 99, 100, 12345, 1 << 20} {
 		w := httptest.NewRecorder()
-		JSON(w, http.StatusOK, make([]byte, n))
+		Write(w, http.StatusOK, make([]byte, n))
 		if got := w.Header().Get("Content-Length"); got != strconv.Itoa(n) {
 			t.Errorf("Content-Length for %d bytes = %q", n, got)
 		}
@@ -27,13 +27,13 @@ func (w *headerWriter) Header() http.Header         { return w.h }
 func (w *headerWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (w *headerWriter) WriteHeader(int)             {}
 
-// TestJSONAllocs guards the one allocation JSON makes: the Content-Length
+// TestWriteAllocs guards the one allocation Write makes: the Content-Length
 // value and its digits together (a []string and strconv.Itoa took two).
-func TestJSONAllocs(t *testing.T) {
+func TestWriteAllocs(t *testing.T) {
 	w := &headerWriter{h: http.Header{}}
 	body := make([]byte, 321)
-	got := testing.AllocsPerRun(100, func() { JSON(w, http.StatusOK, body) })
+	got := testing.AllocsPerRun(100, func() { Write(w, http.StatusOK, body) })
 	if got > 1 {
-		t.Fatalf("JSON allocates %.0f times, want at most 1", got)
+		t.Fatalf("Write allocates %.0f times, want at most 1", got)
 	}
 }
