@@ -34,10 +34,10 @@ type deps struct {
 	cursorKey []byte
 	health    http.Handler
 	idem      func(http.Handler) http.Handler // Idempotency-Key on creates
-	ctx       context.Context // ends the book feed's streams (shutdown)
-	streams   *sync.WaitGroup // done when the book feed's streams have said goodbye
-	rdb       *redis.Client   // carries book events between instances; nil: in process
-	prefix    string          // of Redis keys
+	ctx       context.Context                 // ends the book feed's streams (shutdown)
+	streams   *sync.WaitGroup                 // done when the book feed's streams have said goodbye
+	rdb       *redis.Client                   // carries book events between instances; nil: in process
+	prefix    string                          // of Redis keys
 }
 
 // newDeps builds the authenticators, throttles and keys from the
