@@ -55,5 +55,8 @@ if [ "${FUZZTIME:-8s}" != "0" ]; then
   FUZZTAGS=cosworth_nosqlite scripts/fuzz.sh
 fi
 
+step "memory per idle stream (without -race, whose shadow memory would count)"
+go test -count=1 -run '^TestIdleSubscriberMemory$' ./realtime/
+
 step "go test -race"
 go test -race -count=1 -timeout 20m "$@" ./...
