@@ -6,7 +6,6 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/cosworth/cosworth/internal/jsonbody"
-	"github.com/cosworth/cosworth/pagination"
 )
 
 // ServeHTTP serves GET and HEAD (the list), and OPTIONS.
@@ -36,7 +35,7 @@ func (g *Generic[T]) list(w http.ResponseWriter, r *http.Request, p *plan[T]) er
 		}
 		*out = p.ser.AppendList(*out, *rows)
 	} else {
-		page, err := g.page(r, p, q, rows)
+		page, err := paginate(r, &p.run, q, g.Paginator, rows)
 		if err != nil {
 			return err
 		}
@@ -67,21 +66,6 @@ func (g *Generic[T]) listQuery(r *http.Request, p *plan[T], rows *[]T) (*bun.Sel
 		}
 	}
 	return q, nil
-}
-
-// page reads the page the Paginator shapes q for into rows and describes
-// it: the paginator shapes, the runner counts and reads, the paginator
-// builds the envelope.
-func (g *Generic[T]) page(r *http.Request, p *plan[T], q *bun.SelectQuery, rows *[]T) (*pagination.Page, error) {
-	q, win, err := g.Paginator.Apply(r, q)
-	if err != nil {
-		return nil, err
-	}
-	count, win, err := p.run.page(r.Context(), q, rows, win)
-	if err != nil {
-		return nil, err
-	}
-	return g.Paginator.Page(r, win, count, rows)
 }
 
 // Bounds of the pooled row slices of list views.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/cosworth/cosworth/models"
 	"github.com/cosworth/cosworth/pagination"
 )
 
@@ -17,11 +18,19 @@ import (
 // it in an APIView or an action that lists objects of its own, then write
 // page.AppendOpen, the rows and page.AppendClose.
 func Paginate[T any](r *http.Request, db *bun.DB, q *bun.SelectQuery, pg pagination.Paginator, rows *[]T) (*pagination.Page, error) {
+	// Only the read engine is needed: no write checks per call.
+	rn := runner[T]{db: db, pgx: models.Pool(db) != nil}
+	return paginate(r, &rn, q, pg, rows)
+}
+
+// paginate is a page of a list in the three steps every list takes: pg
+// shapes q, rn counts and reads, pg describes the page. List views call it
+// with their own runner, Paginate with one for db.
+func paginate[T any](r *http.Request, rn *runner[T], q *bun.SelectQuery, pg pagination.Paginator, rows *[]T) (*pagination.Page, error) {
 	q, win, err := pg.Apply(r, q)
 	if err != nil {
 		return nil, err
 	}
-	rn := newRunner[T](db)
 	count, win, err := rn.page(r.Context(), q, rows, win)
 	if err != nil {
 		return nil, err
