@@ -53,6 +53,7 @@ type plan[T any] struct {
 	timeout    time.Duration
 	maxBody    int64
 	maxResults int
+	noETag     bool // Generic.NoETag
 
 	// Detail views.
 	urlParam    string
@@ -128,6 +129,7 @@ func (g *Generic[T]) build(c caps) *plan[T] {
 // the defaults.
 func (g *Generic[T]) setBounds(p *plan[T]) {
 	p.timeout, p.maxBody, p.maxResults, p.urlParam = g.Timeout, g.MaxBodyBytes, g.MaxResults, g.URLParam
+	p.noETag = g.NoETag
 	if p.timeout <= 0 {
 		p.timeout = defaultTimeout
 	}

@@ -40,6 +40,9 @@ func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], 
 	// Rolls back on every path that does not commit, a panicking hook
 	// included; after a commit it only gives the connection back.
 	defer t.close(ctx)
+	if perr := g.checkPreconditions(r, p, obj); perr != nil {
+		return perr
+	}
 	if err == nil {
 		err = p.ser.Decode(ctx, body, obj, mode)
 	}
@@ -64,6 +67,7 @@ func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], 
 	g.committed(r, Updated, obj)
 	out := jsonbody.GetBuffer()
 	*out = p.ser.AppendJSON(*out, obj)
+	p.setETag(w, *out)
 	jsonbody.Write(w, http.StatusOK, *out)
 	jsonbody.PutBuffer(out)
 	return nil
