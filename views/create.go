@@ -34,7 +34,7 @@ func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) 
 	}
 	obj := new(T)
 	ctx := r.Context()
-	if err := p.ser.Decode(ctx, body, obj, serializers.Create); err != nil {
+	if err := p.ser.DecodeRelated(ctx, body, obj, serializers.Create, p.relatedFor(g.PerformCreate != nil, nil)); err != nil {
 		return err
 	}
 	if g.BeforeCreate != nil {
@@ -48,7 +48,7 @@ func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) 
 		err = g.createInTx(r, p, obj, rec)
 	}
 	if err != nil {
-		return p.ser.ConstraintError(err, obj)
+		return p.ser.RelatedError(ctx, err, obj, serializers.Create, p.relLazy)
 	}
 	g.committed(r, Created, obj)
 	out := jsonbody.GetBuffer()

@@ -66,6 +66,10 @@ type plan[T any] struct {
 	// Writes.
 	updateCols []string // writable columns an update sets
 	returning  string   // the model's columns, quoted: what inserts and updates return
+	// The unique and foreign-key lookups of writes (related.go); nil
+	// when T has none.
+	lookups           *related
+	relLazy, relEager *serializers.Related[T]
 
 	// Lists.
 	filters []filters.Filter // built-in: field filters, search, ordering
@@ -113,6 +117,7 @@ func (g *Generic[T]) build(c caps) *plan[T] {
 	g.setBounds(p)
 	g.setModel(p, typ)
 	p.setWrites()
+	g.setRelated(p)
 	detail := c&(capRetrieve|capUpdate|capDestroy) != 0
 	lookup := ""
 	if detail {

@@ -44,7 +44,7 @@ func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], 
 		return perr
 	}
 	if err == nil {
-		err = p.ser.Decode(ctx, body, obj, mode)
+		err = p.ser.DecodeRelated(ctx, body, obj, mode, p.relatedFor(g.PerformUpdate != nil, t))
 	}
 	if err == nil {
 		switch {
@@ -62,7 +62,10 @@ func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], 
 		}
 	}
 	if err != nil {
-		return p.ser.ConstraintError(err, obj)
+		// Lookups after a failed write run outside its transaction, which
+		// may hold the only connection (SQLite in memory).
+		t.close(ctx)
+		return p.ser.RelatedError(ctx, err, obj, mode, p.relLazy)
 	}
 	g.committed(r, Updated, obj)
 	out := jsonbody.GetBuffer()
