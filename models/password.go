@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 )
@@ -110,9 +111,15 @@ const MsgPasswordIncorrect = "Your old password was entered incorrectly. Please 
 // then raises the user's TokenVersion, which refresh tokens issued before
 // carry an older value of, and deletes the user's DRF tokens: every
 // credential issued before the change stops working. It returns a
-// *PasswordError for a wrong old password or a refused new one, an error
+// *PasswordError for a new password longer than PasswordMaxLength
+// characters (checked first, as DRF validates fields before the view
+// runs), a wrong old password or a refused new one, an error
 // wrapping ErrNotFound for an unknown or inactive user.
 func ChangePassword(ctx context.Context, db bun.IDB, userID int64, oldPassword, newPassword string, validators []PasswordValidator) error {
+	if utf8.RuneCountInString(newPassword) > PasswordMaxLength {
+		// The serializer's max_length, checked before anything else.
+		return &PasswordError{Field: "new_password", Messages: []string{"Ensure this field has no more than " + strconv.Itoa(PasswordMaxLength) + " characters."}}
+	}
 	u, err := UserByID(ctx, db, userID)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {

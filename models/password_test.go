@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/cosworth/cosworth/internal/dbtest"
@@ -48,6 +49,14 @@ func TestChangePassword(t *testing.T) {
 			}
 			if err := models.ChangePassword(ctx, db, u.ID, "old-pass-123", "qwerty", v); !errors.As(err, &pe) || pe.Field != "new_password" || len(pe.Messages) != 2 {
 				t.Fatalf("weak new password: %v", err)
+			}
+			// Django's password max_length (128 characters, not bytes), before the old password is checked.
+			if err := models.ChangePassword(ctx, db, u.ID, "wrong", strings.Repeat("é", 129), v); !errors.As(err, &pe) || pe.Field != "new_password" ||
+				len(pe.Messages) != 1 || pe.Messages[0] != "Ensure this field has no more than 128 characters." {
+				t.Fatalf("new password of 129 characters: %v", err)
+			}
+			if err := models.ChangePassword(ctx, db, u.ID, "wrong", strings.Repeat("é", 128), v); !errors.As(err, &pe) || pe.Field != "old_password" {
+				t.Fatalf("new password of 128 characters: %v", err)
 			}
 			if err := models.ChangePassword(ctx, db, 999, "old-pass-123", "a-good-new-secret", v); !errors.Is(err, models.ErrNotFound) {
 				t.Fatalf("unknown user: %v", err)

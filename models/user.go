@@ -40,6 +40,13 @@ type User struct {
 	TokenVersion int64 `bun:"token_version,notnull,default:0" json:"-"`
 }
 
+// PasswordMaxLength is the max_length of Django's password field (128),
+// which a DRF ModelSerializer of the user model applies to the raw
+// password: registration and ChangePassword refuse a longer one (in
+// characters) with "Ensure this field has no more than 128 characters.".
+// Declare it on input structs as validate:"max=128".
+const PasswordMaxLength = 128
+
 // MaxPasswordLength bounds the passwords SetPassword and CheckPassword
 // accept (in bytes), so that hashing cost does not grow with user input.
 const MaxPasswordLength = 4096

@@ -52,12 +52,7 @@ func (s *Serializer[T]) ConstraintError(err error, v *T) error {
 			}
 			return &models.ValidationError{Fields: []models.FieldError{{Field: models.NonFieldErrors, Messages: []string{"The fields " + strings.Join(names, ", ") + " must make a unique set."}}}}
 		}
-		i := fields[0]
-		msg := p.in.codecs[i].uniqMsg
-		if msg == "" {
-			msg = p.in.verbose + " with this " + strings.ReplaceAll(p.Fields[i].Name, "_", " ") + " already exists."
-		}
-		return fieldError(p.Fields[i].Name, msg)
+		return fieldError(p.Fields[fields[0]].Name, uniqueMessage(p, fields[0]))
 	case models.ForeignKey:
 		if len(fields) == 0 {
 			for i := range p.in.codecs {
@@ -71,12 +66,7 @@ func (s *Serializer[T]) ConstraintError(err error, v *T) error {
 			return err
 		}
 		i := fields[0]
-		c := &p.in.codecs[i]
-		val := c.encode(nil, unsafe.Add(unsafe.Pointer(v), c.offset))
-		if len(val) >= 2 && val[0] == '"' {
-			val = val[1 : len(val)-1]
-		}
-		return fieldError(p.Fields[i].Name, `Invalid pk "`+string(val)+`" - object does not exist.`)
+		return fieldError(p.Fields[i].Name, foreignKeyMessage(&p.in.codecs[i], unsafe.Pointer(v)))
 	case models.NotNull:
 		if len(fields) == 0 {
 			return err

@@ -17,13 +17,22 @@ const maxStackFields = 32
 // each known field's value is, then decodes and validates the fields in
 // the plan's order into the T at base.
 func decode(p *Plan, body []byte, base unsafe.Pointer, mode Mode) error {
+	_, err := decodeSet(p, body, base, mode, nil)
+	return err
+}
+
+// decodeSet is decode that also reports, as bit k of set, whether field
+// watch[k] (an index in p.Fields; k < 64) was set by body to a value
+// other than null and decoded without errors: the fields whose database
+// lookups DecodeRelated runs.
+func decodeSet(p *Plan, body []byte, base unsafe.Pointer, mode Mode, watch []int) (set uint64, err error) {
 	in := p.in
 	if err := checkUTF8(body); err != nil {
-		return err
+		return 0, err
 	}
 	sc := scanner{data: body}
 	if len(body) >= 3 && body[0] == 0xEF && body[1] == 0xBB && body[2] == 0xBF {
-		return &ParseError{Reason: errBOM + ": line 1 column 1 (char 0)"}
+		return 0, &ParseError{Reason: errBOM + ": line 1 column 1 (char 0)"}
 	}
 	sc.ws()
 	var stack [maxStackFields]value
@@ -44,7 +53,7 @@ func decode(p *Plan, body []byte, base unsafe.Pointer, mode Mode) error {
 				sc.fail(errExtraData, sc.pos)
 			}
 			if sc.err == nil {
-				return notADict(v.kind, v.float)
+				return 0, notADict(v.kind, v.float)
 			}
 		}
 	}
@@ -55,7 +64,7 @@ func decode(p *Plan, body []byte, base unsafe.Pointer, mode Mode) error {
 		}
 	}
 	if sc.err != nil {
-		return sc.err
+		return 0, sc.err
 	}
 
 	var ve *models.ValidationError
@@ -109,10 +118,28 @@ func decode(p *Plan, body []byte, base unsafe.Pointer, mode Mode) error {
 			}
 		}
 	}
-	if ve != nil {
-		return ve
+	for k, i := range watch[:min(len(watch), 64)] {
+		if kind := seen[i].kind; kind != 0 && kind != '0' && !p.Fields[i].ReadOnly && !hasErrors(ve, p.Fields[i].Name) {
+			set |= 1 << k
+		}
 	}
-	return nil
+	if ve != nil {
+		return set, ve
+	}
+	return set, nil
+}
+
+// hasErrors reports whether ve holds messages for field.
+func hasErrors(ve *models.ValidationError, field string) bool {
+	if ve == nil {
+		return false
+	}
+	for _, f := range ve.Fields {
+		if f.Field == field {
+			return true
+		}
+	}
+	return false
 }
 
 // topObject scans the body's object, remembering for each known field the

@@ -22,9 +22,10 @@ func (v *CreateView[T]) Describe() Info { return (*Generic[T])(v).setup(capCreat
 // BeforeCreate, then PerformCreate in a transaction, or (without a hook) a single INSERT ...
 // RETURNING the model's columns (so database defaults, ids and
 // timestamps come back), which is atomic on its own and, on PostgreSQL,
-// one round trip; then 201 with the representation. A unique or
-// foreign-key violation is a 400 on the field
-// (Serializer.ConstraintError), never a 500.
+// one round trip; then 201 with the representation. A duplicate unique
+// value or a missing foreign key is a 400 on the field, with the other
+// fields' errors (Serializer.DecodeRelated, RelatedError; related.go),
+// never a 500.
 func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) error {
 	in := jsonbody.GetBuffer()
 	defer jsonbody.PutBuffer(in)
@@ -34,7 +35,7 @@ func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) 
 	}
 	obj := new(T)
 	ctx := r.Context()
-	if err := p.ser.Decode(ctx, body, obj, serializers.Create); err != nil {
+	if err := p.ser.DecodeRelated(ctx, body, obj, serializers.Create, p.relatedFor(g.PerformCreate != nil, nil)); err != nil {
 		return err
 	}
 	if g.BeforeCreate != nil {
@@ -48,7 +49,7 @@ func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) 
 		err = g.createInTx(r, p, obj, rec)
 	}
 	if err != nil {
-		return p.ser.ConstraintError(err, obj)
+		return p.ser.RelatedError(ctx, err, obj, serializers.Create, p.relLazy)
 	}
 	g.committed(r, Created, obj)
 	out := jsonbody.GetBuffer()

@@ -28,6 +28,9 @@ func (g *Generic[T]) destroy(w http.ResponseWriter, r *http.Request, p *plan[T])
 	// Rolls back on every path that does not commit, a panicking hook
 	// included; after a commit it only gives the connection back.
 	defer t.close(ctx)
+	if err := g.checkPreconditions(r, p, obj); err != nil {
+		return err
+	}
 	if g.PerformDestroy != nil {
 		if err = g.PerformDestroy(r, t.Tx(), obj); err == nil {
 			err = t.commit(ctx)

@@ -43,7 +43,7 @@ func (g *Generic[T]) list(w http.ResponseWriter, r *http.Request, p *plan[T]) er
 		*out = p.ser.AppendList(*out, *rows)
 		*out = page.AppendClose(*out)
 	}
-	jsonbody.Write(w, http.StatusOK, *out)
+	p.writeGet(w, r, *out)
 	return nil
 }
 

@@ -53,6 +53,7 @@ type plan[T any] struct {
 	timeout    time.Duration
 	maxBody    int64
 	maxResults int
+	noETag     bool // Generic.NoETag
 
 	// Detail views.
 	urlParam    string
@@ -65,6 +66,10 @@ type plan[T any] struct {
 	// Writes.
 	updateCols []string // writable columns an update sets
 	returning  string   // the model's columns, quoted: what inserts and updates return
+	// The unique and foreign-key lookups of writes (related.go); nil
+	// when T has none.
+	lookups           *related
+	relLazy, relEager *serializers.Related[T]
 
 	// Lists.
 	filters []filters.Filter // built-in: field filters, search, ordering
@@ -112,6 +117,7 @@ func (g *Generic[T]) build(c caps) *plan[T] {
 	g.setBounds(p)
 	g.setModel(p, typ)
 	p.setWrites()
+	g.setRelated(p)
 	detail := c&(capRetrieve|capUpdate|capDestroy) != 0
 	lookup := ""
 	if detail {
@@ -128,6 +134,7 @@ func (g *Generic[T]) build(c caps) *plan[T] {
 // the defaults.
 func (g *Generic[T]) setBounds(p *plan[T]) {
 	p.timeout, p.maxBody, p.maxResults, p.urlParam = g.Timeout, g.MaxBodyBytes, g.MaxResults, g.URLParam
+	p.noETag = g.NoETag
 	if p.timeout <= 0 {
 		p.timeout = defaultTimeout
 	}

@@ -28,7 +28,7 @@ func (g *Generic[T]) retrieve(w http.ResponseWriter, r *http.Request, p *plan[T]
 	}
 	out := jsonbody.GetBuffer()
 	*out = p.ser.AppendJSON(*out, obj)
-	jsonbody.Write(w, http.StatusOK, *out)
+	p.writeGet(w, r, *out)
 	jsonbody.PutBuffer(out)
 	return nil
 }

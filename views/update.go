@@ -40,8 +40,11 @@ func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], 
 	// Rolls back on every path that does not commit, a panicking hook
 	// included; after a commit it only gives the connection back.
 	defer t.close(ctx)
+	if perr := g.checkPreconditions(r, p, obj); perr != nil {
+		return perr
+	}
 	if err == nil {
-		err = p.ser.Decode(ctx, body, obj, mode)
+		err = p.ser.DecodeRelated(ctx, body, obj, mode, p.relatedFor(g.PerformUpdate != nil, t))
 	}
 	if err == nil {
 		switch {
@@ -59,11 +62,15 @@ func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], 
 		}
 	}
 	if err != nil {
-		return p.ser.ConstraintError(err, obj)
+		// Lookups after a failed write run outside its transaction, which
+		// may hold the only connection (SQLite in memory).
+		t.close(ctx)
+		return p.ser.RelatedError(ctx, err, obj, mode, p.relLazy)
 	}
 	g.committed(r, Updated, obj)
 	out := jsonbody.GetBuffer()
 	*out = p.ser.AppendJSON(*out, obj)
+	p.setETag(w, *out)
 	jsonbody.Write(w, http.StatusOK, *out)
 	jsonbody.PutBuffer(out)
 	return nil

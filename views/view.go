@@ -93,6 +93,12 @@ type Generic[T any] struct {
 	Name string
 	// Description is the view's description in OPTIONS responses.
 	Description string
+	// NoETag turns off conditional requests for the view. By default a
+	// 200 answer to GET, HEAD, PUT or PATCH carries an ETag (a checksum
+	// of the representation's bytes); If-None-Match is answered 304 and a
+	// failed If-Match 412, and PUT, PATCH and DELETE check If-Match on
+	// the locked row before changing it (see docs/views.md).
+	NoETag bool
 
 	once    sync.Once
 	plan    *plan[T]

@@ -81,7 +81,7 @@ func bookWriters(db *bun.DB) permissions.Permission {
 // passwordChange is the body of POST /api/me/password/.
 type passwordChange struct {
 	OldPassword string `json:"old_password" validate:"required,max=4096" cosworth:"write_only"`
-	NewPassword string `json:"new_password" validate:"required,max=4096" cosworth:"write_only"`
+	NewPassword string `json:"new_password" validate:"required,max=128" cosworth:"write_only"`
 }
 
 // revokeRedisTokens returns a function deleting a user's DRF tokens held in

@@ -17,7 +17,7 @@ type Author struct {
 	bun.BaseModel `bun:"table:authors,alias:author"`
 	models.Base          // id, created_at, updated_at (updated_at is not serialized)
 	Name          string `bun:"name,notnull" json:"name" validate:"required,max=100"`
-	Email         string `bun:"email,notnull,unique" json:"email" validate:"required,email"`
+	Email         string `bun:"email,notnull,unique" json:"email" validate:"required,max=254,email"` // Django's EmailField max_length
 }
 
 // Book is a book on sale: {id, title, isbn, author, price_cents,
@@ -49,16 +49,20 @@ func tables() []any {
 // authorSerializer represents an author as {id, name, email, created_at}
 // (Fields picks and orders them, as DRF's Meta.fields; updated_at stays
 // out).
-// A duplicate email is the database's unique violation, which the views
-// answer as DRF does: 400 {"email": ["author with this email already exists."]}.
+// A duplicate email is answered as DRF's UniqueValidator does, in the same
+// 400 as the other fields' errors: {"email": ["author with this email
+// already exists."]} (the views look it up; the unique constraint is the
+// backstop).
 func authorSerializer() *serializers.Serializer[Author] {
 	return &serializers.Serializer[Author]{Fields: []string{"id", "name", "email", "created_at"}}
 }
 
-// bookSerializer represents a book with its owner as a username. An
-// author id that does not exist is the database's foreign-key violation,
-// which the views answer as DRF does: 400 {"author": ["Invalid pk \"9\" -
-// object does not exist."]}.
+// bookSerializer represents a book with its owner as a username. A
+// duplicate isbn and an author id that does not exist are answered as
+// DRF does, with the other fields' errors in one 400: {"isbn": ["book with
+// this isbn already exists."], "author": ["Invalid pk \"9\" - object does
+// not exist."], ...} (the views look them up; the constraints are the
+// backstop).
 func bookSerializer() *serializers.Serializer[Book] {
 	return &serializers.Serializer[Book]{
 		Fields: []string{"id", "title", "isbn", "author", "price_cents", "published_on", "owner", "created_at"},

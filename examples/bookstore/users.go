@@ -24,7 +24,7 @@ import (
 // field, so the password registered is the one /api/token/ checks).
 type registration struct {
 	Username string `json:"username" validate:"required,max=150"`
-	Password string `json:"password" validate:"required,max=4096" cosworth:"write_only"`
+	Password string `json:"password" validate:"required,max=128" cosworth:"write_only"` // models.PasswordMaxLength, Django's
 }
 
 // userOut is the representation of a user: {id, username, is_staff}.
