@@ -3,11 +3,11 @@ package filters
 import (
 	"encoding"
 	"fmt"
-	"slices"
 	"math"
 	"math/big"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -117,8 +117,8 @@ type lookupFilter struct {
 	param  string // the query parameter
 	field  string // the JSON name of the field
 	lookup string
-	typ    reflect.Type // the field's Go type
-	col    string       // the field's SQL: ?TableAlias."col" or (expr)
+	typ    reflect.Type                              // the field's Go type
+	col    string                                    // the field's SQL: ?TableAlias."col" or (expr)
 	parse  func(string) (v any, msg string, ok bool) // ok false: no filter
 	// fk, when set, checks that the values are keys of related rows.
 	fkTable any // pointer to a zero struct of the related model
