@@ -262,6 +262,16 @@ func (g *Generic[T]) describe(p *plan[T], typ reflect.Type, detail bool, lookup 
 		Filter:      g.Filter,
 		Permissions: g.Permissions,
 	}
+	for _, f := range p.filters {
+		if fs, ok := f.(*filters.Fields); ok {
+			p.info.Parameters = append(p.info.Parameters, fs.Parameters()...)
+		}
+	}
+	for _, f := range g.Filters {
+		if pf, ok := f.(filters.Parameterized); ok {
+			p.info.Parameters = append(p.info.Parameters, pf.Parameters()...)
+		}
+	}
 	if detail {
 		p.info.URLParam = p.urlParam
 		p.info.LookupField = lookup
