@@ -119,6 +119,7 @@ type lookupFilter struct {
 	lookup string
 	typ    reflect.Type                              // the field's Go type
 	col    string                                    // the field's SQL: ?TableAlias."col" or (expr)
+	conds  conds                                     // its conditions, built once
 	parse  func(string) (v any, msg string, ok bool) // ok false: no filter
 	// fk, when set, checks that the values are keys of related rows.
 	fkTable any // pointer to a zero struct of the related model
@@ -178,7 +179,7 @@ func newLookupFilter(table *schema.Table, param string) (lookupFilter, error) {
 	if err != nil {
 		return lookupFilter{}, err
 	}
-	lf := lookupFilter{param: param, field: name, lookup: lookup, typ: col.typ, col: col.sql}
+	lf := lookupFilter{param: param, field: name, lookup: lookup, typ: col.typ, col: col.sql, conds: newConds(col.sql)}
 	parse, err := parserFor(col.typ)
 	if err != nil {
 		return lf, errorf("filter field %q of %s: %v", name, table.Type.Name(), err)
@@ -286,9 +287,9 @@ func (f *lookupFilter) apply(r *http.Request, q *bun.SelectQuery, raw string) (*
 			return q, "", nil
 		}
 		if v.(bool) {
-			return q.Where(f.col + " IS NULL"), "", nil
+			return q.Where(f.conds.isNull), "", nil
 		}
-		return q.Where(f.col + " IS NOT NULL"), "", nil
+		return q.Where(f.conds.notNull), "", nil
 	}
 	v, msg, ok := f.parse(raw)
 	if msg != "" || !ok {
@@ -304,11 +305,11 @@ func (f *lookupFilter) apply(r *http.Request, q *bun.SelectQuery, raw string) (*
 		if f.lookup == "icontains" {
 			pat = "%" + pat
 		}
-		op := " LIKE ? ESCAPE '\\'"
+		cond := f.conds.like
 		if q.Dialect().Name() == dialect.PG {
-			op = " ILIKE ? ESCAPE '\\'"
+			cond = f.conds.ilike
 		}
-		return q.Where(f.col+op, models.Param(pat)), "", nil
+		return q.Where(cond, models.Param(pat)), "", nil
 	case "exact":
 		if f.fkTable != nil {
 			msg, err := f.checkKeys(r, q, []any{v})
@@ -317,25 +318,27 @@ func (f *lookupFilter) apply(r *http.Request, q *bun.SelectQuery, raw string) (*
 			}
 		}
 	}
-	return compare(q, f.col, f.lookup, v), "", nil
+	return f.conds.compare(q, f.lookup, v), "", nil
 }
 
-// compare adds "col op v" to q; an out-of-range integer compares as the
-// number it stands for.
-func compare(q *bun.SelectQuery, col, lookup string, v any) *bun.SelectQuery {
-	op := ""
-	switch lookup {
-	case "exact":
-		op = " = ?"
-	case "gt":
-		op = " > ?"
-	case "gte":
-		op = " >= ?"
-	case "lt":
-		op = " < ?"
-	case "lte":
-		op = " <= ?"
+// conds are the conditions of a column, built once.
+type conds struct {
+	eq, gt, gte, lt, lte string // col = ?, col > ?, ...
+	isNull, notNull      string
+	like, ilike          string // col LIKE ? ESCAPE '\', with ILIKE on PostgreSQL
+}
+
+func newConds(col string) conds {
+	return conds{
+		eq: col + " = ?", gt: col + " > ?", gte: col + " >= ?", lt: col + " < ?", lte: col + " <= ?",
+		isNull: col + " IS NULL", notNull: col + " IS NOT NULL",
+		like: col + ` LIKE ? ESCAPE '\'`, ilike: col + ` ILIKE ? ESCAPE '\'`,
 	}
+}
+
+// compare adds "col op v" to q for a lookup (exact, gt, gte, lt, lte); an
+// out-of-range integer compares as the number it stands for.
+func (c *conds) compare(q *bun.SelectQuery, lookup string, v any) *bun.SelectQuery {
 	if o, ok := v.(outOfRange); ok {
 		above := o > 0
 		switch {
@@ -344,10 +347,29 @@ func compare(q *bun.SelectQuery, col, lookup string, v any) *bun.SelectQuery {
 		case (lookup == "gt" || lookup == "gte") == above:
 			return q.Where(matchNone) // above the range: nothing is greater
 		default:
-			return q.Where(col + " IS NOT NULL") // every value is
+			return q.Where(c.notNull) // every value is
 		}
 	}
-	return q.Where(col+op, models.Param(v))
+	cond := c.eq
+	switch lookup {
+	case "gt":
+		cond = c.gt
+	case "gte":
+		cond = c.gte
+	case "lt":
+		cond = c.lt
+	case "lte":
+		cond = c.lte
+	}
+	return q.Where(cond, param(v))
+}
+
+// param wraps a value as a bound parameter; an integer in one allocation.
+func param(v any) any {
+	if n, ok := v.(int64); ok {
+		return models.IntParam(n)
+	}
+	return models.Param(v)
 }
 
 // applyList adds an in or range condition for the comma-separated raw
@@ -391,7 +413,7 @@ func (f *lookupFilter) applyList(r *http.Request, q *bun.SelectQuery, raw string
 		if bounds[0] == nil || bounds[1] == nil {
 			return q.Where(matchNone), "", nil // BETWEEN with a NULL bound
 		}
-		return compare(compare(q, f.col, "gte", bounds[0]), f.col, "lte", bounds[1]), "", nil
+		return f.conds.compare(f.conds.compare(q, "gte", bounds[0]), "lte", bounds[1]), "", nil
 	}
 	if len(vals) == 0 {
 		return q.Where(matchNone), "", nil
@@ -411,7 +433,7 @@ func (f *lookupFilter) applyList(r *http.Request, q *bun.SelectQuery, raw string
 		if i > 0 {
 			b.WriteString(", ?")
 		}
-		args[i] = models.Param(v)
+		args[i] = param(v)
 	}
 	b.WriteByte(')')
 	return q.Where(b.String(), args...), "", nil
