@@ -457,7 +457,7 @@ func (f *lookupFilter) checkKeys(r *http.Request, q *bun.SelectQuery, keys []any
 		}
 		return MsgInvalidChoice, nil
 	}
-	n, err := sel.Where("?TableAlias.? IN (?)", f.fkIdent, bun.In(distinct)).Count(r.Context())
+	n, err := sel.Where("?TableAlias.? IN (?)", f.fkIdent, bun.List(distinct)).Count(r.Context())
 	if err != nil || n == int64(len(distinct)) {
 		return "", err
 	}

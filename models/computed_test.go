@@ -38,7 +38,9 @@ type annOK struct {
 	Total int64 `bun:"total_x,scanonly" json:"total" validate:"required"`
 }
 
-func (*annOK) Annotations() map[string]string { return map[string]string{"total": " ?TableAlias.id * 2 "} }
+func (*annOK) Annotations() map[string]string {
+	return map[string]string{"total": " ?TableAlias.id * 2 "}
+}
 
 // TestAnnotations: the model plan of a computed field, and the errors of
 // an Annotations method that names no field, a field that is not

@@ -14,7 +14,7 @@ type Poet struct {
 	bun.BaseModel `bun:"table:poets,alias:poet"`
 	ID            int64  `bun:"id,pk,autoincrement" json:"id"`
 	Name          string `bun:"name,notnull" json:"name"`
-	PoemCount    int64  `bun:"poem_count,scanonly" json:"poem_count"`
+	PoemCount     int64  `bun:"poem_count,scanonly" json:"poem_count"`
 }
 
 // Annotations computes poem_count.
@@ -26,7 +26,7 @@ func (*Poet) Annotations() map[string]string {
 type Poem struct {
 	bun.BaseModel `bun:"table:poems,alias:poem"`
 	ID            int64 `bun:"id,pk,autoincrement"`
-	PoetID      int64 `bun:"poet_id,notnull"`
+	PoetID        int64 `bun:"poet_id,notnull"`
 }
 
 // A computed field is declared once, on the model; the model plan marks
