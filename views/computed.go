@@ -1,6 +1,8 @@
 package views
 
 import (
+	"strings"
+
 	"github.com/uptrace/bun"
 )
 
@@ -24,17 +26,14 @@ func (p *plan[T]) setComputed() {
 	if len(exprs) == 0 {
 		return
 	}
-	cols := make([]string, len(p.table.Fields))
-	for i, f := range p.table.Fields {
-		cols[i] = f.Name
+	// One select list, formatted by bun (?TableAlias) on each query: the
+	// same text as bun's own column list, then the expressions.
+	cols := make([]string, 0, len(p.table.Fields)+len(exprs))
+	for _, f := range p.table.Fields {
+		cols = append(cols, "?TableAlias."+string(f.SQLName))
 	}
-	p.computed = func(q *bun.SelectQuery) *bun.SelectQuery {
-		q = q.Column(cols...)
-		for _, e := range exprs {
-			q = q.ColumnExpr(e)
-		}
-		return q
-	}
+	list := strings.Join(append(cols, exprs...), ", ")
+	p.computed = func(q *bun.SelectQuery) *bun.SelectQuery { return q.ColumnExpr(list) }
 }
 
 // newSelect starts a read of the view's model into dst (a *T or a *[]T):

@@ -2,6 +2,8 @@ package views_test
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/go-chi/chi/v5"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/cosworth/cosworth/internal/dbtest"
 	"github.com/cosworth/cosworth/pagination"
+	"github.com/cosworth/cosworth/serializers"
 	"github.com/cosworth/cosworth/views"
 )
 
@@ -111,4 +114,33 @@ func join(items []string) string {
 		out += s
 	}
 	return out
+}
+
+// TestComputedAllocs logs the allocations of a page of writers with their
+// two computed fields on PostgreSQL's pgx path.
+func TestComputedAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation counts")
+	}
+	db := dbtest.Postgres(t, (*Writer)(nil), (*Novel)(nil))
+	writers := []Writer{{Name: "Ann"}, {Name: "Bob"}, {Name: "Cy"}}
+	_, err := db.NewInsert().Model(&writers).Exec(t.Context())
+	dbtest.Must(t, err, "insert writers")
+	h := &views.ListView[Writer]{DB: db, Paginator: pagination.LimitOffset{}, Ordering: []string{"novel_count"}}
+	// The baseline: the same list without the computed fields.
+	plain := &views.ListView[Writer]{DB: db, Paginator: pagination.LimitOffset{}, Serializer: &serializers.Serializer[Writer]{Fields: []string{"id", "name"}}}
+	for _, path := range []string{"/writers/?plain", "/writers/", "/writers/?ordering=-novel_count"} {
+		h := http.Handler(h)
+		if path == "/writers/?plain" {
+			h = plain
+		}
+		r := httptest.NewRequest("GET", path, nil)
+		serve(t, h, r)
+		before := db.DBStats().Queries
+		serve(t, h, r)
+		if n := db.DBStats().Queries - before; n != 0 {
+			t.Errorf("GET %s: bun ran %d queries", path, n)
+		}
+		t.Logf("GET %s: %.0f allocs/op", path, testing.AllocsPerRun(50, func() { serve(t, h, r) }))
+	}
 }
