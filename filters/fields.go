@@ -102,8 +102,14 @@ type Fields struct {
 	fields []lookupFilter
 }
 
-// Lookups are the lookup names Fields accepts after "__".
-var Lookups = []string{"exact", "gt", "gte", "lt", "lte", "in", "range", "isnull", "icontains", "istartswith"}
+// The lookups Fields accepts after "__": every lookup, those of values
+// with an order (all but the text ones), of booleans and of foreign keys.
+var (
+	allLookups     = []string{"exact", "gt", "gte", "lt", "lte", "in", "range", "isnull", "icontains", "istartswith"}
+	orderedLookups = allLookups[:8]
+	boolLookups    = []string{"exact", "isnull"}
+	keyLookups     = []string{"exact", "in", "isnull"}
+)
 
 // MaxInValues bounds the comma-separated values of an in lookup; more is
 // a 400.
@@ -172,8 +178,8 @@ func newLookupFilter(table *schema.Table, param string) (lookupFilter, error) {
 		meta, _ = models.MetaFor(table.Type)
 	}
 	name, lookup := splitLookup(meta, param)
-	if !slices.Contains(Lookups, lookup) {
-		return lookupFilter{}, errorf("filter %q: unknown lookup %q (lookups: %s)", param, lookup, strings.Join(Lookups, ", "))
+	if !slices.Contains(allLookups, lookup) {
+		return lookupFilter{}, errorf("filter %q: unknown lookup %q (lookups: %s)", param, lookup, strings.Join(allLookups, ", "))
 	}
 	col, err := lookupColumn(table, "filter", name)
 	if err != nil {
@@ -189,17 +195,19 @@ func newLookupFilter(table *schema.Table, param string) (lookupFilter, error) {
 	if t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	allowed := Lookups[:8] // all but icontains and istartswith
-	switch {
-	case t.Kind() == reflect.String:
-		allowed = Lookups
-	case t.Kind() == reflect.Bool:
-		allowed = []string{"exact", "isnull"}
+	allowed := orderedLookups
+	switch t.Kind() {
+	case reflect.String:
+		if !reflect.PointerTo(t).Implements(textUnmarshalerType) && t != timeType {
+			allowed = allLookups // text: parsed as a string
+		}
+	case reflect.Bool:
+		allowed = boolLookups
 	}
 	if col.field != nil {
 		for _, rel := range table.Relations {
 			if rel.Type == schema.BelongsToRelation && len(rel.BasePKs) == 1 && rel.BasePKs[0].Name == col.field.Name && len(rel.JoinPKs) == 1 {
-				allowed = []string{"exact", "in", "isnull"}
+				allowed = keyLookups
 				lf.fkTable = rel.JoinTable.ZeroIface
 				lf.fkIdent = bun.Ident(rel.JoinPKs[0].Name)
 				kt := rel.JoinPKs[0].StructField.Type
