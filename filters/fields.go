@@ -185,7 +185,11 @@ func newLookupFilter(table *schema.Table, param string) (lookupFilter, error) {
 	if err != nil {
 		return lookupFilter{}, err
 	}
-	lf := lookupFilter{param: param, field: name, lookup: lookup, typ: col.typ, col: col.sql, conds: newConds(col.sql)}
+	likeCol := col.sql
+	if col.field != nil && !isText(col.field) {
+		likeCol = "CAST(" + col.sql + " AS TEXT)" // a string in a column of another type (uuid)
+	}
+	lf := lookupFilter{param: param, field: name, lookup: lookup, typ: col.typ, col: col.sql, conds: newConds(col.sql, likeCol)}
 	parse, err := parserFor(col.typ)
 	if err != nil {
 		return lf, errorf("filter field %q of %s: %v", name, table.Type.Name(), err)
@@ -336,11 +340,11 @@ type conds struct {
 	like, ilike          string // col LIKE ? ESCAPE '\', with ILIKE on PostgreSQL
 }
 
-func newConds(col string) conds {
+func newConds(col, likeCol string) conds {
 	return conds{
 		eq: col + " = ?", gt: col + " > ?", gte: col + " >= ?", lt: col + " < ?", lte: col + " <= ?",
 		isNull: col + " IS NULL", notNull: col + " IS NOT NULL",
-		like: col + ` LIKE ? ESCAPE '\'`, ilike: col + ` ILIKE ? ESCAPE '\'`,
+		like: likeCol + ` LIKE ? ESCAPE '\'`, ilike: likeCol + ` ILIKE ? ESCAPE '\'`,
 	}
 }
 
