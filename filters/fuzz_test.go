@@ -68,7 +68,10 @@ func fuzzFilters(f testing.TB, db *bun.DB) []filters.Filter {
 	dbtest.Must(f, err, "NewSearch")
 	ordering, err := filters.NewOrdering(table, []string{"title", "price_cents", "created_at", "rating", "id"}, []string{"-created_at"})
 	dbtest.Must(f, err, "NewOrdering")
-	fields, err := filters.NewFields(table, []string{"author", "price_cents", "in_stock", "rating", "created_at", "title", "published_on", "isbn"})
+	fields, err := filters.NewFields(table, []string{"author", "price_cents", "in_stock", "rating", "created_at", "title", "published_on", "isbn",
+		"author__in", "author__isnull", "price_cents__gte", "price_cents__lt", "price_cents__in", "price_cents__range",
+		"rating__isnull", "rating__lte", "created_at__range", "published_on__gte", "published_on__isnull",
+		"title__icontains", "title__istartswith", "title__in", "isbn__range", "in_stock__isnull"})
 	dbtest.Must(f, err, "NewFields")
 	return []filters.Filter{search, ordering, fields}
 }
@@ -106,6 +109,13 @@ var filterSeeds = []string{
 	"in_stock=true", "in_stock=maybe", "created_at=2024-01-02", "created_at=2024-01-02T00:00:00Z", "created_at=tomorrow",
 	"published_on=2020-01-01", "published_on=2020-02-30", "title=Title+1", "title=%00", "isbn=978",
 	"author=1&author=2&search=Title&ordering=-title&in_stock=1",
+	"author__in=1,2", "author__in=1,,2,", "author__in=,", "author__in=1,999", "author__in=" + strings.Repeat("1,", 100) + "1",
+	"author__isnull=true", "price_cents__gte=3000000000", "price_cents__lt=-3000000000", "price_cents__in=100,1e2,x",
+	"price_cents__range=100,500", "price_cents__range=100", "price_cents__range=,", "price_cents__range=1,2,3",
+	"rating__isnull=0", "rating__lte=1e308", "rating__lte=1e309", "created_at__range=2024-01-02,2024-01-05",
+	"published_on__gte=2020-03-01", "published_on__isnull=TRUE", "title__icontains=%25_%5C", "title__icontains=%27%29+OR+1%3D1--",
+	"title__istartswith=%C3%BC", "title__in=Title+1,Title+2", "isbn__range=978,979", "in_stock__isnull=1",
+	"title__icontains=%00", "title__icontains=%ff", "price_cents__gte=100&price_cents__lt=500&author__in=1&published_on__isnull=false",
 }
 
 func checkFilters(t *testing.T, db *bun.DB, fs []filters.Filter, raw string) {

@@ -39,19 +39,26 @@ type Ordering struct {
 }
 
 type orderField struct {
-	name  string // JSON name
-	ident any    // bun.Ident, boxed once
+	name string // JSON name
+	asc  string // the ORDER BY term, ascending: ?TableAlias."col" ASC, or (expr) ASC
+	desc string // and descending
+}
+
+func newOrderField(name string, col column) orderField {
+	return orderField{name: name, asc: col.sql + " ASC", desc: col.sql + " DESC"}
+}
+
+func (f orderField) term(desc bool) string {
+	if desc {
+		return f.desc
+	}
+	return f.asc
 }
 
 type orderTerm struct {
 	field orderField
 	desc  bool
 }
-
-const (
-	orderAsc  = "?TableAlias.? ASC"
-	orderDesc = "?TableAlias.? DESC"
-)
 
 // NewOrdering returns the ordering over allowed (JSON names of table's
 // fields clients may order by), with defaults ("name" or "-name", any field
@@ -68,7 +75,8 @@ func NewOrdering(table *schema.Table, allowed, defaults []string) (*Ordering, er
 	}
 	o := &Ordering{pkIndex: -1}
 	pk := table.PKs[0]
-	o.pk = orderField{ident: bun.Ident(pk.Name)}
+	pkSQL := "?TableAlias." + string(pk.SQLName)
+	o.pk = newOrderField("", column{sql: pkSQL})
 	if meta, err := models.MetaFor(table.Type); err == nil {
 		if f := meta.ByColumn(pk.Name); f != nil {
 			o.pk.name = f.Name
@@ -78,29 +86,29 @@ func NewOrdering(table *schema.Table, allowed, defaults []string) (*Ordering, er
 		if strings.HasPrefix(name, "-") {
 			return nil, errorf("ordering field %q: list allowed fields without \"-\" (clients choose the direction)", name)
 		}
-		f, err := lookupField(table, "ordering", name)
+		col, err := lookupColumn(table, "ordering", name)
 		if err != nil {
 			return nil, err
 		}
-		if f == pk {
+		if col.field == pk {
 			o.pkIndex = len(o.allowed)
 		}
-		o.allowed = append(o.allowed, orderField{name: name, ident: bun.Ident(f.Name)})
+		o.allowed = append(o.allowed, newOrderField(name, col))
 	}
 	seen := map[string]bool{}
 	for _, name := range defaults {
 		field, desc := strings.CutPrefix(name, "-")
-		f, err := lookupField(table, "default ordering", field)
+		col, err := lookupColumn(table, "default ordering", field)
 		if err != nil {
 			return nil, err
 		}
-		if seen[f.Name] {
+		if seen[col.sql] {
 			continue
 		}
-		seen[f.Name] = true
-		o.defaults = append(o.defaults, orderTerm{field: orderField{name: field, ident: bun.Ident(f.Name)}, desc: desc})
+		seen[col.sql] = true
+		o.defaults = append(o.defaults, orderTerm{field: newOrderField(field, col), desc: desc})
 	}
-	if !seen[pk.Name] {
+	if !seen[pkSQL] {
 		o.defaults = append(o.defaults, orderTerm{field: o.pk})
 	}
 	return o, nil
@@ -113,6 +121,19 @@ func (o *Ordering) Fields() []string {
 		names[i] = f.name
 	}
 	return names
+}
+
+// Parameters describes ?ordering=; none when no field may be named.
+func (o *Ordering) Parameters() []Parameter {
+	if len(o.allowed) == 0 {
+		return nil
+	}
+	names := make([]string, len(o.allowed))
+	for i, f := range o.allowed {
+		names[i] = "`" + f.name + "`"
+	}
+	return []Parameter{{Name: OrderingParam, Description: "Which field to use when ordering the results. Comma-separated fields among " +
+		strings.Join(names, ", ") + "; prefix a field with - for descending order. Unknown fields are ignored."}}
 }
 
 // Apply orders q by r's ?ordering= (or the default ordering), ending with
@@ -160,26 +181,19 @@ func (o *Ordering) Apply(r *http.Request, q *bun.SelectQuery) (*bun.SelectQuery,
 	}
 	if n == 0 {
 		for _, t := range o.defaults {
-			q = q.OrderExpr(orderExpr(t.desc), t.field.ident)
+			q = q.OrderExpr(t.field.term(t.desc))
 		}
 		return q, nil
 	}
 	for _, v := range buf[:n] {
 		if v < 0 {
-			q = q.OrderExpr(orderDesc, o.allowed[-v-1].ident)
+			q = q.OrderExpr(o.allowed[-v-1].desc)
 		} else {
-			q = q.OrderExpr(orderAsc, o.allowed[v].ident)
+			q = q.OrderExpr(o.allowed[v].asc)
 		}
 	}
 	if !pkSet {
-		q = q.OrderExpr(orderAsc, o.pk.ident)
+		q = q.OrderExpr(o.pk.asc)
 	}
 	return q, nil
-}
-
-func orderExpr(desc bool) string {
-	if desc {
-		return orderDesc
-	}
-	return orderAsc
 }

@@ -124,6 +124,18 @@ func isText(f *schema.Field) bool {
 // Fields returns the JSON names searched, without prefixes.
 func (s *Search) Fields() []string { return append([]string(nil), s.fields...) }
 
+// Parameters describes ?search=; none when there are no search fields.
+func (s *Search) Parameters() []Parameter {
+	if len(s.fields) == 0 {
+		return nil
+	}
+	names := make([]string, len(s.fields))
+	for i, f := range s.fields {
+		names[i] = "`" + f + "`"
+	}
+	return []Parameter{{Name: SearchParam, Description: "A search term. Matches, case-insensitively, any of " + strings.Join(names, ", ") + "."}}
+}
+
 // Apply narrows q to the rows matching r's ?search= terms. It never
 // returns an error.
 func (s *Search) Apply(r *http.Request, q *bun.SelectQuery) (*bun.SelectQuery, error) {

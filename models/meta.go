@@ -68,9 +68,17 @@ type Field struct {
 	// names its columns names this one too, so the new value is written.
 	AutoNow bool
 	// Computed marks a field whose value is an SQL expression rather than
-	// a column (Column is then ""). No tag declares one yet; code that
-	// turns fields into SQL must skip computed fields or handle them.
+	// a column (Column is then ""), declared by the model's Annotations
+	// (see Annotator). Code that turns fields into SQL must skip computed
+	// fields or use Expr. A computed field is ReadOnly.
 	Computed bool
+	// Expr is the SQL expression of a computed field (developer's text,
+	// which may use ?TableAlias), "" for others.
+	Expr string
+	// SelectAs is the name a computed field is selected as, "(Expr) AS
+	// SelectAs": the name of its bun:",scanonly" field, which bun and the
+	// views' PostgreSQL reader scan into it.
+	SelectAs string
 }
 
 // Rule is one rule of a validate tag (validator/v10's syntax), parsed
@@ -139,11 +147,12 @@ func (m *Meta) ByColumn(col string) *Field {
 }
 
 // Names returns the JSON names of the fields, in order; with columns
-// true, only of those stored in a column (what a filter can name).
+// true, only of those stored in a column or computed (what a filter can
+// name).
 func (m *Meta) Names(columns bool) []string {
 	names := make([]string, 0, len(m.Fields))
 	for i := range m.Fields {
-		if !columns || m.Fields[i].Column != "" {
+		if !columns || m.Fields[i].Column != "" || m.Fields[i].Computed {
 			names = append(names, m.Fields[i].Name)
 		}
 	}
@@ -177,6 +186,9 @@ func buildMeta(t reflect.Type) (*Meta, error) {
 		f.ForeignKey = f.Column != "" && slices.Contains(fks, f.Column)
 		m.byName[f.Name] = len(m.Fields)
 		m.Fields = append(m.Fields, f)
+	}
+	if err := annotate(t, m); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

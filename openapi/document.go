@@ -102,13 +102,17 @@ type Operation struct {
 
 // Parameter is a path, query or header parameter.
 type Parameter struct {
-	Name        string  `json:"name"`
-	In          string  `json:"in"`
-	Description string  `json:"description,omitempty"`
-	Required    bool    `json:"required,omitempty"`
-	Deprecated  bool    `json:"deprecated,omitempty"`
-	Schema      *Schema `json:"schema,omitempty"`
-	Example     any     `json:"example,omitempty"`
+	Name        string `json:"name"`
+	In          string `json:"in"`
+	Description string `json:"description,omitempty"`
+	Required    bool   `json:"required,omitempty"`
+	Deprecated  bool   `json:"deprecated,omitempty"`
+	// Style and Explode say how a list is written: "form" with Explode
+	// false is a comma-separated list (?author__in=1,2).
+	Style   string  `json:"style,omitempty"`
+	Explode *bool   `json:"explode,omitempty"`
+	Schema  *Schema `json:"schema,omitempty"`
+	Example any     `json:"example,omitempty"`
 }
 
 // RequestBody is an operation's body.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/cosworth/cosworth/filters"
 	"github.com/cosworth/cosworth/internal/drfmsg"
 	"github.com/cosworth/cosworth/pagination"
 	"github.com/cosworth/cosworth/views"
@@ -93,7 +94,7 @@ func (g *generator) operation(rt *route, info *views.Info, method string) (*Oper
 		op.Parameters = append(op.Parameters, params...)
 		op.Parameters = append(op.Parameters, g.filterParams(info)...)
 		op.Responses["200"] = &Response{Description: "OK", Content: json(body)}
-		if len(info.Filter) > 0 {
+		if len(info.Filter) > 0 || len(info.Parameters) > 0 {
 			op.Responses["400"] = responseValidation()
 		}
 		if invalidPage {
@@ -227,17 +228,13 @@ func (g *generator) envelope(name string, item *Schema, count bool, next, prev s
 // filterParams documents ?search=, ?ordering= and the field filters.
 func (g *generator) filterParams(info *views.Info) []*Parameter {
 	var out []*Parameter
-	for _, name := range info.Filter {
-		var s *Schema
-		for i := range info.Plan.Fields {
-			if f := &info.Plan.Fields[i]; f.Name == name {
-				s = typeSchema(f.Type, 0)
-			}
+	seen := map[string]bool{}
+	for _, prm := range info.Parameters {
+		if seen[prm.Name] || prm.Name == "ordering" && len(info.Ordering) > 0 || prm.Name == "search" && len(info.Search) > 0 {
+			continue
 		}
-		if s == nil {
-			s = &Schema{Type: Types{"string"}}
-		}
-		out = append(out, &Parameter{Name: name, In: "query", Description: "Only results whose " + name + " equals this value.", Schema: s})
+		seen[prm.Name] = true
+		out = append(out, filterParam(prm))
 	}
 	if len(info.Ordering) > 0 {
 		out = append(out, &Parameter{Name: "ordering", In: "query",
@@ -251,6 +248,22 @@ func (g *generator) filterParams(info *views.Info) []*Parameter {
 			Schema:      &Schema{Type: Types{"string"}}})
 	}
 	return out
+}
+
+// filterParam documents a filter's query parameter: typed by its field,
+// a comma-separated list (style form, not exploded) for in and range.
+func filterParam(prm filters.Parameter) *Parameter {
+	s := &Schema{Type: Types{"string"}}
+	if prm.Type != nil {
+		s = typeSchema(prm.Type, 0)
+	}
+	p := &Parameter{Name: prm.Name, In: "query", Description: prm.Description, Schema: s}
+	if prm.List {
+		explode := false
+		p.Style, p.Explode = "form", &explode
+		p.Schema = &Schema{Type: Types{"array"}, Items: s}
+	}
+	return p
 }
 
 func quoteList(names []string) string {

@@ -3,6 +3,7 @@ package views
 import (
 	"reflect"
 
+	"github.com/cosworth/cosworth/filters"
 	"github.com/cosworth/cosworth/pagination"
 	"github.com/cosworth/cosworth/permissions"
 	"github.com/cosworth/cosworth/serializers"
@@ -22,6 +23,9 @@ type Info struct {
 	Search      []string
 	Ordering    []string
 	Filter      []string
+	// Parameters are the query parameters of the field filters (Filter)
+	// and of the Filters that implement filters.Parameterized, in order.
+	Parameters  []filters.Parameter
 	Permissions []permissions.Permission
 }
 

@@ -50,7 +50,7 @@ func (g *Generic[T]) list(w http.ResponseWriter, r *http.Request, p *plan[T]) er
 // listQuery is the list's query, read into rows: the Queryset scope, then
 // the built-in filters, then the extra Filters.
 func (g *Generic[T]) listQuery(r *http.Request, p *plan[T], rows *[]T) (*bun.SelectQuery, error) {
-	q := g.DB.NewSelect().Model(rows)
+	q := p.newSelect(g.DB, rows)
 	if g.Queryset != nil {
 		q = g.Queryset(r, q)
 	}

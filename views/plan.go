@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 	"github.com/uptrace/bun/schema"
 
@@ -62,6 +63,9 @@ type plan[T any] struct {
 	forUpdate   string                   // "UPDATE OF \"book\"" on PostgreSQL, "" elsewhere
 
 	run runner[T] // runs every query of the view
+	// computed selects the model's columns and the computed fields the
+	// serializer shows; nil when there are none (see setComputed).
+	computed func(q *bun.SelectQuery) *bun.SelectQuery
 
 	// Writes.
 	updateCols []string // writable columns an update sets
@@ -161,6 +165,7 @@ func (g *Generic[T]) setModel(p *plan[T], typ reflect.Type) {
 		setupPanic("model %s has no primary key; embed models.Base or tag a field `bun:\",pk\"`", typ.Name())
 	}
 	p.fields = p.ser.Plan()
+	p.setComputed()
 	p.run = newRunner[T](g.DB)
 }
 
@@ -223,7 +228,7 @@ func (g *Generic[T]) setLookup(p *plan[T], typ reflect.Type) string {
 	}
 	if g.Queryset == nil {
 		// The same query on every request but for the lookup value.
-		p.run.prepareGet(g.DB.NewSelect().Model(new(T)).Where(p.lookupWhere, lookupSample(ftype)).Limit(1))
+		p.run.prepareGet(p.newSelect(g.DB, new(T)).Where(p.lookupWhere, lookupSample(ftype)).Limit(1))
 	}
 	return lookup
 }
@@ -263,6 +268,16 @@ func (g *Generic[T]) describe(p *plan[T], typ reflect.Type, detail bool, lookup 
 		Ordering:    g.Ordering,
 		Filter:      g.Filter,
 		Permissions: g.Permissions,
+	}
+	for _, f := range p.filters {
+		if fs, ok := f.(*filters.Fields); ok {
+			p.info.Parameters = append(p.info.Parameters, fs.Parameters()...)
+		}
+	}
+	for _, f := range g.Filters {
+		if pf, ok := f.(filters.Parameterized); ok {
+			p.info.Parameters = append(p.info.Parameters, pf.Parameters()...)
+		}
 	}
 	if detail {
 		p.info.URLParam = p.urlParam

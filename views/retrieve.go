@@ -60,7 +60,7 @@ func (g *Generic[T]) load(r *http.Request, p *plan[T]) (*T, error) {
 // lookupQuery is the query of the object whose lookup value is v, read
 // into obj: scoped by Queryset, then narrowed to the lookup value.
 func (g *Generic[T]) lookupQuery(r *http.Request, p *plan[T], obj *T, v any) *bun.SelectQuery {
-	q := g.DB.NewSelect().Model(obj)
+	q := p.newSelect(g.DB, obj)
 	if g.Queryset != nil {
 		q = g.Queryset(r, q)
 	}

@@ -48,7 +48,10 @@ type Generic[T any] struct {
 	// DefaultOrdering orders lists when ?ordering= gives none ("-created_at");
 	// empty means the primary key, ascending.
 	DefaultOrdering []string
-	// Filter lists JSON field names usable as exact filters (?author=3).
+	// Filter lists the field filters (django-filter's filterset_fields): a
+	// JSON field name for its exact value (?author=3) or field__lookup
+	// (?price_cents__gte=500, ?author__in=1,2, ?published_on__isnull=true);
+	// see filters.Fields for the lookups.
 	Filter []string
 	// Filters are extra filters applied after the built-in ones.
 	Filters []filters.Filter

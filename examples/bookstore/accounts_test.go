@@ -44,7 +44,7 @@ func walkAccounts(t *testing.T, s *service) {
 	admin, _ := login("admin", "admin-pass-123")
 
 	// The editors group may change and delete any book; others only their own.
-	author := id(t, s.req(t, "POST", "/api/authors/", bearer(alice), map[string]any{"name": "Ann", "email": "ann@example.com"}).expect(t, 201, "").object(t, "id", "name", "email", "created_at"))
+	author := id(t, s.req(t, "POST", "/api/authors/", bearer(alice), map[string]any{"name": "Ann", "email": "ann@example.com"}).expect(t, 201, "").object(t, "id", "name", "email", "created_at", "book_count"))
 	book := func() string {
 		b := s.req(t, "POST", "/api/books/", bearer(alice), map[string]any{"title": "T", "isbn": "9780000000001", "author": author, "price_cents": 100}).expect(t, 201, "").object(t, "id", "title", "isbn", "author", "price_cents", "published_on", "owner", "created_at")
 		return "/api/books/" + itoa(id(t, b)) + "/"

@@ -560,7 +560,7 @@ func walkContract(t *testing.T, s *service) {
 	for i, name := range authorNames {
 		email := fmt.Sprintf("author%d@example.com", i)
 		rp := s.req(t, "POST", "/api/authors/", bearer(access), map[string]any{"name": name, "email": email, "id": 777, "created_at": "2000-01-01T00:00:00Z"}).expect(t, 201, "")
-		m := rp.object(t, "id", "name", "email", "created_at")
+		m := rp.object(t, "id", "name", "email", "created_at", "book_count")
 		authorIDs[i] = id(t, m)
 		if authorIDs[i] == 777 || m["name"] != name || m["email"] != email {
 			t.Fatalf("create author: %s (read-only id must be ignored)", rp.body)
@@ -616,7 +616,7 @@ func walkContract(t *testing.T, s *service) {
 	s.req(t, "PUT", a0, bearer(bobAccess), map[string]any{"name": "Ursula Le Guin"}).expect(t, 400, `{"email": ["This field is required."]}`)
 	s.req(t, "PATCH", a0, bearer(bobAccess), map[string]any{"name": "Ursula Le Guin"}).expect(t, 200, "")
 	s.req(t, "PATCH", a0, "", map[string]any{"name": "Anonymous"}).expect(t, 401, msgNoCredentials)
-	if m := s.req(t, "GET", a0, "", nil).expect(t, 200, "").object(t, "id", "name", "email", "created_at"); m["name"] != "Ursula Le Guin" {
+	if m := s.req(t, "GET", a0, "", nil).expect(t, 200, "").object(t, "id", "name", "email", "created_at", "book_count"); m["name"] != "Ursula Le Guin" {
 		t.Errorf("after PATCH name = %v", m["name"])
 	}
 

@@ -18,7 +18,7 @@ func walkIdempotentCreates(t *testing.T, s *service, auth string) {
 	s.req(t, "POST", "/api/authors/", auth, a, "Idempotency-Key", strings.Repeat("k", 256)).
 		expect(t, 400, `{"detail": "Idempotency-Key must be 1 to 255 printable ASCII characters."}`)
 
-	book := map[string]any{"title": "Kindred", "isbn": "9780807083697", "author": id(t, author.object(t, "id", "name", "email", "created_at")), "price_cents": 1500}
+	book := map[string]any{"title": "Kindred", "isbn": "9780807083697", "author": id(t, author.object(t, "id", "name", "email", "created_at", "book_count")), "price_cents": 1500}
 	first := s.req(t, "POST", "/api/books/", auth, book, "Idempotency-Key", "e2e-book-1").expect(t, 201, "")
 	again := s.req(t, "POST", "/api/books/", auth, book, "Idempotency-Key", "e2e-book-1").expect(t, 201, string(first.body))
 	if again.header.Get("Idempotent-Replayed") != "true" || again.header.Get("Content-Type") != "application/json" {

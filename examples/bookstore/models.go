@@ -11,13 +11,22 @@ import (
 	"github.com/cosworth/cosworth/serializers"
 )
 
-// Author is a writer of books: {id, name, email, created_at}. Deleting an
-// author deletes its books (the foreign key of Book.AuthorID cascades).
+// Author is a writer of books: {id, name, email, created_at, book_count}.
+// Deleting an author deletes its books (the foreign key of Book.AuthorID
+// cascades).
 type Author struct {
 	bun.BaseModel `bun:"table:authors,alias:author"`
 	models.Base          // id, created_at, updated_at (updated_at is not serialized)
 	Name          string `bun:"name,notnull" json:"name" validate:"required,max=100"`
 	Email         string `bun:"email,notnull,unique" json:"email" validate:"required,max=254,email"` // Django's EmailField max_length
+	// BookCount is the number of the author's books, computed by the
+	// database with each read (see Annotations): read-only.
+	BookCount int64 `bun:"book_count,scanonly" json:"book_count"`
+}
+
+// Annotations computes book_count (DRF: annotate(book_count=Count("books"))).
+func (*Author) Annotations() map[string]string {
+	return map[string]string{"book_count": "SELECT count(*) FROM books AS b WHERE b.author_id = ?TableAlias.id"}
 }
 
 // Book is a book on sale: {id, title, isbn, author, price_cents,
@@ -46,7 +55,8 @@ func tables() []any {
 	return append(append([]any{(*models.User)(nil), (*models.Token)(nil)}, models.AuthModels()...), (*Author)(nil), (*Book)(nil))
 }
 
-// authorSerializer represents an author as {id, name, email, created_at}
+// authorSerializer represents an author as {id, name, email, created_at,
+// book_count}
 // (Fields picks and orders them, as DRF's Meta.fields; updated_at stays
 // out).
 // A duplicate email is answered as DRF's UniqueValidator does, in the same
@@ -54,7 +64,7 @@ func tables() []any {
 // already exists."]} (the views look it up; the unique constraint is the
 // backstop).
 func authorSerializer() *serializers.Serializer[Author] {
-	return &serializers.Serializer[Author]{Fields: []string{"id", "name", "email", "created_at"}}
+	return &serializers.Serializer[Author]{Fields: []string{"id", "name", "email", "created_at", "book_count"}}
 }
 
 // bookSerializer represents a book with its owner as a username. A

@@ -66,7 +66,7 @@ func TestOIDCProvider(t *testing.T) {
 
 	// The service's own JWT still works beside the provider's.
 	alice := s.req(t, "POST", "/api/token/", "", map[string]any{"username": "alice", "password": "alice-pass-123"}).expect(t, 200, "").object(t, "access", "refresh")["access"].(string)
-	author := id(t, s.req(t, "POST", "/api/authors/", bearer(alice), map[string]any{"name": "Ann", "email": "ann@example.com"}).expect(t, 201, "").object(t, "id", "name", "email", "created_at"))
+	author := id(t, s.req(t, "POST", "/api/authors/", bearer(alice), map[string]any{"name": "Ann", "email": "ann@example.com"}).expect(t, 201, "").object(t, "id", "name", "email", "created_at", "book_count"))
 	book := "/api/books/" + itoa(id(t, s.req(t, "POST", "/api/books/", bearer(alice), map[string]any{"title": "T", "isbn": "9780000000001", "author": author, "price_cents": 100}).expect(t, 201, "").object(t, "id", "title", "isbn", "author", "price_cents", "published_on", "owner", "created_at"))) + "/"
 
 	// The provider's groups claim: an editor by the IdP may change any book.

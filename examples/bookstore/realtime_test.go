@@ -73,7 +73,7 @@ func TestBookEvents(t *testing.T) {
 		return m
 	}
 
-	author := id(t, a.req(t, "POST", "/api/authors/", bearer(pair.Access), map[string]any{"name": "Frank Herbert", "email": "frank@example.com"}).expect(t, 201, "").object(t, "id", "name", "email", "created_at"))
+	author := id(t, a.req(t, "POST", "/api/authors/", bearer(pair.Access), map[string]any{"name": "Frank Herbert", "email": "frank@example.com"}).expect(t, 201, "").object(t, "id", "name", "email", "created_at", "book_count"))
 	book := id(t, a.req(t, "POST", "/api/books/", bearer(pair.Access), map[string]any{"title": "Dune", "isbn": "9780441013593", "author": author, "price_cents": 999}).expect(t, 201, "").object(t, "id", "title", "isbn", "author", "price_cents", "published_on", "owner", "created_at"))
 	a.req(t, "DELETE", fmt.Sprintf("/api/books/%d/", book), bearer(pair.Access), nil).expect(t, 204, "")
 

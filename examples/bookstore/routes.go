@@ -109,7 +109,7 @@ func routes(d deps) (http.Handler, error) {
 		Permissions: []permissions.Permission{permissions.IsAuthenticatedOrReadOnly},
 		Paginator:   pagination.PageNumber{PageSize: 10, MaxPageSize: 100},
 		Search:      []string{"name"},
-		Ordering:    []string{"name", "created_at"},
+		Ordering:    []string{"name", "created_at", "book_count"},
 	})
 	api.Handle("/authors/{id}/", &views.RetrieveUpdateDestroyView[Author]{
 		DB:         d.db,
@@ -126,7 +126,7 @@ func routes(d deps) (http.Handler, error) {
 		Paginator:     pagination.LimitOffset{DefaultLimit: 10, MaxLimit: 100},
 		Search:        []string{"title", "isbn"},
 		Ordering:      []string{"title", "price_cents", "published_on"},
-		Filter:        []string{"author"},
+		Filter:        []string{"author", "price_cents__gte", "price_cents__lte", "published_on__gte", "published_on__lte", "author__in", "published_on__isnull"},
 		PerformCreate: createBook,
 	}
 	api.With(d.idem).Handle("/books/", books)

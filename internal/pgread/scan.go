@@ -81,6 +81,9 @@ type model struct {
 	// `"rel"."column" AS "rel__column"`, as bun formats them.
 	byQuoted map[string]*field
 	byName   map[string]*field // the model's own columns, by name
+	// computed holds the model's bun:",scanonly" fields by name: the
+	// fields of computed fields, selected as "(expression) AS name".
+	computed map[string]*field
 	// loadable: every column is scanned by this package (Load);
 	// writable: loadable without update hooks (Writable); deletable:
 	// loadable without delete hooks nor soft deletes (Deletable).
@@ -123,6 +126,12 @@ func newModel(db *bun.DB, typ reflect.Type) *model {
 		fi := newField(typ, name, f, 0)
 		m.byQuoted[string(table.SQLAlias)+"."+string(f.SQLName)] = fi
 		m.byName[name] = fi
+		if f.Tag.HasOption("scanonly") {
+			if m.computed == nil {
+				m.computed = make(map[string]*field)
+			}
+			m.computed[name] = fi
+		}
 		if fi.kind == 0 {
 			m.loadable = false
 		}
@@ -360,6 +369,11 @@ func newPlan(m *model, cols []string) *plan {
 	relIndex := make(map[int]int) // model.rels index+1 -> plan.rels index+1
 	for _, c := range cols {
 		f := m.byQuoted[c]
+		if f == nil {
+			if name := computedName(c); name != "" {
+				f = m.computed[name]
+			}
+		}
 		if f == nil || f.kind == 0 || seen[f] {
 			return nil
 		}

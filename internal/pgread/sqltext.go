@@ -6,7 +6,7 @@ import "strings"
 // SELECT: its select list, when every item is a plain quoted column, and
 // the count query of the same rows. It is computed once per query text.
 type analysis struct {
-	cols  []string // the select list items (`"book"."id"`, `"owner"."id" AS "owner__id"`); nil: not plain columns
+	cols  []string // the select list items (`"book"."id"`, `"owner"."id" AS "owner__id"`, `(...) AS "name"`); nil: not plain columns
 	count string   // SELECT count(*) over the same rows; "": not derivable
 }
 
@@ -125,7 +125,7 @@ func analyze(s string) analysis {
 	var a analysis
 	if plainCols {
 		for _, it := range items {
-			if !isQualifiedIdent(it) && !isAliasedColumn(it) {
+			if !isQualifiedIdent(it) && !isAliasedColumn(it) && computedName(it) == "" {
 				plainCols = false
 				break
 			}
@@ -185,4 +185,42 @@ func isAliasedColumn(s string) bool {
 	}
 	j, ok := skipQuoted(name, 0, '"')
 	return ok && j == len(name)
+}
+
+// computedName returns name when s is exactly "(expression) AS "name"",
+// as the views select a computed field (models.Annotator): a
+// parenthesized expression, balanced and with its quotes closed, then
+// the alias. It returns "" for anything else.
+func computedName(s string) string {
+	if len(s) < 2 || s[0] != '(' {
+		return ""
+	}
+	depth := 0
+	for i := 0; i < len(s); {
+		switch c := s[i]; c {
+		case '\'', '"':
+			j, ok := skipQuoted(s, i, c)
+			if !ok {
+				return ""
+			}
+			i = j
+			continue
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				alias, ok := strings.CutPrefix(s[i+1:], " AS ")
+				if !ok || len(alias) < 2 || alias[0] != '"' {
+					return ""
+				}
+				if j, ok := skipQuoted(alias, 0, '"'); !ok || j != len(alias) {
+					return ""
+				}
+				return strings.ReplaceAll(alias[1:len(alias)-1], `""`, `"`)
+			}
+		}
+		i++
+	}
+	return ""
 }

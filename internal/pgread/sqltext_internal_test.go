@@ -87,3 +87,31 @@ func FuzzAnalyze(f *testing.F) {
 		}
 	})
 }
+
+// TestComputedName: the select item of a computed field is exactly a
+// parenthesized expression and a quoted alias; anything else is not.
+func TestComputedName(t *testing.T) {
+	for item, want := range map[string]string{
+		`(SELECT count(*) FROM "books" AS "b" WHERE "b"."author_id" = "author"."id") AS "book_count"`: "book_count",
+		`("author"."price" * 2) AS "double"`: "double",
+		`(')' || "a"."x") AS "odd"`:          "odd",
+		`(1) AS "quo""ted"`:                  `quo"ted`,
+		`(a) + (b) AS "x"`:                   "",
+		`(a) AS x`:                           "",
+		`(a) AS "x" , "y"`:                   "",
+		`(a AS "x"`:                          "",
+		`lower("b"."title") AS "title"`:      "",
+		`(SELECT 1) AS "x"; DROP TABLE books; SELECT (1) AS "y"`: "",
+	} {
+		if got := computedName(item); got != want {
+			t.Errorf("computedName(%s) = %q, want %q", item, got, want)
+		}
+	}
+	a := analyze(`SELECT "b"."id", (SELECT count(*) FROM "x" AS "n" WHERE "n"."b_id" = "b"."id") AS "n_count" FROM "books" AS "b" WHERE ((SELECT count(*) FROM "x" AS "n" WHERE "n"."b_id" = "b"."id") >= $1) ORDER BY (SELECT count(*) FROM "x" AS "n" WHERE "n"."b_id" = "b"."id") DESC`)
+	if !slices.Equal(a.cols, []string{`"b"."id"`, `(SELECT count(*) FROM "x" AS "n" WHERE "n"."b_id" = "b"."id") AS "n_count"`}) {
+		t.Errorf("cols %q", a.cols)
+	}
+	if a.count != `SELECT count(*) FROM "books" AS "b" WHERE ((SELECT count(*) FROM "x" AS "n" WHERE "n"."b_id" = "b"."id") >= $1)` {
+		t.Errorf("count %q", a.count)
+	}
+}
