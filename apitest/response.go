@@ -75,10 +75,13 @@ func (r *Response) AssertJSON(t testing.TB, want any) *Response {
 	case []byte:
 		wantJSON = w
 	default:
-		var err error
-		if wantJSON, err = json.Marshal(want); err != nil {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(want); err != nil {
 			t.Fatalf("apitest: AssertJSON: encoding want: %v", err)
 		}
+		wantJSON = buf.Bytes()
 	}
 	w, err := decode(wantJSON)
 	if err != nil {
