@@ -3,10 +3,10 @@ package main
 // The end-to-end test builds the bookstore binary, starts it on a free
 // loopback port (once on embedded SQLite, once on PostgreSQL + Redis) and
 // walks bookstore-contract.md over real HTTP with apitest's live client,
-// asserting status codes, the headers that matter and exact JSON bodies. The one row of the contract's
-// error table it cannot provoke from outside is the 500: the service has no
-// request that makes it fault (the root package's tests cover the recovery
-// middleware and the fixed body).
+// asserting status codes, the headers that matter and exact JSON bodies.
+// The one row of the contract's error table it cannot provoke from outside
+// is the 500: the service has no request that makes it fault (the root
+// package's tests cover the recovery middleware and the fixed body).
 
 import (
 	"bytes"
