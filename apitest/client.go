@@ -29,7 +29,7 @@ import (
 )
 
 // Client sends requests to one service and remembers the credentials to
-// send with them, like DRF's APIClient. A request that cannot be sent
+// send with them, like DRF's APIClient; make one with [New] or [NewLive]. A request that cannot be sent
 // returns a Response with Err set, which its assertions report. A Client
 // is for one goroutine at a time (use [Client.Clone] for another).
 type Client struct {
@@ -166,13 +166,17 @@ func (c *Client) Do(method, path string, body any, opts ...Option) *Response {
 		target = c.base + path
 	}
 	var r *http.Request
-	if c.handler != nil {
-		r = httptest.NewRequest(method, target, rd)
-	} else {
-		if r, err = http.NewRequest(method, target, rd); err != nil {
-			res.Err = err
-			return res
-		}
+	switch {
+	case c.handler != nil:
+		r, err = newInProcess(method, target, rd)
+	case c.http != nil:
+		r, err = http.NewRequest(method, target, rd)
+	default:
+		err = errors.New("a Client is made by New or NewLive")
+	}
+	if err != nil {
+		res.Err = err
+		return res
 	}
 	if ctype != "" {
 		r.Header.Set("Content-Type", ctype)
@@ -208,6 +212,17 @@ func (c *Client) Do(method, path string, body any, opts ...Option) *Response {
 	c.handler.ServeHTTP(w, r)
 	res.Status, res.Header, res.Body = w.Code, w.Result().Header, w.Body.Bytes()
 	return res
+}
+
+// newInProcess is httptest.NewRequest, with its panic on a target that
+// is not a valid request URI turned into an error.
+func newInProcess(method, target string, body io.Reader) (r *http.Request, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("invalid request: %v", p)
+		}
+	}()
+	return httptest.NewRequest(method, target, body), nil
 }
 
 func encodeBody(body any) (io.Reader, string, error) {

@@ -169,8 +169,14 @@ func TestClientBodies(t *testing.T) {
 			}
 		})
 	}
-	if res := apitest.New(echo).Post("/x", func() {}); res.Err == nil || res.Status != 0 {
-		t.Errorf("a body that is not JSON: status %d, error %v", res.Status, res.Err)
+	for name, res := range map[string]*apitest.Response{
+		"a body that is not JSON": apitest.New(echo).Post("/x", func() {}),
+		"a path with a space":     apitest.New(echo).Get("/x?q=a b"),
+		"a zero Client":           new(apitest.Client).Get("/x"),
+	} {
+		if res.Err == nil || res.Status != 0 {
+			t.Errorf("%s: status %d, error %v", name, res.Status, res.Err)
+		}
 	}
 }
 

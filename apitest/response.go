@@ -161,6 +161,9 @@ func (r *Response) AssertFieldError(t testing.TB, field, message string) *Respon
 // (indented when it is JSON, cut after 8 KiB).
 func (r *Response) String() string {
 	var b strings.Builder
+	if r.Err != nil {
+		fmt.Fprintf(&b, "no response: %v\n", r.Err)
+	}
 	fmt.Fprintf(&b, "HTTP %d %s\n", r.Status, http.StatusText(r.Status))
 	for _, k := range slices.Sorted(maps.Keys(r.Header)) {
 		for _, v := range r.Header[k] {
