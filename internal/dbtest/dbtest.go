@@ -3,7 +3,8 @@
 // client. Services are found through COSWORTH_PG and COSWORTH_REDIS
 // (localhost defaults). When a service is unreachable the test is skipped,
 // unless COSWORTH_REQUIRE_SERVICES=1 (set by scripts/test.sh and CI), when
-// it fails.
+// it fails. Package apitest's DB is the public face of SQLite and
+// PostgresAt for users' tests.
 package dbtest
 
 import (
