@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 
@@ -83,4 +84,27 @@ func ExampleClient_Credentials() {
 	// Output:
 	// {"id":1,"username":"alice"}
 	// 401
+}
+
+// NewLive sends the same requests over the network to a running server,
+// DRF's RequestsClient: here an httptest.Server, in the bookstore's
+// end-to-end tests the built binary. Credentials travel as headers;
+// ForceAuthenticate cannot reach another process and fails instead.
+func ExampleNewLive() {
+	db, done := exampleDB()
+	defer done()
+	srv := httptest.NewServer(notesAPI(db))
+	defer srv.Close()
+
+	c := apitest.NewLive(srv.URL, srv.Client())
+	res := c.Get("/api/notes/")
+	fmt.Println(res.Status, string(res.Body))
+	res = c.Post("/api/notes/", map[string]any{"text": "buy milk"})
+	fmt.Println(res.Status, res.Header.Get("WWW-Authenticate"))
+	c.ForceAuthenticate(&authentication.Principal{ID: 1, Username: "alice"})
+	fmt.Println(c.Get("/api/notes/").Err)
+	// Output:
+	// 200 []
+	// 401 Bearer realm="api"
+	// ForceAuthenticate needs a client in process (New), not a live server
 }
