@@ -17,11 +17,13 @@ import (
 )
 
 // Client sends requests to one service and remembers the credentials to
-// send with them, like DRF's APIClient; make one with [New] or [NewLive]. A request that cannot be sent
-// returns a Response with Err set, which its assertions report. A Client
-// is for one goroutine at a time (use [Client.Clone] for another).
+// send with them, like DRF's APIClient; make one with [New] or [NewLive].
+// A request that cannot be sent returns a Response with Err set, which its
+// assertions report. A Client is for one goroutine at a time (use
+// [Client.Clone] for another).
 type Client struct {
-	// Header is added to every request, before the request's own options.
+	// Header is set on every request, over the credentials and under the
+	// request's own options.
 	Header http.Header
 
 	handler   http.Handler // in process (New)
@@ -43,7 +45,7 @@ func New(h http.Handler) *Client {
 // server at baseURL (such as "http://127.0.0.1:8000"), the counterpart of
 // DRF's RequestsClient for a running process. hc may be nil for a client
 // with a 30-second timeout. ForceAuthenticate cannot reach another process:
-// a live client fails the test instead.
+// the requests of a live client that has one return an Err instead.
 func NewLive(baseURL string, hc *http.Client) *Client {
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
