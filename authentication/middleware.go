@@ -13,7 +13,9 @@ import (
 // WWW-Authenticate rule); any other error becomes an *UnavailableError (503),
 // never anonymous access. It never writes a response itself: views answer an
 // authentication error (401, or 503 for an unavailable backend) when they
-// start, so a handler that needs no identity is not blocked by it.
+// start, so a handler that needs no identity is not blocked by it. A request
+// whose context comes from [ForceAuthenticate] keeps its principal and runs
+// no authenticator.
 func Middleware(auths ...Authenticator) func(http.Handler) http.Handler {
 	challenge := ""
 	if len(auths) > 0 {
@@ -23,6 +25,10 @@ func Middleware(auths ...Authenticator) func(http.Handler) http.Handler {
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if s, ok := r.Context().Value(stateKey{}).(*state); ok && s.forced {
+				next.ServeHTTP(w, r) // ForceAuthenticate: the principal stands
+				return
+			}
 			c := &stateContext{Context: r.Context(), st: state{challenge: challenge, configured: len(auths) > 0}}
 			for _, a := range auths {
 				p, err := a.Authenticate(r)

@@ -35,6 +35,9 @@ type state struct {
 	// configured is set when authenticators ran (Middleware with at least
 	// one, or WithPrincipal): DRF's request.authenticators is non-empty.
 	configured bool
+	// forced is set by ForceAuthenticate: Middleware keeps the principal
+	// instead of running its authenticators.
+	forced bool
 }
 
 // WithPrincipal returns ctx carrying p as the authenticated principal.
@@ -44,6 +47,22 @@ func WithPrincipal(ctx context.Context, p *Principal) context.Context {
 		c.st.challenge = old.challenge
 	}
 	return c
+}
+
+// ForceAuthenticate returns ctx carrying p as the authenticated principal,
+// to be kept by [Middleware]: a request with this context is p whatever its
+// credentials say, and no authenticator runs for it. It is the counterpart
+// of DRF's force_authenticate, for tests (the apitest package's
+// Client.ForceAuthenticate calls it). A context value cannot come from the
+// network, so a client cannot reach this; a handler that calls it with a
+// principal taken from the request would open that door, so call it only
+// in tests or with a principal the server established itself. A nil p
+// leaves ctx as it is.
+func ForceAuthenticate(ctx context.Context, p *Principal) context.Context {
+	if p == nil {
+		return ctx
+	}
+	return &stateContext{Context: ctx, st: state{principal: p, configured: true, forced: true}}
 }
 
 // PrincipalFrom returns the principal of ctx, or nil for an anonymous request.

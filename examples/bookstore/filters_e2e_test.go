@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http/httptest"
 	"slices"
 	"testing"
 
+	"github.com/cosworth/cosworth/apitest"
 	"github.com/cosworth/cosworth/internal/dbtest"
 )
 
@@ -27,25 +27,20 @@ func TestFiltersAndBookCount(t *testing.T) {
 			d := newDeps(ctx, db, nil, config{secret: "filters-e2e-secret-of-at-least-32-bytes"}, nil)
 			h, err := routes(d)
 			dbtest.Must(t, err, "routes")
-			srv := httptest.NewServer(h)
-			defer srv.Close()
-			s := &service{base: srv.URL, client: srv.Client()}
-			walkFilters(t, s)
+			walkFilters(t, apitest.New(h))
 		})
 	}
 }
 
-func walkFilters(t *testing.T, s *service) {
-	tok := s.req(t, "POST", "/api/token/", "", map[string]any{"username": "alice", "password": "alice-pass-123"}).expect(t, 200, "").object(t, "access", "refresh")
-	auth := bearer(tok["access"].(string))
+func walkFilters(t *testing.T, anon *apitest.Client) {
+	tok := object(t, anon.Post("/api/token/", map[string]any{"username": "alice", "password": "alice-pass-123"}).AssertStatus(t, 200), "access", "refresh")
+	alice := anon.Clone().Credentials(bearer(tok["access"].(string)))
 	author := func(name, email string) int64 {
-		return id(t, s.req(t, "POST", "/api/authors/", auth, map[string]any{"name": name, "email": email, "book_count": 42}).
-			expect(t, 201, "").object(t, "id", "name", "email", "created_at", "book_count"))
+		return id(t, object(t, alice.Post("/api/authors/", map[string]any{"name": name, "email": email, "book_count": 42}).AssertStatus(t, 201), "id", "name", "email", "created_at", "book_count"))
 	}
 	ann, bea, cy := author("Ann", "ann@example.com"), author("Bea", "bea@example.com"), author("Cy", "cy@example.com")
 	book := func(title, isbn string, a int64, price int, published any) int64 {
-		return id(t, s.req(t, "POST", "/api/books/", auth, map[string]any{"title": title, "isbn": isbn, "author": a, "price_cents": price, "published_on": published}).
-			expect(t, 201, "").object(t, "id", "title", "isbn", "author", "price_cents", "published_on", "owner", "created_at"))
+		return id(t, object(t, alice.Post("/api/books/", map[string]any{"title": title, "isbn": isbn, "author": a, "price_cents": price, "published_on": published}).AssertStatus(t, 201), "id", "title", "isbn", "author", "price_cents", "published_on", "owner", "created_at"))
 	}
 	b1 := book("First", "9780000000001", ann, 500, "2020-01-01")
 	b2 := book("Second", "9780000000002", ann, 1500, "2021-06-15")
@@ -60,7 +55,7 @@ func walkFilters(t *testing.T, s *service) {
 				ID int64 `json:"id"`
 			} `json:"results"`
 		}
-		if err := json.Unmarshal(s.req(t, "GET", path, "", nil).expect(t, 200, "").body, &page); err != nil {
+		if err := json.Unmarshal(anon.Get(path).AssertStatus(t, 200).Body, &page); err != nil {
 			t.Fatal(err)
 		}
 		out := []int64{}
@@ -107,7 +102,7 @@ func walkFilters(t *testing.T, s *service) {
 		{fmt.Sprintf("author__in=%d,x", ann), `{"author__in": ` + choice + `}`},
 		{"author__in=1,999&price_cents__gte=x&author=x", `{"author": ` + choice + `, "price_cents__gte": ["Enter a number."], "author__in": ` + choice + `}`},
 	} {
-		s.req(t, "GET", "/api/books/?"+c.query, "", nil).expect(t, 400, c.body)
+		anon.Get("/api/books/?"+c.query).AssertStatus(t, 400).AssertJSON(t, c.body)
 	}
 
 	// Authors: book_count is computed with every read, read-only, orderable.
@@ -119,7 +114,7 @@ func walkFilters(t *testing.T, s *service) {
 				BookCount int64  `json:"book_count"`
 			} `json:"results"`
 		}
-		if err := json.Unmarshal(s.req(t, "GET", "/api/authors/?"+query, "", nil).expect(t, 200, "").body, &page); err != nil {
+		if err := json.Unmarshal(anon.Get("/api/authors/?"+query).AssertStatus(t, 200).Body, &page); err != nil {
 			t.Fatal(err)
 		}
 		out := ""
@@ -139,13 +134,13 @@ func walkFilters(t *testing.T, s *service) {
 		}
 	}
 	a := fmt.Sprintf("/api/authors/%d/", ann)
-	if m := s.req(t, "GET", a, "", nil).expect(t, 200, "").object(t, "id", "name", "email", "created_at", "book_count"); m["book_count"] != 3.0 {
+	if m := object(t, anon.Get(a).AssertStatus(t, 200), "id", "name", "email", "created_at", "book_count"); m["book_count"] != 3.0 {
 		t.Errorf("GET %s: book_count %v, want 3", a, m["book_count"])
 	}
-	if m := s.req(t, "PATCH", a, auth, map[string]any{"name": "Anne", "book_count": 7}).expect(t, 200, "").object(t, "id", "name", "email", "created_at", "book_count"); m["book_count"] != 3.0 || m["name"] != "Anne" {
+	if m := object(t, alice.Patch(a, map[string]any{"name": "Anne", "book_count": 7}).AssertStatus(t, 200), "id", "name", "email", "created_at", "book_count"); m["book_count"] != 3.0 || m["name"] != "Anne" {
 		t.Errorf("PATCH %s: %v", a, m)
 	}
-	s.req(t, "DELETE", fmt.Sprintf("/api/books/%d/", b1), auth, nil).expect(t, 204, "")
+	alice.Delete(fmt.Sprintf("/api/books/%d/", b1)).AssertStatus(t, 204)
 	if got := authors("ordering=book_count"); got != "Cy:0 Bea:1 Anne:2 " {
 		t.Errorf("after a delete: %s", got)
 	}

@@ -56,21 +56,21 @@ func TestOIDCProvider(t *testing.T) {
 
 	bin := buildBookstore(t)
 	s := startBookstore(t, bin, "-db", filepath.Join(t.TempDir(), "bookstore.db"), "-demo", "-oidc-issuer", idp.URL, "-oidc-audience", "bookstore")
-	s.req(t, "GET", "/api/me/", bearer(issue("olga", "bookstore")), nil).expect(t, 200, "").object(t, "id", "username", "is_staff")
-	me := s.req(t, "GET", "/api/me/", bearer(issue("olga", "bookstore")), nil).expect(t, 200, "").object(t, "id", "username", "is_staff")
+	object(t, s.as(bearer(issue("olga", "bookstore"))).Get("/api/me/").AssertStatus(t, 200), "id", "username", "is_staff")
+	me := object(t, s.as(bearer(issue("olga", "bookstore"))).Get("/api/me/").AssertStatus(t, 200), "id", "username", "is_staff")
 	if me["username"] != "olga" || me["is_staff"] != false {
 		t.Fatalf("provider user %v", me)
 	}
-	s.req(t, "GET", "/api/me/", bearer(issue("olga", "someone-else")), nil).
-		expect(t, 401, `{"detail":"Token is invalid or expired","code":"token_not_valid"}`)
+	s.as(bearer(issue("olga", "someone-else"))).Get("/api/me/").
+		AssertStatus(t, 401).AssertJSON(t, `{"detail":"Token is invalid or expired","code":"token_not_valid"}`)
 
 	// The service's own JWT still works beside the provider's.
-	alice := s.req(t, "POST", "/api/token/", "", map[string]any{"username": "alice", "password": "alice-pass-123"}).expect(t, 200, "").object(t, "access", "refresh")["access"].(string)
-	author := id(t, s.req(t, "POST", "/api/authors/", bearer(alice), map[string]any{"name": "Ann", "email": "ann@example.com"}).expect(t, 201, "").object(t, "id", "name", "email", "created_at", "book_count"))
-	book := "/api/books/" + itoa(id(t, s.req(t, "POST", "/api/books/", bearer(alice), map[string]any{"title": "T", "isbn": "9780000000001", "author": author, "price_cents": 100}).expect(t, 201, "").object(t, "id", "title", "isbn", "author", "price_cents", "published_on", "owner", "created_at"))) + "/"
+	alice := object(t, s.api.Post("/api/token/", map[string]any{"username": "alice", "password": "alice-pass-123"}).AssertStatus(t, 200), "access", "refresh")["access"].(string)
+	author := id(t, object(t, s.as(bearer(alice)).Post("/api/authors/", map[string]any{"name": "Ann", "email": "ann@example.com"}).AssertStatus(t, 201), "id", "name", "email", "created_at", "book_count"))
+	book := "/api/books/" + itoa(id(t, object(t, s.as(bearer(alice)).Post("/api/books/", map[string]any{"title": "T", "isbn": "9780000000001", "author": author, "price_cents": 100}).AssertStatus(t, 201), "id", "title", "isbn", "author", "price_cents", "published_on", "owner", "created_at"))) + "/"
 
 	// The provider's groups claim: an editor by the IdP may change any book.
-	s.req(t, "PATCH", book, bearer(issue("olga", "bookstore")), map[string]any{"title": "No"}).expect(t, 403, "")
-	s.req(t, "PATCH", book, bearer(issue("olga", "bookstore", "editors")), map[string]any{"title": "Yes"}).expect(t, 200, "")
+	s.as(bearer(issue("olga", "bookstore"))).Patch(book, map[string]any{"title": "No"}).AssertStatus(t, 403)
+	s.as(bearer(issue("olga", "bookstore", "editors"))).Patch(book, map[string]any{"title": "Yes"}).AssertStatus(t, 200)
 	s.stop(t)
 }

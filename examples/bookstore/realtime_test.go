@@ -30,9 +30,9 @@ func TestBookEvents(t *testing.T) {
 	a := startBookstore(t, bin, args...)
 	b := startBookstore(t, bin, args...)
 
-	a.req(t, "POST", "/api/register/", "", map[string]any{"username": "rita", "password": "rita-pass-123"}).expect(t, 201, "")
+	a.api.Post("/api/register/", map[string]any{"username": "rita", "password": "rita-pass-123"}).AssertStatus(t, 201)
 	var pair struct{ Access string }
-	dbtest.Must(t, json.Unmarshal(a.req(t, "POST", "/api/token/", "", map[string]any{"username": "rita", "password": "rita-pass-123"}).expect(t, 200, "").body, &pair), "token")
+	dbtest.Must(t, json.Unmarshal(a.api.Post("/api/token/", map[string]any{"username": "rita", "password": "rita-pass-123"}).AssertStatus(t, 200).Body, &pair), "token")
 
 	// SSE, anonymous: anyone may read books.
 	req, _ := http.NewRequest("GET", b.base+"/api/books/events/", nil)
@@ -73,9 +73,9 @@ func TestBookEvents(t *testing.T) {
 		return m
 	}
 
-	author := id(t, a.req(t, "POST", "/api/authors/", bearer(pair.Access), map[string]any{"name": "Frank Herbert", "email": "frank@example.com"}).expect(t, 201, "").object(t, "id", "name", "email", "created_at", "book_count"))
-	book := id(t, a.req(t, "POST", "/api/books/", bearer(pair.Access), map[string]any{"title": "Dune", "isbn": "9780441013593", "author": author, "price_cents": 999}).expect(t, 201, "").object(t, "id", "title", "isbn", "author", "price_cents", "published_on", "owner", "created_at"))
-	a.req(t, "DELETE", fmt.Sprintf("/api/books/%d/", book), bearer(pair.Access), nil).expect(t, 204, "")
+	author := id(t, object(t, a.as(bearer(pair.Access)).Post("/api/authors/", map[string]any{"name": "Frank Herbert", "email": "frank@example.com"}).AssertStatus(t, 201), "id", "name", "email", "created_at", "book_count"))
+	book := id(t, object(t, a.as(bearer(pair.Access)).Post("/api/books/", map[string]any{"title": "Dune", "isbn": "9780441013593", "author": author, "price_cents": 999}).AssertStatus(t, 201), "id", "title", "isbn", "author", "price_cents", "published_on", "owner", "created_at"))
+	a.as(bearer(pair.Access)).Delete(fmt.Sprintf("/api/books/%d/", book)).AssertStatus(t, 204)
 
 	if ev, data := readSSE(); ev != "created" || !strings.Contains(data, `"title":"Dune"`) || !strings.Contains(data, `"owner":"rita"`) {
 		t.Fatalf("SSE: %s %s", ev, data)

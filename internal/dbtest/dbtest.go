@@ -3,7 +3,8 @@
 // client. Services are found through COSWORTH_PG and COSWORTH_REDIS
 // (localhost defaults). When a service is unreachable the test is skipped,
 // unless COSWORTH_REQUIRE_SERVICES=1 (set by scripts/test.sh and CI), when
-// it fails.
+// it fails. Package apitest's DB is the public face of SQLite and
+// PostgresAt for users' tests.
 package dbtest
 
 import (
@@ -64,14 +65,25 @@ func RandomName(prefix string) string {
 	return prefix + hex.EncodeToString(b[:])
 }
 
-// PostgresSchemaURL creates a fresh schema and returns a URL whose
-// connections use it (search_path), and the schema name. The schema is
-// dropped when the test ends.
+// PostgresSchemaURL creates a fresh schema on the test PostgreSQL
+// (PostgresURL) and returns a URL whose connections use it (search_path),
+// and the schema name. The schema is dropped when the test ends.
 func PostgresSchemaURL(t testing.TB) (string, string) {
 	t.Helper()
+	return PostgresSchemaURLAt(t, PostgresURL())
+}
+
+// PostgresSchemaURLAt is PostgresSchemaURL on the PostgreSQL server of
+// base, a postgres:// URL.
+func PostgresSchemaURLAt(t testing.TB, base string) (string, string) {
+	t.Helper()
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		t.Fatalf("%q is not a postgres:// URL", redact(base))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	admin, err := models.Open(ctx, PostgresURL())
+	admin, err := models.Open(ctx, base)
 	if err != nil {
 		unavailable(t, "PostgreSQL", err)
 	}
@@ -83,7 +95,7 @@ func PostgresSchemaURL(t testing.TB) (string, string) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		admin, err := models.Open(ctx, PostgresURL())
+		admin, err := models.Open(ctx, base)
 		if err != nil {
 			t.Errorf("drop schema %s: %v", schema, err)
 			return
@@ -93,21 +105,31 @@ func PostgresSchemaURL(t testing.TB) (string, string) {
 			t.Errorf("drop schema %s: %v", schema, err)
 		}
 	})
-	u, err := url.Parse(PostgresURL())
-	if err != nil {
-		t.Fatalf("COSWORTH_PG: %v", err)
-	}
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String(), schema
 }
 
+// redact returns a URL without its password, for messages.
+func redact(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	return "(unparsable URL)"
+}
+
 // Postgres opens a PostgreSQL bun.DB on a fresh schema, creates the tables
 // of the given models in it, and closes and drops everything when the test ends.
 func Postgres(t testing.TB, modelsToCreate ...any) *bun.DB {
 	t.Helper()
-	dsn, _ := PostgresSchemaURL(t)
+	return PostgresAt(t, PostgresURL(), modelsToCreate...)
+}
+
+// PostgresAt is Postgres on the PostgreSQL server of base, a postgres:// URL.
+func PostgresAt(t testing.TB, base string, modelsToCreate ...any) *bun.DB {
+	t.Helper()
+	dsn, _ := PostgresSchemaURLAt(t, base)
 	return open(t, dsn, modelsToCreate)
 }
 
