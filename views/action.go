@@ -200,7 +200,7 @@ func newActionRoute[T any](vs *viewset[T], a *Action[T]) *actionRoute[T] {
 		r.urlPath = a.Name
 	}
 	for seg := range strings.SplitSeq(r.urlPath, "/") {
-		if !validName(seg, "_-.") {
+		if !validName(seg, "_-.") || strings.Trim(seg, ".") == "" {
 			setupPanic("action %q: URLPath %q: use segments of lower-case letters, digits, _, - and .", a.Name, r.urlPath)
 		}
 	}

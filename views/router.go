@@ -44,7 +44,7 @@ type registration struct {
 // basename registered already: both are programmer errors.
 func (s *SimpleRouter) Register(prefix string, vs ViewSet, basename string) {
 	for seg := range strings.SplitSeq(prefix, "/") {
-		if !validName(seg, "_-.") {
+		if !validName(seg, "_-.") || strings.Trim(seg, ".") == "" {
 			setupPanic("router prefix %q: use segments of lower-case letters, digits, _, - and .", prefix)
 		}
 	}
