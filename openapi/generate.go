@@ -289,6 +289,9 @@ func (g *generator) route(rt *route) error {
 	if rt.path == "" {
 		return nil
 	}
+	if ok, err := g.actionRoute(rt); ok || err != nil {
+		return err
+	}
 	configured, inConfig := g.cfg.Views[rt.pattern]
 	infos := map[views.Describer]*views.Info{}
 	for _, m := range methods {

@@ -255,6 +255,20 @@ func schemaConfig(auths []authentication.Authenticator) openapi.Config {
 					"400": openapi.ValidationResponse(),
 				},
 			},
+			// An action answering another model than its viewset's:
+			// the books' page, as GET /api/books/ describes it.
+			"GET /api/authors/{id}/books/": {
+				Summary:     "The author's books",
+				OperationID: "authors_books_list",
+				Parameters: []*openapi.Parameter{
+					{Name: "limit", In: "query", Description: "Number of results to return per page.", Schema: &openapi.Schema{Type: openapi.Types{"integer"}}},
+					{Name: "offset", In: "query", Description: "The initial index from which to return the results.", Schema: &openapi.Schema{Type: openapi.Types{"integer"}}},
+				},
+				Responses: map[string]*openapi.Response{
+					"200": openapi.JSONResponse("A page of the author's books", openapi.Ref("PaginatedBookList")),
+					"404": openapi.ErrorResponse("Not found."),
+				},
+			},
 			"GET /api/me/": {
 				Summary:   "The authenticated user",
 				Responses: map[string]*openapi.Response{"200": user, "401": openapi.ErrorResponse("Not authenticated.")},

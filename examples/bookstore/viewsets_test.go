@@ -284,3 +284,40 @@ func TestDiscountConcurrent(t *testing.T) {
 		})
 	}
 }
+
+// TestViewSetSchema: the viewsets' routes and actions are in the OpenAPI
+// document, the format-suffix variants are not.
+func TestViewSetSchema(t *testing.T) {
+	s := newVSService(t, dbtest.SQLite(t, tables()...))
+	w := s.do("GET", "/api/schema/", "", "")
+	vsExpect(t, "schema", w, 200, "")
+	var doc struct {
+		Paths map[string]map[string]struct {
+			OperationID string `json:"operationId"`
+		}
+		Components struct{ Schemas map[string]any }
+	}
+	dbtest.Must(t, json.Unmarshal(w.Body.Bytes(), &doc), "schema")
+	for path, ops := range map[string]map[string]string{
+		"/api/books/":               {"get": "books_list", "post": "books_create"},
+		"/api/books/{id}/":          {"get": "books_retrieve", "delete": "books_destroy"},
+		"/api/books/{id}/discount/": {"post": "books_discount_create"},
+		"/api/authors/{id}/books/":  {"get": "authors_books_list"},
+		"/api/authors/{id}/":        {"patch": "authors_partial_update"},
+		"/api/books/recent/":        {"get": "books_recent_list"},
+	} {
+		for m, id := range ops {
+			if got := doc.Paths[path][m].OperationID; got != id {
+				t.Errorf("%s %s: operationId %q, want %q", m, path, got, id)
+			}
+		}
+	}
+	for p := range doc.Paths {
+		if strings.Contains(p, "{format}") || p == "/api/" {
+			t.Errorf("schema documents %s", p)
+		}
+	}
+	if doc.Components.Schemas["PaginatedBookList"] == nil {
+		t.Errorf("schema lacks PaginatedBookList")
+	}
+}
