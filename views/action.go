@@ -104,7 +104,7 @@ type Call[T any] struct {
 
 	g      *Generic[T]
 	p      *plan[T]
-	tx     bool // DB is the action's transaction
+	t      *tx // the action's transaction, or nil
 	status int
 	body   []byte
 	set    bool
@@ -117,7 +117,7 @@ type Call[T any] struct {
 // auto_now columns (models.Base's updated_at) are written with them,
 // each once. After the commit the viewset's OnCommit sees Updated.
 func (c *Call[T]) Save(columns ...string) error {
-	if c.Object == nil || !c.tx {
+	if c.Object == nil || c.t == nil {
 		return errorString("cosworth/views: Call.Save needs a detail action with a write method")
 	}
 	cols := c.p.updateCols
@@ -137,8 +137,8 @@ func (c *Call[T]) Save(columns ...string) error {
 			}
 		}
 	}
-	q := c.DB.NewUpdate().Model(c.Object).Column(cols...).WherePK().Returning("?", bun.Safe(c.p.returning))
-	if _, err := q.Exec(c.Request.Context()); err != nil {
+	q := c.g.DB.NewUpdate().Model(c.Object).Column(cols...).WherePK().Returning("?", bun.Safe(c.p.returning))
+	if err := c.t.exec(c.Request.Context(), q); err != nil {
 		return err
 	}
 	c.change = Updated
@@ -149,10 +149,10 @@ func (c *Call[T]) Save(columns ...string) error {
 // the viewset's OnCommit sees Deleted, and without Respond the action
 // answers 204.
 func (c *Call[T]) Delete() error {
-	if c.Object == nil || !c.tx {
+	if c.Object == nil || c.t == nil {
 		return errorString("cosworth/views: Call.Delete needs a detail action with a write method")
 	}
-	if _, err := c.DB.NewDelete().Model(c.Object).WherePK().Exec(c.Request.Context()); err != nil {
+	if err := c.t.exec(c.Request.Context(), c.g.DB.NewDelete().Model(c.Object).WherePK()); err != nil {
 		return err
 	}
 	c.change = Deleted
@@ -363,7 +363,7 @@ func (a *actionRoute[T]) run(w http.ResponseWriter, r *http.Request, g *Generic[
 		// Rolls back on every path that does not commit, a panicking
 		// handler included.
 		defer t.close(ctx)
-		c.DB, c.tx = t.Tx(), true
+		c.DB, c.t = t.Tx(), t
 	}
 	if bodyErr != nil {
 		return bodyErr
