@@ -77,7 +77,7 @@ func (s *SimpleRouter) install(r chi.Router, suffixes bool) {
 			r.Handle(pattern, rt.Handler)
 			s.names[reg.basename+"-"+rt.Name] = pattern
 			if suffixes {
-				sh := formatSuffix{rt.Handler}
+				sh := FormatSuffix(rt.Handler)
 				r.Handle("/"+reg.prefix+rt.Path+".{format}", sh)
 				r.Handle("/"+reg.prefix+rt.Path+".{format}/", sh)
 			}
@@ -127,8 +127,8 @@ func (d *DefaultRouter) Install(r chi.Router) {
 		root.Description = "The default basic root view for DefaultRouter"
 	}
 	r.Handle("/", root)
-	r.Handle("/.{format}", formatSuffix{root})
-	r.Handle("/.{format}/", formatSuffix{root})
+	r.Handle("/.{format}", FormatSuffix(root))
+	r.Handle("/.{format}/", FormatSuffix(root))
 }
 
 // root answers GET on the API root: the absolute URL of every registered
@@ -229,8 +229,18 @@ type badHostError struct{}
 func (*badHostError) Error() string   { return "Invalid HTTP_HOST header." }
 func (*badHostError) StatusCode() int { return http.StatusBadRequest }
 
-// formatSuffix serves a route's format-suffix variant: the route for
-// ".json", 404 for any other suffix (DRF: no renderer for the format).
+// FormatSuffix returns the handler of a route's format-suffix variant,
+// DRF's format_suffix_patterns: h for the URL parameter {format} "json",
+// 404 {"detail": "Not found."} for any other (no renderer for the format).
+// The DefaultRouter mounts one for every route; for a view mounted by
+// hand:
+//
+//	r.Handle("/books/", list)
+//	r.Handle("/books.{format}", views.FormatSuffix(list))
+//
+// OpenAPI generation leaves these routes out.
+func FormatSuffix(h http.Handler) http.Handler { return formatSuffix{h} }
+
 type formatSuffix struct{ next http.Handler }
 
 func (f formatSuffix) ServeHTTP(w http.ResponseWriter, r *http.Request) {
