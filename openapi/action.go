@@ -34,6 +34,15 @@ func actionDescriber(h http.Handler) views.ActionDescriber {
 	return nil
 }
 
+// methodDescriber describes one method of a route whose configuration
+// depends on the method (a viewset's PerAction).
+type methodDescriber struct {
+	md     views.MethodDescriber
+	method string
+}
+
+func (d methodDescriber) Describe() views.Info { return d.md.DescribeMethod(d.method) }
+
 // describeAction calls d.DescribeAction, turning a setup panic into an
 // error.
 func describeAction(pattern string, d views.ActionDescriber) (info views.ActionInfo, err error) {

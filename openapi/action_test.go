@@ -13,6 +13,7 @@ import (
 	"github.com/cosworth/cosworth/openapi"
 	"github.com/cosworth/cosworth/openapi/openapitest"
 	"github.com/cosworth/cosworth/permissions"
+	"github.com/cosworth/cosworth/serializers"
 	"github.com/cosworth/cosworth/views"
 )
 
@@ -29,6 +30,11 @@ func TestViewSetOperations(t *testing.T) {
 	auths := []authentication.Authenticator{&authentication.JWT{Key: []byte("openapi-test-secret-0123456789abcdef"), DB: db}}
 	books := &views.ModelViewSet[Book]{
 		Generic: views.Generic[Book]{DB: db, Serializer: bookSerializer(db)},
+		PerAction: func(action string, g *views.Generic[Book]) {
+			if action == "list" {
+				g.Serializer = &serializers.Serializer[Book]{Fields: []string{"id", "title"}}
+			}
+		},
 		Actions: []views.Action[Book]{
 			{Name: "discount", Detail: true, Methods: []string{"POST"}, Description: "Lowers the price.",
 				Permissions: []permissions.Permission{permissions.IsAuthenticated},
@@ -88,6 +94,12 @@ func TestViewSetOperations(t *testing.T) {
 		if got != ids {
 			t.Errorf("%s: operations %q, want %q", path, got, ids)
 		}
+	}
+	// PerAction's list serializer describes the list, the viewset's the
+	// create.
+	list, create := string(d.Paths["/api/books/"]["get"].Responses["200"]), string(d.Paths["/api/books/"]["post"].Responses["201"])
+	if !strings.Contains(list, `"#/components/schemas/Book"`) || !strings.Contains(create, `"#/components/schemas/Book2"`) {
+		t.Errorf("list 200 %s, create 201 %s: want Book and Book2", list, create)
 	}
 	disc := d.Paths["/api/books/{id}/discount/"]["post"]
 	if disc.Summary != "Discount" || disc.RequestBody == nil || disc.Responses["200"] == nil || disc.Responses["404"] == nil || disc.Responses["400"] == nil {

@@ -309,6 +309,10 @@ func (g *generator) route(rt *route) error {
 			}
 		}
 		info, ok := infos[d]
+		if md, byMethod := d.(views.MethodDescriber); byMethod {
+			ok = false // a viewset route with a configuration per action
+			d = methodDescriber{md, m}
+		}
 		if !ok {
 			i, err := describe(rt.pattern, d)
 			if err != nil {

@@ -248,18 +248,22 @@ func (vs *viewset[T]) derive(action string) *Generic[T] {
 // configuration of the request's action.
 func (s *stdRoute[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.vs.setup()
-	g := s.get
-	switch r.Method {
+	s.pick(r.Method).serve(w, r, s.caps)
+}
+
+// pick returns the configuration that serves method.
+func (s *stdRoute[T]) pick(method string) *Generic[T] {
+	switch method {
 	case http.MethodPost:
-		g = s.post
+		return s.post
 	case http.MethodPut:
-		g = s.put
+		return s.put
 	case http.MethodPatch:
-		g = s.patch
+		return s.patch
 	case http.MethodDelete:
-		g = s.delete
+		return s.delete
 	}
-	g.serve(w, r, s.caps)
+	return s.get
 }
 
 // Describe describes the route for schema generation (by the
@@ -270,10 +274,20 @@ func (s *stdRoute[T]) Describe() Info {
 	return s.get.setup(s.caps).info
 }
 
-// Generic returns the configuration the route serves GET with (list or
-// retrieve), with the router's defaults applied, for code that needs the
-// view of a route (a change feed).
-func (s *stdRoute[T]) Generic() *Generic[T] {
+// DescribeMethod describes the route as it serves method, by the
+// configuration of that method's action (PerAction may give each its
+// own serializer and permissions).
+func (s *stdRoute[T]) DescribeMethod(method string) Info {
 	s.vs.setup()
-	return s.get
+	return s.pick(method).setup(s.caps).info
 }
+
+// MethodDescriber is implemented by a route whose description depends on
+// the method, such as a viewset's list and detail routes: schema
+// generation describes each method with DescribeMethod.
+type MethodDescriber interface {
+	Describer
+	DescribeMethod(method string) Info
+}
+
+var _ MethodDescriber = (*stdRoute[struct{}])(nil)
