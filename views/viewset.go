@@ -3,6 +3,7 @@ package views
 import (
 	"net/http"
 	"reflect"
+	"slices"
 	"sync"
 )
 
@@ -81,19 +82,22 @@ type GenericViewSet[T any] struct {
 }
 
 // Routes returns the routes of the viewset for a router, with d as the
-// defaults of its configuration.
+// defaults of its configuration. A viewset registered on a second router
+// keeps the routes and defaults of the first.
 func (v *ModelViewSet[T]) Routes(d Defaults) []Route {
 	return v.vs.routes(&v.Generic, ModelMixins, v.Actions, v.PerAction, d)
 }
 
 // Routes returns the routes of the viewset for a router, with d as the
-// defaults of its configuration.
+// defaults of its configuration. A viewset registered on a second router
+// keeps the routes and defaults of the first.
 func (v *ReadOnlyModelViewSet[T]) Routes(d Defaults) []Route {
 	return v.vs.routes(&v.Generic, ReadOnlyMixins, v.Actions, v.PerAction, d)
 }
 
 // Routes returns the routes of the viewset for a router, with d as the
-// defaults of its configuration.
+// defaults of its configuration. A viewset registered on a second router
+// keeps the routes and defaults of the first.
 func (v *GenericViewSet[T]) Routes(d Defaults) []Route {
 	return v.vs.routes(&v.Generic, v.Mixins, v.Actions, v.PerAction, d)
 }
@@ -135,6 +139,7 @@ type viewset[T any] struct {
 
 	list, detail stdRoute[T]
 	actions      []*actionRoute[T]
+	routed       []Route // what routes returned
 }
 
 // stdRoute is the list or the detail route of a viewset: the generic
@@ -152,6 +157,9 @@ type stdRoute[T any] struct {
 // derived until the first request (or Describe), so that fields set
 // after registration (an OnCommit hook) still count.
 func (vs *viewset[T]) routes(base *Generic[T], m Mixins, actions []Action[T], perAction func(string, *Generic[T]), d Defaults) []Route {
+	if vs.routed != nil {
+		return vs.routed // registered before: one configuration, the first router's defaults
+	}
 	vs.base, vs.perAction, vs.d = base, perAction, d
 	param := base.URLParam
 	if param == "" {
@@ -178,7 +186,8 @@ func (vs *viewset[T]) routes(base *Generic[T], m Mixins, actions []Action[T], pe
 		out = append(out, Route{Path: path, Name: a.urlName, Handler: a})
 	}
 	checkActionNames(out)
-	return out
+	vs.routed = slices.Clip(out)
+	return vs.routed
 }
 
 // setup derives the configuration of every action, once.

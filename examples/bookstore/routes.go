@@ -136,9 +136,12 @@ func routes(d deps) (http.Handler, error) {
 	}
 	books := &views.ModelViewSet[Book]{
 		Generic: views.Generic[Book]{
-			DB:            d.db,
-			Serializer:    bookSerializer(),
-			Queryset:      withOwner,
+			DB:         d.db,
+			Serializer: bookSerializer(),
+			Queryset:   withOwner,
+			// Set here, not only in the router's defaults: the book feed
+			// below checks the permissions of this configuration.
+			Permissions:   []permissions.Permission{permissions.IsAuthenticatedOrReadOnly},
 			Paginator:     bookPages,
 			Search:        []string{"title", "isbn"},
 			Ordering:      []string{"title", "price_cents", "published_on"},
