@@ -210,8 +210,16 @@ func TestBookActions(t *testing.T) {
 			vsExpect(t, "discount, not JSON", s.do("POST", disc, s.alice, `{"percent":`), 400, "")
 			vsExpect(t, "GET discount", s.do("GET", disc, s.alice, ""), 405, `{"detail": "Method \"GET\" not allowed."}`)
 
+			var before Book
+			dbtest.Must(t, s.db.NewSelect().Model(&before).Where("id = ?", s.aliceBook).Scan(context.Background()), "book before")
 			w := s.do("POST", disc, s.alice, `{"percent":15}`)
 			vsExpect(t, "discount", w, 200, "")
+			// Save wrote updated_at too (the auto_now column, once).
+			var after Book
+			dbtest.Must(t, s.db.NewSelect().Model(&after).Where("id = ?", s.aliceBook).Scan(context.Background()), "book after")
+			if after.PriceCents != 850 || !after.UpdatedAt.After(before.UpdatedAt) {
+				t.Fatalf("after the discount: price %d, updated_at %v (before %v)", after.PriceCents, after.UpdatedAt, before.UpdatedAt)
+			}
 			var book map[string]any
 			dbtest.Must(t, json.Unmarshal(w.Body.Bytes(), &book), "discount body")
 			if book["price_cents"] != float64(850) || book["owner"] != "alice" || book["title"] != "Dune" || len(book) != 8 {
