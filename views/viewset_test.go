@@ -2,6 +2,7 @@ package views_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -258,5 +259,65 @@ func BenchmarkViewSet(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// TestRouterHelpersOnSingleViews: a plain chi user mounting generic views
+// by hand gets the routers' behaviour from AnyMethod, NotFound and
+// FormatSuffix; a list action with a write method runs in a transaction.
+func TestRouterHelpersOnSingleViews(t *testing.T) {
+	db := dbtest.SQLite(t, allModels...)
+	list := &views.ListCreateView[Book]{DB: db}
+	r := chi.NewRouter()
+	r.Use(views.AnyMethod)
+	r.NotFound(views.NotFound(r))
+	r.Handle("/books/", list)
+	r.Handle("/books.{format}", views.FormatSuffix(list))
+	w := do(r, "FOO", "/books/", "")
+	if w.Code != 405 || strings.TrimSpace(w.Body.String()) != `{"detail":"Method \"FOO\" not allowed."}` || w.Header().Get("Allow") != "GET, POST, HEAD, OPTIONS" {
+		t.Fatalf("FOO: %d %s %q", w.Code, w.Body, w.Header().Get("Allow"))
+	}
+	if w := do(r, "GET", "/books?x=1", ""); w.Code != 301 || w.Header().Get("Location") != "/books/?x=1" {
+		t.Fatalf("redirect: %d %q", w.Code, w.Header().Get("Location"))
+	}
+	if w := do(r, "GET", "/books.json", ""); w.Code != 200 || strings.TrimSpace(w.Body.String()) != "[]" {
+		t.Fatalf("books.json: %d %s", w.Code, w.Body)
+	}
+	if w := do(r, "GET", "/books.txt", ""); w.Code != 404 {
+		t.Fatalf("books.txt: %d %s", w.Code, w.Body)
+	}
+	if w := do(r, "FOO", "/nowhere/", ""); w.Code != 404 || strings.TrimSpace(w.Body.String()) != `{"detail":"Not found."}` {
+		t.Fatalf("FOO /nowhere/: %d %s", w.Code, w.Body)
+	}
+
+	// Actions only, one of them a list action that writes.
+	vs := &views.GenericViewSet[Book]{
+		Generic: views.Generic[Book]{DB: db},
+		Actions: []views.Action[Book]{{Name: "seed", Methods: []string{"POST"}, Run: views.Run(func(c *views.Call[Book]) error {
+			if _, err := c.DB.NewInsert().Model(&Author{Name: "A", Email: "a@example.com"}).Exec(c.Request.Context()); err != nil {
+				return err
+			}
+			if c.Request.URL.Query().Get("fail") != "" {
+				return errors.New("rolled back")
+			}
+			return nil
+		})}},
+	}
+	router := &views.SimpleRouter{}
+	router.Register("books", vs, "book")
+	r2 := chi.NewRouter()
+	router.Install(r2)
+	if w := do(r2, "GET", "/books/", ""); w.Code != 404 {
+		t.Fatalf("no mixins, no list route: %d", w.Code)
+	}
+	if w := do(r2, "POST", "/books/seed/?fail=1", ""); w.Code != 500 {
+		t.Fatalf("failing seed: %d %s", w.Code, w.Body)
+	}
+	if w := do(r2, "POST", "/books/seed/", ""); w.Code != 204 {
+		t.Fatalf("seed: %d %s", w.Code, w.Body)
+	}
+	n, err := db.NewSelect().Model((*Author)(nil)).Count(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("authors after a failed and a committed seed: %d %v, want 1", n, err)
 	}
 }
