@@ -140,6 +140,8 @@ type viewset[T any] struct {
 	list, detail stdRoute[T]
 	actions      []*actionRoute[T]
 	routed       []Route // what routes returned
+	derived      bool    // setup succeeded
+	setupErr     any     // else the panic value of setup, re-raised on every use
 }
 
 // stdRoute is the list or the detail route of a viewset: the generic
@@ -190,22 +192,37 @@ func (vs *viewset[T]) routes(base *Generic[T], m Mixins, actions []Action[T], pe
 	return vs.routed
 }
 
-// setup derives the configuration of every action, once.
+// setup derives the configuration of every action, once. A
+// misconfigured viewset panics, on every use.
 func (vs *viewset[T]) setup() {
 	vs.once.Do(func() {
-		if vs.base == nil {
-			setupPanic("a viewset served before a router registered it; register it with a SimpleRouter or DefaultRouter")
-		}
-		if vs.list.caps != 0 {
-			vs.list.derive(vs, "list", "create")
-		}
-		if vs.detail.caps != 0 {
-			vs.detail.derive(vs, "retrieve", "update", "partial_update", "destroy")
-		}
-		for _, a := range vs.actions {
-			a.derive()
-		}
+		defer func() {
+			if v := recover(); v != nil {
+				vs.setupErr = v
+			}
+		}()
+		vs.derived = vs.deriveAll()
 	})
+	if !vs.derived {
+		panic(vs.setupErr)
+	}
+}
+
+// deriveAll derives the configurations; it reports true when done.
+func (vs *viewset[T]) deriveAll() bool {
+	if vs.base == nil {
+		setupPanic("a viewset served before a router registered it; register it with a SimpleRouter or DefaultRouter")
+	}
+	if vs.list.caps != 0 {
+		vs.list.derive(vs, "list", "create")
+	}
+	if vs.detail.caps != 0 {
+		vs.detail.derive(vs, "retrieve", "update", "partial_update", "destroy")
+	}
+	for _, a := range vs.actions {
+		a.derive()
+	}
+	return true
 }
 
 // derive sets the configurations of a standard route: one copy of the

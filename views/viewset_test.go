@@ -321,3 +321,26 @@ func TestRouterHelpersOnSingleViews(t *testing.T) {
 		t.Fatalf("authors after a failed and a committed seed: %d %v, want 1", n, err)
 	}
 }
+
+// TestViewSetSetupPanicRepeats: a PerAction that panics fails every
+// request with its message, not a nil pointer.
+func TestViewSetSetupPanicRepeats(t *testing.T) {
+	vs := &views.ModelViewSet[Book]{
+		Generic:   views.Generic[Book]{DB: dbtest.SQLite(t, allModels...)},
+		PerAction: func(string, *views.Generic[Book]) { panic("cosworth/views: test: bad PerAction") },
+	}
+	router := &views.SimpleRouter{}
+	router.Register("books", vs, "book")
+	r := chi.NewRouter()
+	router.Install(r)
+	for range 2 {
+		func() {
+			defer func() {
+				if v := recover(); v != "cosworth/views: test: bad PerAction" {
+					t.Fatalf("panic %v", v)
+				}
+			}()
+			do(r, "GET", "/books/", "")
+		}()
+	}
+}
