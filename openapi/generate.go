@@ -289,6 +289,9 @@ func (g *generator) route(rt *route) error {
 	if rt.path == "" {
 		return nil
 	}
+	if ok, err := g.actionRoute(rt); ok || err != nil {
+		return err
+	}
 	configured, inConfig := g.cfg.Views[rt.pattern]
 	infos := map[views.Describer]*views.Info{}
 	for _, m := range methods {
@@ -306,6 +309,10 @@ func (g *generator) route(rt *route) error {
 			}
 		}
 		info, ok := infos[d]
+		if md, byMethod := d.(views.MethodDescriber); byMethod {
+			ok = false // a viewset route with a configuration per action
+			d = methodDescriber{md, m}
+		}
 		if !ok {
 			i, err := describe(rt.pattern, d)
 			if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 
 	"github.com/uptrace/bun"
 
@@ -236,4 +237,19 @@ func (rn *runner[T]) begin(ctx context.Context) (*tx, error) {
 		return nil, err
 	}
 	return &tx{bun: btx, db: true}, nil
+}
+
+// exec runs q (an UPDATE or DELETE built on the view's DB: an action's
+// Call.Save or Call.Delete) in the transaction, which it does not end.
+func (t *tx) exec(ctx context.Context, q bun.Query) error {
+	var err error
+	switch q := q.(type) {
+	case *bun.UpdateQuery:
+		_, err = q.Conn(t.bun).Exec(ctx)
+	case *bun.DeleteQuery:
+		_, err = q.Conn(t.bun).Exec(ctx)
+	default:
+		err = fmt.Errorf("cosworth/views: tx.exec of %T", q)
+	}
+	return err
 }

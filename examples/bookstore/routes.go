@@ -83,8 +83,11 @@ func newDeps(ctx context.Context, db *bun.DB, rdb *redis.Client, cfg config, pin
 // OpenAPI document generated from them at /api/schema/. It returns an
 // error when a view is misconfigured (generation sets every view up).
 func routes(d deps) (http.Handler, error) {
-	notFound := func(w http.ResponseWriter, r *http.Request) { views.WriteError(w, r, models.ErrNotFound) }
 	r := chi.NewRouter()
+	// A method chi does not know reaches the views, which answer 401 or
+	// 405 as DRF does; a path missing its trailing slash is redirected.
+	r.Use(views.AnyMethod)
+	notFound := views.NotFound(r)
 	r.NotFound(notFound)
 	r.Handle("/healthz", d.health)
 	r.Handle("/readyz", d.health)
@@ -103,55 +106,86 @@ func routes(d deps) (http.Handler, error) {
 	api.Handle("/users/", usersView(d.db))
 	api.Handle("/users/{id}/", userAdminView(d.db, d.auth))
 
-	api.With(d.idem).Handle("/authors/", &views.ListCreateView[Author]{
-		DB:          d.db,
-		Serializer:  authorSerializer(),
-		Permissions: []permissions.Permission{permissions.IsAuthenticatedOrReadOnly},
-		Paginator:   pagination.PageNumber{PageSize: 10, MaxPageSize: 100},
-		Search:      []string{"name"},
-		Ordering:    []string{"name", "created_at", "book_count"},
-	})
-	api.Handle("/authors/{id}/", &views.RetrieveUpdateDestroyView[Author]{
-		DB:         d.db,
-		Serializer: authorSerializer(),
-		// Anyone reads, authenticated users change, only staff delete.
-		Permissions: []permissions.Permission{permissions.IsAuthenticatedOrReadOnly, staffDeletes{}},
-	})
+	// The project's defaults (DRF's REST_FRAMEWORK setting): reads for
+	// anyone, writes for authenticated users.
+	defaults := views.Defaults{Permissions: []permissions.Permission{permissions.IsAuthenticatedOrReadOnly}}
+	router := &views.DefaultRouter{SimpleRouter: views.SimpleRouter{Defaults: defaults}}
+	bookPages := pagination.LimitOffset{DefaultLimit: 10, MaxLimit: 100}
 
-	books := &views.ListCreateView[Book]{
-		DB:            d.db,
-		Serializer:    bookSerializer(),
-		Queryset:      withOwner,
-		Permissions:   []permissions.Permission{permissions.IsAuthenticatedOrReadOnly},
-		Paginator:     pagination.LimitOffset{DefaultLimit: 10, MaxLimit: 100},
-		Search:        []string{"title", "isbn"},
-		Ordering:      []string{"title", "price_cents", "published_on"},
-		Filter:        []string{"author", "price_cents__gte", "price_cents__lte", "published_on__gte", "published_on__lte", "author__in", "published_on__isnull"},
-		PerformCreate: createBook,
+	authors := &views.ModelViewSet[Author]{
+		Generic: views.Generic[Author]{
+			DB:         d.db,
+			Serializer: authorSerializer(),
+			Paginator:  pagination.PageNumber{PageSize: 10, MaxPageSize: 100},
+			Search:     []string{"name"},
+			Ordering:   []string{"name", "created_at", "book_count"},
+		},
+		// Only staff delete (DRF: get_permissions by self.action).
+		PerAction: func(action string, g *views.Generic[Author]) {
+			if action == "destroy" {
+				g.Permissions = []permissions.Permission{permissions.IsAuthenticatedOrReadOnly, staffDeletes{}}
+			}
+		},
+		Actions: []views.Action[Author]{{
+			Name:        "books",
+			Detail:      true,
+			Permissions: []permissions.Permission{permissions.AllowAny},
+			Description: "The author's books, with the books' limit/offset pagination.",
+			Run:         views.Run(authorBooks(d.db, bookPages)),
+		}},
 	}
-	api.With(d.idem).Handle("/books/", books)
-	api.Handle("/books/recent/", &views.ListView[Book]{
+	books := &views.ModelViewSet[Book]{
+		Generic: views.Generic[Book]{
+			DB:         d.db,
+			Serializer: bookSerializer(),
+			Queryset:   withOwner,
+			// Set here, not only in the router's defaults: the book feed
+			// below checks the permissions of this configuration.
+			Permissions:   []permissions.Permission{permissions.IsAuthenticatedOrReadOnly},
+			Paginator:     bookPages,
+			Search:        []string{"title", "isbn"},
+			Ordering:      []string{"title", "price_cents", "published_on"},
+			Filter:        []string{"author", "price_cents__gte", "price_cents__lte", "published_on__gte", "published_on__lte", "author__in", "published_on__isnull"},
+			PerformCreate: createBook,
+		},
+		// Changing a book takes its owner, staff or an editor.
+		PerAction: func(action string, g *views.Generic[Book]) {
+			switch action {
+			case "retrieve", "update", "partial_update", "destroy":
+				g.Permissions = []permissions.Permission{permissions.IsAuthenticatedOrReadOnly, bookWriters(d.db)}
+			}
+		},
+		Actions: []views.Action[Book]{{
+			Name:        "discount",
+			Detail:      true,
+			Methods:     []string{http.MethodPost},
+			Permissions: []permissions.Permission{permissions.IsAuthenticated, permissions.IsOwnerOrStaffOrReadOnly(bookOwner)},
+			Description: "Lowers the book's price by percent (1 to 90) on the locked row.",
+			Run:         views.RunBody(discountBook),
+		}},
+	}
+	// Book changes as they commit, to anyone who may list books (SSE or
+	// WebSocket); New hooks the feed to every action of the viewset.
+	// Every book is visible: withOwner only joins.
+	events := realtime.New(d.ctx, &books.Generic, realtime.Options[Book]{
+		Redis: d.rdb, Prefix: d.prefix + "realtime:", Authenticators: d.auth, QueryToken: true,
+		Visible: func(*http.Request, *Book) bool { return true },
+	})
+	d.streams.Go(events.Wait)
+	api.Handle("/books/events/", events)
+	recent := &views.ListView[Book]{
 		DB:         d.db,
 		Serializer: bookSerializer(),
 		Queryset:   withOwner,
 		Paginator:  pagination.Cursor{PageSize: 10, Ordering: "-id", Key: d.cursorKey},
-	})
-	book := &views.RetrieveUpdateDestroyView[Book]{
-		DB:          d.db,
-		Serializer:  bookSerializer(),
-		Queryset:    withOwner,
-		Permissions: []permissions.Permission{permissions.IsAuthenticatedOrReadOnly, bookWriters(d.db)},
 	}
-	api.Handle("/books/{id}/", book)
-	// Book changes as they commit, to anyone who may list books (SSE or
-	// WebSocket). Every book is visible: withOwner only joins.
-	events := realtime.New(d.ctx, (*views.Generic[Book])(books), realtime.Options[Book]{
-		Redis: d.rdb, Prefix: d.prefix + "realtime:", Authenticators: d.auth, QueryToken: true,
-		Visible: func(*http.Request, *Book) bool { return true },
-	})
-	book.OnCommit = events.OnCommit
-	d.streams.Go(events.Wait)
-	api.Handle("/books/events/", events)
+	views.ApplyDefaults((*views.Generic[Book])(recent), defaults)
+	api.Handle("/books/recent/", recent)
+
+	router.Register("authors", authors, "author")
+	router.Register("books", books, "book")
+	// Idempotency-Key applies to the POST and PATCH routes of the viewsets.
+	router.Install(api.With(d.idem))
 
 	r.Mount("/api", api)
 
@@ -163,6 +197,37 @@ func routes(d deps) (http.Handler, error) {
 	}
 	api.Get("/schema/", openapi.Handler(doc).ServeHTTP)
 	return r, nil
+}
+
+// discountRequest is the body of POST /api/books/{id}/discount/.
+type discountRequest struct {
+	Percent int64 `json:"percent" validate:"required,min=1,max=90"`
+}
+
+// discountBook lowers the locked book's price by in.Percent, rounding
+// down as Python's // does for non-negative prices.
+func discountBook(c *views.Call[Book], in *discountRequest) error {
+	c.Object.PriceCents = c.Object.PriceCents * (100 - in.Percent) / 100
+	return c.Save("price_cents")
+}
+
+// authorBooks lists the books of the action's author, with pg.
+func authorBooks(db *bun.DB, pg pagination.Paginator) func(c *views.Call[Author]) error {
+	ser := bookSerializer()
+	return func(c *views.Call[Author]) error {
+		var rows []Book
+		q := withOwner(c.Request, db.NewSelect().Model(&rows)).
+			Where("book.author_id = ?", models.IntParam(c.Object.ID)).
+			Order("book.id")
+		page, err := views.Paginate(c.Request, db, q, pg, &rows)
+		if err != nil {
+			return err
+		}
+		out := page.AppendOpen(nil)
+		out = ser.AppendList(out, rows)
+		c.Respond(http.StatusOK, page.AppendClose(out))
+		return nil
+	}
 }
 
 // schemaConfig describes what generation cannot see: the endpoints that
@@ -191,6 +256,20 @@ func schemaConfig(auths []authentication.Authenticator) openapi.Config {
 				Responses: map[string]*openapi.Response{
 					"201": user,
 					"400": openapi.ValidationResponse(),
+				},
+			},
+			// An action answering another model than its viewset's:
+			// the books' page, as GET /api/books/ describes it.
+			"GET /api/authors/{id}/books/": {
+				Summary:     "The author's books",
+				OperationID: "authors_books_list",
+				Parameters: []*openapi.Parameter{
+					{Name: "limit", In: "query", Description: "Number of results to return per page.", Schema: &openapi.Schema{Type: openapi.Types{"integer"}}},
+					{Name: "offset", In: "query", Description: "The initial index from which to return the results.", Schema: &openapi.Schema{Type: openapi.Types{"integer"}}},
+				},
+				Responses: map[string]*openapi.Response{
+					"200": openapi.JSONResponse("A page of the author's books", openapi.Ref("PaginatedBookList")),
+					"404": openapi.ErrorResponse("Not found."),
 				},
 			},
 			"GET /api/me/": {
