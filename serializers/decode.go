@@ -16,7 +16,9 @@ const maxStackFields = 32
 // decode checks body in one pass (UTF-8, JSON syntax, depth), noting where
 // each known field's value is, then decodes and validates the fields in
 // the plan's order into the T at base.
-func decode(p *Plan, body []byte, base unsafe.Pointer, mode Mode) error {
+// Values of nested and slug fields that need a hook or a lookup are
+// appended to pend.
+func decode(p *Plan, body []byte, base unsafe.Pointer, mode Mode, pend *[]pending) error {
 	in := p.in
 	if err := checkUTF8(body); err != nil {
 		return err
@@ -28,10 +30,10 @@ func decode(p *Plan, body []byte, base unsafe.Pointer, mode Mode) error {
 	sc.ws()
 	var stack [maxStackFields]value
 	var seen []value
-	if len(in.codecs) <= maxStackFields {
-		seen = stack[:len(in.codecs)]
+	if n := len(in.codecs) + in.extraSlots; n <= maxStackFields {
+		seen = stack[:n]
 	} else {
-		seen = make([]value, len(in.codecs))
+		seen = make([]value, n)
 	}
 	if sc.pos < len(body) && body[sc.pos] == '{' {
 		sc.depth = 1
@@ -85,6 +87,9 @@ func decode(p *Plan, body []byte, base unsafe.Pointer, mode Mode) error {
 			ve.Add(f.Name, msg)
 		}
 		v := &seen[i]
+		if c.input != 0 && in.skipCodec(c, v) {
+			continue
+		}
 		switch {
 		case v.kind == 0: // absent
 			if mode == Partial {
@@ -108,6 +113,14 @@ func decode(p *Plan, body []byte, base unsafe.Pointer, mode Mode) error {
 				c.checkVar(fp, add)
 			}
 		}
+	}
+	if len(in.inputs) > 0 {
+		takeInputs(in, seen, func(field, msg string) {
+			if ve == nil {
+				ve = &models.ValidationError{}
+			}
+			ve.Add(field, msg)
+		}, pend)
 	}
 	if ve != nil {
 		return ve

@@ -32,6 +32,9 @@ func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) 
 	if err != nil {
 		return err
 	}
+	if g.AllowBulk && serializers.IsList(body) {
+		return g.createMany(w, r, p, body)
+	}
 	obj := new(T)
 	ctx := r.Context()
 	if err := p.ser.Decode(ctx, body, obj, serializers.Create); err != nil {
@@ -51,8 +54,11 @@ func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) 
 		return p.ser.ConstraintError(err, obj)
 	}
 	g.committed(r, Created, obj)
+	if err := g.reload(ctx, p, obj); err != nil {
+		return err
+	}
 	out := jsonbody.GetBuffer()
-	*out = p.ser.AppendJSON(*out, obj)
+	*out = p.ser.AppendJSONContext(ctx, *out, obj)
 	jsonbody.Write(w, http.StatusCreated, *out)
 	jsonbody.PutBuffer(out)
 	return nil
@@ -82,7 +88,7 @@ func (g *Generic[T]) createInTx(r *http.Request, p *plan[T], obj *T, rec TxRecor
 	if rec != nil {
 		out := jsonbody.GetBuffer()
 		defer jsonbody.PutBuffer(out)
-		*out = p.ser.AppendJSON(*out, obj)
+		*out = p.ser.AppendJSONContext(ctx, *out, obj)
 		if err := rec.RecordTx(ctx, t.Tx(), http.StatusCreated, "application/json", *out); err != nil {
 			return err
 		}

@@ -37,6 +37,7 @@ const (
 	defaultTimeout    = 10 * time.Second
 	defaultMaxBody    = 1 << 20
 	defaultMaxResults = 1000
+	defaultMaxBulk    = 100
 )
 
 // plan is everything a view needs per request, computed once on first use.
@@ -53,6 +54,11 @@ type plan[T any] struct {
 	timeout    time.Duration
 	maxBody    int64
 	maxResults int
+	maxBulk    int // items of a bulk create
+
+	// relations are the bun relations the serializer's nested and slug
+	// fields show, loaded with every read (nested.go).
+	relations []string
 
 	// Detail views.
 	urlParam    string
@@ -137,6 +143,9 @@ func (g *Generic[T]) setBounds(p *plan[T]) {
 	if p.maxResults <= 0 {
 		p.maxResults = defaultMaxResults
 	}
+	if p.maxBulk = g.MaxBulk; p.maxBulk <= 0 {
+		p.maxBulk = defaultMaxBulk
+	}
 	if p.urlParam == "" {
 		p.urlParam = "id"
 	}
@@ -154,6 +163,7 @@ func (g *Generic[T]) setModel(p *plan[T], typ reflect.Type) {
 		setupPanic("model %s has no primary key; embed models.Base or tag a field `bun:\",pk\"`", typ.Name())
 	}
 	p.fields = p.ser.Plan()
+	p.setRelations(typ)
 	p.run = newRunner[T](g.DB)
 }
 
@@ -216,7 +226,7 @@ func (g *Generic[T]) setLookup(p *plan[T], typ reflect.Type) string {
 	}
 	if g.Queryset == nil {
 		// The same query on every request but for the lookup value.
-		p.run.prepareGet(g.DB.NewSelect().Model(new(T)).Where(p.lookupWhere, lookupSample(ftype)).Limit(1))
+		p.run.prepareGet(p.withRelations(g.DB.NewSelect().Model(new(T))).Where(p.lookupWhere, lookupSample(ftype)).Limit(1))
 	}
 	return lookup
 }

@@ -1,0 +1,57 @@
+package views
+
+import (
+	"context"
+	"reflect"
+	"slices"
+
+	"github.com/uptrace/bun"
+)
+
+// setRelations collects the bun relations the serializer's nested and
+// slug fields show (serializers.Plan.Nested), checked against the model's
+// table once.
+func (p *plan[T]) setRelations(typ reflect.Type) {
+	for _, n := range p.fields.Nested {
+		if _, ok := p.table.Relations[n.Relation]; !ok {
+			setupPanic("field %q of %s shows relation %q, which is not a bun relation of the model (tag it `bun:\"rel:belongs-to,join:...\"`, has-one, has-many or m2m)", n.Name, typ.Name(), n.Relation)
+		}
+		if !slices.Contains(p.relations, n.Relation) {
+			p.relations = append(p.relations, n.Relation)
+		}
+	}
+}
+
+// withRelations adds the relations the representation shows to q: bun
+// joins a belongs-to or has-one relation into the SELECT (on pgx too) and
+// loads a has-many or many-to-many one with one query per relation for
+// all the rows (on bun), so a list makes the same number of queries
+// whatever its page size. A Queryset that names the same relation refines
+// the same join.
+func (p *plan[T]) withRelations(q *bun.SelectQuery) *bun.SelectQuery {
+	for _, rel := range p.relations {
+		q = q.Relation(rel)
+	}
+	return q
+}
+
+// reload reads the relations the representation shows for an object just
+// written (its keys may name other rows now): one query by primary key,
+// plus one per to-many relation. It does nothing when there are none.
+func (g *Generic[T]) reload(ctx context.Context, p *plan[T], obj *T) error {
+	if len(p.relations) == 0 {
+		return nil
+	}
+	return p.run.object(ctx, p.withRelations(g.DB.NewSelect().Model(obj).WherePK()), obj)
+}
+
+// reloadMany is reload for the objects of a bulk create, in one query
+// (plus one per to-many relation).
+func (g *Generic[T]) reloadMany(ctx context.Context, p *plan[T], objs []T) error {
+	if len(p.relations) == 0 || len(objs) == 0 {
+		return nil
+	}
+	// Rows come back in primary-key order, the order of a bulk insert's keys.
+	pk := string(p.table.SQLAlias) + "." + string(p.table.PKs[0].SQLName)
+	return p.run.rows(ctx, p.withRelations(g.DB.NewSelect().Model(&objs).WherePK()).OrderExpr(pk), &objs)
+}
