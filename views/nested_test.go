@@ -1,0 +1,264 @@
+package views_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5"
+	"github.com/uptrace/bun"
+
+	"github.com/cosworth/cosworth/authentication"
+	"github.com/cosworth/cosworth/internal/dbtest"
+	"github.com/cosworth/cosworth/models"
+	"github.com/cosworth/cosworth/pagination"
+	"github.com/cosworth/cosworth/serializers"
+	"github.com/cosworth/cosworth/views"
+)
+
+// Writer, Novel and WriterNovels exercise nested representations: a
+// novel's writer is a belongs-to relation (joined; on pgx), a writer's
+// novels a has-many one (one query per page; on bun).
+type Writer struct {
+	bun.BaseModel `bun:"table:writers,alias:writer"`
+	ID            int64  `bun:",pk,autoincrement" json:"id" cosworth:"read_only"`
+	Name          string `bun:",notnull,unique" json:"name" validate:"required,max=50"`
+}
+
+type Novel struct {
+	bun.BaseModel `bun:"table:novels,alias:novel"`
+	ID            int64   `bun:",pk,autoincrement" json:"id" cosworth:"read_only"`
+	Title         string  `bun:",notnull" json:"title" validate:"required,max=100"`
+	WriterID      int64   `bun:"writer_id,notnull" json:"writer" validate:"required"`
+	Writer        *Writer `bun:"rel:belongs-to,join:writer_id=id" json:"-"`
+}
+
+type WriterNovels struct {
+	bun.BaseModel `bun:"table:writers,alias:writer"`
+	ID            int64   `bun:",pk,autoincrement" json:"id" cosworth:"read_only"`
+	Name          string  `bun:",notnull,unique" json:"name" validate:"required,max=50"`
+	Novels        []Novel `bun:"rel:has-many,join:id=writer_id" json:"-"`
+}
+
+var nestedModels = []any{(*Writer)(nil), (*Novel)(nil)}
+
+// mine is a method field: whether the caller is the novel's writer.
+var mine = serializers.Method[Novel]{
+	Name: "mine",
+	Type: reflect.TypeFor[bool](),
+	Append: func(ctx context.Context, dst []byte, n *Novel) []byte {
+		p := authentication.PrincipalFrom(ctx)
+		return strconv.AppendBool(dst, p != nil && n.Writer != nil && p.Username == n.Writer.Name)
+	},
+}
+
+func novelSerializer() *serializers.Serializer[Novel] {
+	return &serializers.Serializer[Novel]{
+		Nested:  []serializers.Nested[Novel]{{Name: "writer", Relation: "Writer", Serializer: &serializers.Serializer[Writer]{Fields: []string{"id", "name"}}}},
+		Methods: []serializers.Method[Novel]{mine},
+	}
+}
+
+func writerSerializer() *serializers.Serializer[WriterNovels] {
+	return &serializers.Serializer[WriterNovels]{
+		Nested: []serializers.Nested[WriterNovels]{{Name: "novels", Relation: "Novels", Serializer: &serializers.Serializer[Novel]{Fields: []string{"id", "title"}}}},
+	}
+}
+
+func nestedRoutes(db *bun.DB, created *atomic.Int64) http.Handler {
+	r := chi.NewRouter()
+	r.Use(authentication.Middleware(testAuth{}))
+	r.Handle("/novels/", &views.ListCreateView[Novel]{DB: db, Serializer: novelSerializer(), Paginator: pagination.LimitOffset{},
+		AllowBulk: true, MaxBulk: 3, OnCommit: func(*http.Request, views.Change, *Novel) { created.Add(1) }})
+	r.Handle("/novels/{id}/", &views.RetrieveUpdateDestroyView[Novel]{DB: db, Serializer: novelSerializer()})
+	r.Handle("/writers/", &views.ListCreateView[WriterNovels]{DB: db, Serializer: writerSerializer(), Paginator: pagination.LimitOffset{}, AllowBulk: true})
+	r.Handle("/slugs/", &views.ListCreateView[Novel]{DB: db, Paginator: pagination.LimitOffset{}, Serializer: &serializers.Serializer[Novel]{
+		Slugs: []serializers.Slug{{Name: "writer", Relation: "Writer", Field: "name", Lookup: models.LookupPK[Writer](db, "name")}},
+	}})
+	r.Handle("/plain/", &views.CreateView[Novel]{DB: db})
+	return r
+}
+
+func seedNovels(t *testing.T, db *bun.DB, n int) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := db.NewInsert().Model(&[]Writer{{Name: "ursula"}, {Name: "iain"}}).Exec(ctx)
+	dbtest.Must(t, err, "writers")
+	if n == 0 {
+		return
+	}
+	novels := make([]Novel, n)
+	for i := range novels {
+		novels[i] = Novel{Title: fmt.Sprintf("N%02d", i+1), WriterID: int64(i%2 + 1)}
+	}
+	_, err = db.NewInsert().Model(&novels).Exec(ctx)
+	dbtest.Must(t, err, "novels")
+}
+
+// TestNestedRead shows relations through nested serializers, a method
+// field and a slug, and refuses nested input no hook takes, on
+// PostgreSQL and SQLite.
+func TestNestedRead(t *testing.T) {
+	for name, open := range dbtest.Dialects(t, nestedModels...) {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			seedNovels(t, db, 3)
+			var created atomic.Int64
+			h := nestedRoutes(db, &created)
+			for _, s := range []step{
+				{name: "to-one nested, method field", method: "GET", path: "/novels/?limit=2", hdr: as("ursula"), status: 200,
+					want: `{"count":3,"next":"http://example.com/novels/?limit=2&offset=2","previous":null,"results":[` +
+						`{"id":1,"title":"N01","writer":{"id":1,"name":"ursula"},"mine":true},` +
+						`{"id":2,"title":"N02","writer":{"id":2,"name":"iain"},"mine":false}]}`},
+				{name: "detail", method: "GET", path: "/novels/3/", status: 200,
+					want: `{"id":3,"title":"N03","writer":{"id":1,"name":"ursula"},"mine":false}`},
+				{name: "to-many nested", method: "GET", path: "/writers/", status: 200,
+					want: `{"count":2,"next":null,"previous":null,"results":[` +
+						`{"id":1,"name":"ursula","novels":[{"id":1,"title":"N01"},{"id":3,"title":"N03"}]},` +
+						`{"id":2,"name":"iain","novels":[{"id":2,"title":"N02"}]}]}`},
+				{name: "create by pk shows the nested writer", method: "POST", path: "/novels/", body: `{"title":"N04","writer":2}`, hdr: as("iain"), status: 201,
+					want: `{"id":4,"title":"N04","writer":{"id":2,"name":"iain"},"mine":true}`},
+				{name: "update reloads the relation", method: "PATCH", path: "/novels/4/", body: `{"writer":1}`, status: 200,
+					want: `{"id":4,"title":"N04","writer":{"id":1,"name":"ursula"},"mine":false}`},
+				{name: "nested input on a foreign key", method: "POST", path: "/novels/", body: `{"title":"X","writer":{"id":1,"name":"ursula"}}`, status: 400,
+					want: `{"writer":["Nested writes are not supported; send the primary key."]}`},
+				{name: "nested input under a name of its own", method: "POST", path: "/writers/", body: `{"name":"ann","novels":[{"title":"Y"}]}`, status: 400,
+					want: `{"novels":["Nested writes are not supported."]}`},
+				{name: "slug shown", method: "GET", path: "/slugs/?limit=1", status: 200,
+					want: `{"count":4,"next":"http://example.com/slugs/?limit=1&offset=1","previous":null,"results":[{"id":1,"title":"N01","writer":"ursula"}]}`},
+				{name: "slug written", method: "POST", path: "/slugs/", body: `{"title":"N05","writer":"iain"}`, status: 201,
+					want: `{"id":5,"title":"N05","writer":"iain"}`},
+				{name: "unknown slug", method: "POST", path: "/slugs/", body: `{"title":"","writer":"nobody"}`, status: 400,
+					want: `{"title":["This field may not be blank."],"writer":["Object with name=nobody does not exist."]}`},
+				{name: "slug of the wrong type", method: "POST", path: "/slugs/", body: `{"title":"Z","writer":{"name":"iain"}}`, status: 400,
+					want: `{"writer":["Invalid value."]}`},
+				{name: "slug injection is a value", method: "POST", path: "/slugs/", body: `{"title":"Z","writer":"x' OR '1'='1"}`, status: 400,
+					want: `{"writer":["Object with name=x' OR '1'='1 does not exist."]}`},
+			} {
+				s.run(t, h)
+			}
+		})
+	}
+}
+
+// queryCounter counts the queries a database runs: as a pgx tracer on
+// PostgreSQL (it sees the views' pgx fast path and bun's queries alike)
+// and as a bun query hook on SQLite.
+type queryCounter struct{ n atomic.Int64 }
+
+func (c *queryCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+func (c *queryCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (c *queryCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+func (c *queryCounter) AfterQuery(context.Context, *bun.QueryEvent) {}
+
+// TestNestedQueriesConstant asserts that a nested list read makes the
+// same number of queries whatever its page size: no query per row.
+func TestNestedQueriesConstant(t *testing.T) {
+	counted := map[string]func(t *testing.T) (*bun.DB, *queryCounter){
+		"postgres": func(t *testing.T) (*bun.DB, *queryCounter) {
+			c := &queryCounter{}
+			dsn, _ := dbtest.PostgresSchemaURL(t)
+			db, err := models.Open(t.Context(), dsn, models.WithTracer(c))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = db.Close() })
+			dbtest.Must(t, models.CreateTables(t.Context(), db, nestedModels...), "tables")
+			return db, c
+		},
+		"sqlite": func(t *testing.T) (*bun.DB, *queryCounter) {
+			c := &queryCounter{}
+			return dbtest.SQLite(t, nestedModels...).WithQueryHook(c), c
+		},
+	}
+	for name, open := range counted {
+		t.Run(name, func(t *testing.T) {
+			db, c := open(t)
+			seedNovels(t, db, 12)
+			var created atomic.Int64
+			h := nestedRoutes(db, &created)
+			for _, path := range []string{"/novels/?limit=", "/writers/?limit="} {
+				var counts []int64
+				for _, size := range []int{1, 2, 10} {
+					before := c.n.Load()
+					w := do(h, "GET", path+strconv.Itoa(size), "")
+					if w.Code != 200 {
+						t.Fatalf("%s%d: %d %s", path, size, w.Code, w.Body)
+					}
+					counts = append(counts, c.n.Load()-before)
+				}
+				// A count and a page, plus one query per to-many relation.
+				want := int64(2)
+				if strings.HasPrefix(path, "/writers/") {
+					want = 3
+				}
+				for _, n := range counts {
+					if n != want {
+						t.Fatalf("%s: queries for page sizes 1, 2, 10: %v; want %d each", path, counts, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestBulkCreate creates lists of objects all or nothing, on PostgreSQL
+// and SQLite.
+func TestBulkCreate(t *testing.T) {
+	for name, open := range dbtest.Dialects(t, nestedModels...) {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			seedNovels(t, db, 0)
+			var created atomic.Int64
+			h := nestedRoutes(db, &created)
+			count := func() int {
+				n, err := db.NewSelect().Model((*Novel)(nil)).Count(t.Context())
+				dbtest.Must(t, err, "count")
+				return int(n)
+			}
+			for _, s := range []step{
+				{name: "two", method: "POST", path: "/novels/", body: `[{"title":"A","writer":1},{"title":"B","writer":2}]`, hdr: as("iain"), status: 201,
+					want: `[{"id":1,"title":"A","writer":{"id":1,"name":"ursula"},"mine":false},{"id":2,"title":"B","writer":{"id":2,"name":"iain"},"mine":true}]`},
+				{name: "one invalid item: nothing", method: "POST", path: "/novels/", body: `[{"title":"C","writer":1},{"writer":1},{"title":"","writer":"x"}]`, status: 400,
+					want: `[{},{"title":["This field is required."]},{"title":["This field may not be blank."],"writer":["Incorrect type. Expected pk value, received str."]}]`},
+				{name: "over the bound", method: "POST", path: "/novels/", body: `[{},{},{},{}]`, status: 400,
+					want: `{"non_field_errors":["Ensure this field has no more than 3 elements."]}`},
+				{name: "empty", method: "POST", path: "/novels/", body: `[]`, status: 201, want: `[]`},
+				{name: "not a list of objects", method: "POST", path: "/novels/", body: `[1]`, status: 400,
+					want: `[{"non_field_errors":["Invalid data. Expected a dictionary, but got int."]}]`},
+				{name: "malformed", method: "POST", path: "/novels/", body: `[{"title":"A"},`, status: 400,
+					wantPrefix: `{"detail":"JSON parse error - `},
+				{name: "bulk off", method: "POST", path: "/plain/", body: `[{"title":"A","writer":1}]`, status: 400,
+					want: `{"non_field_errors":["Invalid data. Expected a dictionary, but got list."]}`},
+			} {
+				s.run(t, h)
+			}
+			if n := count(); n != 2 {
+				t.Fatalf("%d novels, want 2", n)
+			}
+			if n := created.Load(); n != 2 {
+				t.Fatalf("OnCommit ran %d times, want 2", n)
+			}
+			// A unique violation the database catches rolls every row back.
+			w := do(h, "POST", "/writers/", `[{"name":"ann"},{"name":"ursula"}]`)
+			if w.Code != 400 || !strings.Contains(w.Body.String(), "already exists") {
+				t.Fatalf("duplicate in bulk: %d %s", w.Code, w.Body)
+			}
+			if n, _ := db.NewSelect().Model((*Writer)(nil)).Where("name = 'ann'").Count(t.Context()); n != 0 {
+				t.Fatalf("ann was created by a failed bulk create")
+			}
+		})
+	}
+}
