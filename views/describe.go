@@ -23,6 +23,7 @@ type Info struct {
 	Ordering    []string
 	Filter      []string
 	Permissions []permissions.Permission
+	Bulk        int // the bound of a bulk create (AllowBulk's MaxBulk); 0 when off
 }
 
 // Describer is implemented by every generic view.

@@ -267,6 +267,9 @@ func (g *Generic[T]) describe(p *plan[T], typ reflect.Type, detail bool, lookup 
 		Filter:      g.Filter,
 		Permissions: g.Permissions,
 	}
+	if g.AllowBulk && p.caps&capCreate != 0 {
+		p.info.Bulk = p.maxBulk
+	}
 	if detail {
 		p.info.URLParam = p.urlParam
 		p.info.LookupField = lookup
