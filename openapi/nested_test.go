@@ -63,7 +63,9 @@ func TestNestedSchemas(t *testing.T) {
 	r.Handle("/novels/", &views.ListCreateView[Novel]{DB: db, AllowBulk: true, MaxBulk: 10, Serializer: &serializers.Serializer[Novel]{
 		Nested: []serializers.Nested[Novel]{{Name: "writer", Relation: "Writer", Serializer: &serializers.Serializer[Writer]{Fields: []string{"id", "name"}}}},
 		Methods: []serializers.Method[Novel]{{Name: "length", Type: reflect.TypeFor[int](),
-			Append: func(_ context.Context, dst []byte, n *Novel) []byte { return strconv.AppendInt(dst, int64(len(n.Title)), 10) }}},
+			Append: func(_ context.Context, dst []byte, n *Novel) []byte {
+				return strconv.AppendInt(dst, int64(len(n.Title)), 10)
+			}}},
 	}})
 	r.Handle("/writers/", &views.ListView[WriterNovels]{DB: db, Paginator: pagination.LimitOffset{}, Serializer: &serializers.Serializer[WriterNovels]{
 		Nested: []serializers.Nested[WriterNovels]{{Name: "novels", Relation: "Novels", Serializer: &serializers.Serializer[Novel]{Fields: []string{"id", "title"}}}},
