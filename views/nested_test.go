@@ -164,10 +164,10 @@ func (c *queryCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) conte
 }
 func (c *queryCounter) AfterQuery(context.Context, *bun.QueryEvent) {}
 
-// TestNestedQueriesConstant asserts that a nested list read makes the
-// same number of queries whatever its page size: no query per row.
-func TestNestedQueriesConstant(t *testing.T) {
-	counted := map[string]func(t *testing.T) (*bun.DB, *queryCounter){
+// countedDialects opens PostgreSQL and SQLite databases with the given
+// models' tables and a counter of every query they run.
+func countedDialects(modelsToCreate ...any) map[string]func(t *testing.T) (*bun.DB, *queryCounter) {
+	return map[string]func(t *testing.T) (*bun.DB, *queryCounter){
 		"postgres": func(t *testing.T) (*bun.DB, *queryCounter) {
 			c := &queryCounter{}
 			dsn, _ := dbtest.PostgresSchemaURL(t)
@@ -176,30 +176,42 @@ func TestNestedQueriesConstant(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = db.Close() })
-			dbtest.Must(t, models.CreateTables(t.Context(), db, nestedModels...), "tables")
+			dbtest.Must(t, models.CreateTables(t.Context(), db, modelsToCreate...), "tables")
 			return db, c
 		},
 		"sqlite": func(t *testing.T) (*bun.DB, *queryCounter) {
 			c := &queryCounter{}
-			return dbtest.SQLite(t, nestedModels...).WithQueryHook(c), c
+			return dbtest.SQLite(t, modelsToCreate...).WithQueryHook(c), c
 		},
 	}
-	for name, open := range counted {
+}
+
+// pageQueries returns the number of queries of GET path+size for each size.
+func pageQueries(t *testing.T, h http.Handler, c *queryCounter, path string, sizes ...int) []int64 {
+	t.Helper()
+	var counts []int64
+	for _, size := range sizes {
+		before := c.n.Load()
+		w := do(h, "GET", path+strconv.Itoa(size), "")
+		if w.Code != 200 {
+			t.Fatalf("%s%d: %d %s", path, size, w.Code, w.Body)
+		}
+		counts = append(counts, c.n.Load()-before)
+	}
+	return counts
+}
+
+// TestNestedQueriesConstant asserts that a nested list read makes the
+// same number of queries whatever its page size: no query per row.
+func TestNestedQueriesConstant(t *testing.T) {
+	for name, open := range countedDialects(nestedModels...) {
 		t.Run(name, func(t *testing.T) {
 			db, c := open(t)
 			seedNovels(t, db, 12)
 			var created atomic.Int64
 			h := nestedRoutes(db, &created)
 			for _, path := range []string{"/novels/?limit=", "/writers/?limit="} {
-				var counts []int64
-				for _, size := range []int{1, 2, 10} {
-					before := c.n.Load()
-					w := do(h, "GET", path+strconv.Itoa(size), "")
-					if w.Code != 200 {
-						t.Fatalf("%s%d: %d %s", path, size, w.Code, w.Body)
-					}
-					counts = append(counts, c.n.Load()-before)
-				}
+				counts := pageQueries(t, h, c, path, 1, 2, 10)
 				// A count and a page, plus one query per to-many relation.
 				want := int64(2)
 				if strings.HasPrefix(path, "/writers/") {
@@ -288,5 +300,59 @@ func TestListAllocsMethodField(t *testing.T) {
 	t.Logf("allocs per list request of 10 rows: plain %v, with a method field %v, with a nested to-one writer %v", a, b, c)
 	if b > a {
 		t.Errorf("a method field added %v allocations to a list request", b-a)
+	}
+}
+
+// Tag, NovelTag and TaggedNovel are a many-to-many relation.
+type Tag struct {
+	bun.BaseModel `bun:"table:tags,alias:tag"`
+	ID            int64  `bun:",pk,autoincrement" json:"id"`
+	Label         string `bun:",notnull" json:"label"`
+}
+
+type NovelTag struct {
+	bun.BaseModel `bun:"table:novel_tags,alias:nt"`
+	NovelID       int64        `bun:",pk"`
+	Novel         *TaggedNovel `bun:"rel:belongs-to,join:novel_id=id"`
+	TagID         int64        `bun:",pk"`
+	Tag           *Tag         `bun:"rel:belongs-to,join:tag_id=id"`
+}
+
+type TaggedNovel struct {
+	bun.BaseModel `bun:"table:novels,alias:novel"`
+	ID            int64  `bun:",pk,autoincrement" json:"id"`
+	Title         string `bun:",notnull" json:"title"`
+	Tags          []Tag  `bun:"m2m:novel_tags,join:Novel=Tag" json:"-"`
+}
+
+// TestNestedManyToMany shows a many-to-many relation as an array, with a
+// constant number of queries per page.
+func TestNestedManyToMany(t *testing.T) {
+	for name, open := range countedDialects(append(nestedModels, (*Tag)(nil))...) {
+		t.Run(name, func(t *testing.T) {
+			db, c := open(t)
+			ctx := t.Context()
+			db.RegisterModel((*NovelTag)(nil))
+			dbtest.Must(t, models.CreateTables(ctx, db, (*NovelTag)(nil)), "join table")
+			seedNovels(t, db, 6)
+			_, err := db.NewInsert().Model(&[]Tag{{Label: "sf"}, {Label: "classic"}}).Exec(ctx)
+			dbtest.Must(t, err, "tags")
+			_, err = db.NewInsert().Model(&[]NovelTag{{NovelID: 1, TagID: 1}, {NovelID: 2, TagID: 2}, {NovelID: 5, TagID: 1}, {NovelID: 5, TagID: 2}}).Exec(ctx)
+			dbtest.Must(t, err, "novel tags")
+			h := chi.NewRouter()
+			h.Handle("/tagged/", &views.ListView[TaggedNovel]{DB: db, Paginator: pagination.LimitOffset{}, Serializer: &serializers.Serializer[TaggedNovel]{
+				Nested: []serializers.Nested[TaggedNovel]{{Name: "tags", Relation: "Tags", Serializer: &serializers.Serializer[Tag]{Fields: []string{"label"}}}},
+			}})
+			step{name: "m2m", method: "GET", path: "/tagged/?limit=3", status: 200,
+				want: `{"count":6,"next":"http://example.com/tagged/?limit=3&offset=3","previous":null,"results":[` +
+					`{"id":1,"title":"N01","tags":[{"label":"sf"}]},{"id":2,"title":"N02","tags":[{"label":"classic"}]},{"id":3,"title":"N03","tags":[]}]}`,
+			}.run(t, h)
+			counts := pageQueries(t, h, c, "/tagged/?limit=", 1, 3, 6)
+			for _, n := range counts {
+				if n != 3 {
+					t.Fatalf("queries for page sizes 1, 3, 6: %v; want 3 each (count, page, tags)", counts)
+				}
+			}
+		})
 	}
 }
