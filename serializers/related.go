@@ -303,6 +303,9 @@ func (s *Serializer[T]) addRelated(st *compiled[T]) {
 		if i, ok := in.byName[n.Name]; ok {
 			np.Field = true
 			ensureRepresent()
+			if st.represent[i] != nil {
+				panicf("%v.%s has both a Represent function and a Nested serializer; keep one", t, n.Name)
+			}
 			st.represent[i] = fn
 			ip.codec = i
 			if in.codecs[i].fk {
@@ -343,6 +346,9 @@ func (s *Serializer[T]) addRelated(st *compiled[T]) {
 		}
 		c := rp.in.codecs[j]
 		ensureRepresent()
+		if st.represent[i] != nil {
+			panicf("%v.%s has both a Represent function and a Slug; keep one", t, sl.Name)
+		}
 		st.represent[i] = func(ctx context.Context, dst []byte, v *T) []byte {
 			return rf.append(ctx, dst, unsafe.Pointer(v), func(_ context.Context, dst []byte, p unsafe.Pointer) []byte {
 				return c.encode(dst, unsafe.Add(p, c.offset))

@@ -13,8 +13,9 @@ import (
 // item decoded and validated (400 with one error object per item when
 // any is invalid, nothing saved), BeforeCreate for each, then in one
 // transaction PerformCreate for each or, without it, one multi-row
-// INSERT ... RETURNING; then OnCommit for each object and 201 with the
-// array of representations. [] creates nothing and answers [] (DRF's
+// INSERT ... RETURNING, and the relations the representation shows read
+// back (one query, plus one per to-many relation); then OnCommit for each
+// object and 201 with the array of representations. [] creates nothing and answers [] (DRF's
 // allow_empty).
 func (g *Generic[T]) createMany(w http.ResponseWriter, r *http.Request, p *plan[T], body []byte) error {
 	ctx := r.Context()
@@ -37,9 +38,6 @@ func (g *Generic[T]) createMany(w http.ResponseWriter, r *http.Request, p *plan[
 		}
 		for i := range objs {
 			g.committed(r, Created, &objs[i])
-		}
-		if err := g.reloadMany(ctx, p, objs); err != nil {
-			return err
 		}
 	}
 	out := jsonbody.GetBuffer()
@@ -67,6 +65,9 @@ func (g *Generic[T]) insertMany(r *http.Request, p *plan[T], objs []T, rec TxRec
 			}
 		}
 	} else if _, err := t.Tx().NewInsert().Model(&objs).Returning("?", bun.Safe(p.returning)).Exec(ctx); err != nil {
+		return err
+	}
+	if err := p.reloadTx(ctx, t.Tx(), &objs); err != nil {
 		return err
 	}
 	if rec != nil {

@@ -45,7 +45,8 @@ func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) 
 			return err
 		}
 	}
-	if rec := txRecorder(w); g.PerformCreate == nil && rec == nil {
+	rec := txRecorder(w)
+	if g.PerformCreate == nil && rec == nil {
 		err = p.run.insertOne(ctx, g.DB.NewInsert().Model(obj).Returning("?", bun.Safe(p.returning)), obj)
 	} else {
 		err = g.createInTx(r, p, obj, rec)
@@ -54,8 +55,12 @@ func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) 
 		return p.ser.ConstraintError(err, obj)
 	}
 	g.committed(r, Created, obj)
-	if err := g.reload(ctx, p, obj); err != nil {
-		return err
+	if g.PerformCreate == nil && rec == nil {
+		// The relations a nested representation shows (createInTx read
+		// them in its transaction).
+		if err := g.reload(ctx, p, obj); err != nil {
+			return err
+		}
 	}
 	out := jsonbody.GetBuffer()
 	*out = p.ser.AppendJSONContext(ctx, *out, obj)
@@ -83,6 +88,9 @@ func (g *Generic[T]) createInTx(r *http.Request, p *plan[T], obj *T, rec TxRecor
 		_, err = t.Tx().NewInsert().Model(obj).Returning("?", bun.Safe(p.returning)).Exec(ctx)
 	}
 	if err != nil {
+		return err
+	}
+	if err := p.reloadTx(ctx, t.Tx(), obj); err != nil {
 		return err
 	}
 	if rec != nil {

@@ -45,13 +45,17 @@ func (g *Generic[T]) reload(ctx context.Context, p *plan[T], obj *T) error {
 	return p.run.object(ctx, p.withRelations(g.DB.NewSelect().Model(obj).WherePK()), obj)
 }
 
-// reloadMany is reload for the objects of a bulk create, in one query
-// (plus one per to-many relation).
-func (g *Generic[T]) reloadMany(ctx context.Context, p *plan[T], objs []T) error {
-	if len(p.relations) == 0 || len(objs) == 0 {
+// reloadTx is reload inside a create's transaction tx, before the answer
+// is kept with it (Idempotency-Key): obj is a *T or the *[]T of a bulk
+// create, whose rows come back in primary-key order, the order of a bulk
+// insert's keys.
+func (p *plan[T]) reloadTx(ctx context.Context, tx bun.Tx, model any) error {
+	if len(p.relations) == 0 {
 		return nil
 	}
-	// Rows come back in primary-key order, the order of a bulk insert's keys.
-	pk := string(p.table.SQLAlias) + "." + string(p.table.PKs[0].SQLName)
-	return p.run.rows(ctx, p.withRelations(g.DB.NewSelect().Model(&objs).WherePK()).OrderExpr(pk), &objs)
+	q := p.withRelations(tx.NewSelect().Model(model).WherePK())
+	if _, many := model.(*[]T); many {
+		q = q.OrderExpr(string(p.table.SQLAlias) + "." + string(p.table.PKs[0].SQLName))
+	}
+	return q.Scan(ctx)
 }

@@ -83,6 +83,11 @@ func nestedRoutes(db *bun.DB, created *atomic.Int64) http.Handler {
 		Slugs: []serializers.Slug{{Name: "writer", Relation: "Writer", Field: "name", Lookup: models.LookupPK[Writer](db, "name")}},
 	}})
 	r.Handle("/plain/", &views.CreateView[Novel]{DB: db})
+	r.Handle("/performed/", &views.CreateView[Novel]{DB: db, Serializer: novelSerializer(), AllowBulk: true,
+		PerformCreate: func(r *http.Request, tx bun.Tx, n *Novel) error {
+			_, err := tx.NewInsert().Model(n).Exec(r.Context())
+			return err
+		}})
 	return r
 }
 
@@ -125,6 +130,10 @@ func TestNestedRead(t *testing.T) {
 						`{"id":2,"name":"iain","novels":[{"id":2,"title":"N02"}]}]}`},
 				{name: "create by pk shows the nested writer", method: "POST", path: "/novels/", body: `{"title":"N04","writer":2}`, hdr: as("iain"), status: 201,
 					want: `{"id":4,"title":"N04","writer":{"id":2,"name":"iain"},"mine":true}`},
+				{name: "create in a transaction shows the nested writer", method: "POST", path: "/performed/", body: `{"title":"P","writer":1}`, hdr: as("ursula"), status: 201,
+					want: `{"id":5,"title":"P","writer":{"id":1,"name":"ursula"},"mine":true}`},
+				{name: "bulk create with PerformCreate", method: "POST", path: "/performed/", body: `[{"title":"Q","writer":2},{"title":"R","writer":1}]`, status: 201,
+					want: `[{"id":6,"title":"Q","writer":{"id":2,"name":"iain"},"mine":false},{"id":7,"title":"R","writer":{"id":1,"name":"ursula"},"mine":false}]`},
 				{name: "update reloads the relation", method: "PATCH", path: "/novels/4/", body: `{"writer":1}`, status: 200,
 					want: `{"id":4,"title":"N04","writer":{"id":1,"name":"ursula"},"mine":false}`},
 				{name: "nested input on a foreign key", method: "POST", path: "/novels/", body: `{"title":"X","writer":{"id":1,"name":"ursula"}}`, status: 400,
@@ -132,9 +141,9 @@ func TestNestedRead(t *testing.T) {
 				{name: "nested input under a name of its own", method: "POST", path: "/writers/", body: `{"name":"ann","novels":[{"title":"Y"}]}`, status: 400,
 					want: `{"novels":["Nested writes are not supported."]}`},
 				{name: "slug shown", method: "GET", path: "/slugs/?limit=1", status: 200,
-					want: `{"count":4,"next":"http://example.com/slugs/?limit=1&offset=1","previous":null,"results":[{"id":1,"title":"N01","writer":"ursula"}]}`},
-				{name: "slug written", method: "POST", path: "/slugs/", body: `{"title":"N05","writer":"iain"}`, status: 201,
-					want: `{"id":5,"title":"N05","writer":"iain"}`},
+					want: `{"count":7,"next":"http://example.com/slugs/?limit=1&offset=1","previous":null,"results":[{"id":1,"title":"N01","writer":"ursula"}]}`},
+				{name: "slug written", method: "POST", path: "/slugs/", body: `{"title":"N08","writer":"iain"}`, status: 201,
+					want: `{"id":8,"title":"N08","writer":"iain"}`},
 				{name: "unknown slug", method: "POST", path: "/slugs/", body: `{"title":"","writer":"nobody"}`, status: 400,
 					want: `{"title":["This field may not be blank."],"writer":["Object with name=nobody does not exist."]}`},
 				{name: "slug of the wrong type", method: "POST", path: "/slugs/", body: `{"title":"Z","writer":{"name":"iain"}}`, status: 400,
