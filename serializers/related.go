@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"reflect"
-	"strings"
 	"unsafe"
 
 	"github.com/cosworth/cosworth/models"
@@ -107,10 +106,9 @@ type NestedPlan struct {
 
 // Messages of nested and slug input.
 const (
-	msgNestedPK      = "Nested writes are not supported; send the primary key."
-	msgNested        = "Nested writes are not supported."
-	msgSlugInvalid   = "Invalid value."
-	msgSlugNotExists = "Object with %s=%s does not exist."
+	msgNestedPK    = "Nested writes are not supported; send the primary key."
+	msgNested      = "Nested writes are not supported."
+	msgSlugInvalid = "Invalid value."
 )
 
 // input modes: how a nested or slug field's input is handled.
@@ -258,7 +256,7 @@ func (s *Serializer[T]) addRelated(st *compiled[T]) {
 			panicf("%s of %v has no Name", what, t)
 		}
 		if names[name] {
-			panicf("%v has two %s named %q", t, "fields", name)
+			panicf("%v has two method, nested or slug fields named %q", t, name)
 		}
 		names[name] = true
 	}
@@ -401,7 +399,7 @@ func (st *compiled[T]) resolve(ctx context.Context, dst *T, pend []pending, ve *
 			}
 			pk, err := st.rel.lookup[pd.input](ctx, s)
 			if errors.Is(err, models.ErrNotFound) {
-				add(ip.name, strings.Replace(strings.Replace(msgSlugNotExists, "%s", st.rel.slugOf[pd.input], 1), "%s", s, 1))
+				add(ip.name, "Object with "+st.rel.slugOf[pd.input]+"="+s+" does not exist.") // DRF's does_not_exist
 				continue
 			}
 			if err != nil {
