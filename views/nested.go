@@ -6,20 +6,40 @@ import (
 	"slices"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
+
+	"github.com/cosworth/cosworth/serializers"
 )
 
+// maxNestedDepth bounds how deep nested serializers may nest relations.
+const maxNestedDepth = 4
+
 // setRelations collects the bun relations the serializer's nested and
-// slug fields show (serializers.Plan.Nested), checked against the model's
-// table once.
-func (p *plan[T]) setRelations(typ reflect.Type) {
-	for _, n := range p.fields.Nested {
-		if _, ok := p.table.Relations[n.Relation]; !ok {
-			setupPanic("field %q of %s shows relation %q, which is not a bun relation of the model (tag it `bun:\"rel:belongs-to,join:...\"`, has-one, has-many or m2m)", n.Name, typ.Name(), n.Relation)
-		}
-		if !slices.Contains(p.relations, n.Relation) {
-			p.relations = append(p.relations, n.Relation)
+// slug fields show (serializers.Plan.Nested), those of nested serializers
+// of nested serializers included ("Author.Books"), checked against the
+// model's tables once.
+func (p *plan[T]) setRelations(db *bun.DB, typ reflect.Type) {
+	var walk func(t *schema.Table, sp *serializers.Plan, prefix string, depth int)
+	walk = func(t *schema.Table, sp *serializers.Plan, prefix string, depth int) {
+		for _, n := range sp.Nested {
+			rel, ok := t.Relations[n.Relation]
+			if !ok {
+				setupPanic("field %q of %s shows relation %q, which is not a bun relation of %s (tag it `bun:\"rel:belongs-to,join:...\"`, has-one, has-many or m2m)", n.Name, typ.Name(), n.Relation, t.TypeName)
+			}
+			if depth >= maxNestedDepth {
+				setupPanic("nested serializers of %s nest relations deeper than %d (%s%s)", typ.Name(), maxNestedDepth, prefix, n.Relation)
+			}
+			path := prefix + n.Relation
+			if !slices.Contains(p.relations, path) {
+				p.relations = append(p.relations, path)
+			}
+			if n.Slug == "" {
+				// db.Table: the related table with its own relations resolved.
+				walk(db.Table(rel.JoinTable.Type), n.Plan, path+".", depth+1)
+			}
 		}
 	}
+	walk(p.table, p.fields, "", 0)
 }
 
 // withRelations adds the relations the representation shows to q: bun

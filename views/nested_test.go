@@ -365,3 +365,40 @@ func TestNestedManyToMany(t *testing.T) {
 		})
 	}
 }
+
+// ShelvedNovel's writer is shown with the writer's novels: a nested
+// serializer inside a nested serializer, loaded as "Writer.Novels".
+type ShelvedNovel struct {
+	bun.BaseModel `bun:"table:novels,alias:novel"`
+	ID            int64         `bun:",pk,autoincrement" json:"id"`
+	Title         string        `bun:",notnull" json:"title"`
+	WriterID      int64         `bun:"writer_id,notnull" json:"writer"`
+	Writer        *WriterNovels `bun:"rel:belongs-to,join:writer_id=id" json:"-"`
+}
+
+// TestNestedTwoLevels loads a relation of a relation with one query per
+// page, on PostgreSQL and SQLite.
+func TestNestedTwoLevels(t *testing.T) {
+	for name, open := range countedDialects(nestedModels...) {
+		t.Run(name, func(t *testing.T) {
+			db, c := open(t)
+			seedNovels(t, db, 5)
+			h := chi.NewRouter()
+			h.Handle("/shelved/", &views.ListView[ShelvedNovel]{DB: db, Paginator: pagination.LimitOffset{}, Serializer: &serializers.Serializer[ShelvedNovel]{
+				Fields: []string{"id", "title"},
+				Nested: []serializers.Nested[ShelvedNovel]{{Name: "writer", Relation: "Writer", Serializer: writerSerializer()}},
+			}})
+			step{name: "two levels", method: "GET", path: "/shelved/?limit=2", status: 200,
+				want: `{"count":5,"next":"http://example.com/shelved/?limit=2&offset=2","previous":null,"results":[` +
+					`{"id":1,"title":"N01","writer":{"id":1,"name":"ursula","novels":[{"id":1,"title":"N01"},{"id":3,"title":"N03"},{"id":5,"title":"N05"}]}},` +
+					`{"id":2,"title":"N02","writer":{"id":2,"name":"iain","novels":[{"id":2,"title":"N02"},{"id":4,"title":"N04"}]}}]}`,
+			}.run(t, h)
+			counts := pageQueries(t, h, c, "/shelved/?limit=", 1, 2, 5)
+			for _, n := range counts {
+				if n != 3 {
+					t.Fatalf("queries for page sizes 1, 2, 5: %v; want 3 each (count, page with writers, their novels)", counts)
+				}
+			}
+		})
+	}
+}

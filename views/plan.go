@@ -163,7 +163,7 @@ func (g *Generic[T]) setModel(p *plan[T], typ reflect.Type) {
 		setupPanic("model %s has no primary key; embed models.Base or tag a field `bun:\",pk\"`", typ.Name())
 	}
 	p.fields = p.ser.Plan()
-	p.setRelations(typ)
+	p.setRelations(g.DB, typ)
 	p.run = newRunner[T](g.DB)
 }
 
