@@ -28,6 +28,12 @@
 // representation. Both are compiled per field when the plan is built, so a
 // request costs no reflection for these types. docs/serializers.md has the
 // full tables.
+//
+// Beyond the model's fields, a Serializer can show relations through other
+// serializers (Nested; the views load them without a query per row), write
+// and show a foreign key by a unique field of the related model (Slugs),
+// and add fields computed in Go with the request's context (Methods).
+// DecodeList decodes a list body for a bulk create.
 package serializers
 
 import (
