@@ -84,6 +84,11 @@ func (g *generator) modelSchema(model string, p *serializers.Plan, use schemaUse
 			// A required string may not be blank (DRF's allow_blank=False).
 			fs.MinLength = intp(1)
 		}
+		if use == useResponse {
+			if n := nestedOf(p, f.Name); n != nil {
+				fs = g.nestedSchema(model, n, f.Nullable)
+			}
+		}
 		s.Properties.Set(f.Name, fs)
 		switch {
 		case use == useResponse:
@@ -93,7 +98,62 @@ func (g *generator) modelSchema(model string, p *serializers.Plan, use schemaUse
 			s.Required = append(s.Required, f.Name)
 		}
 	}
+	// Nested relations under names of their own and method fields: output
+	// only, after the model's fields.
+	for i := range p.Extra {
+		f := &p.Extra[i]
+		if use != useResponse && f.ReadOnly {
+			continue
+		}
+		var fs *Schema
+		if o, ok := g.cfg.FieldSchemas[model+"."+f.Name]; ok {
+			fs = o.clone()
+		} else if n := nestedOf(p, f.Name); n != nil {
+			fs = g.nestedSchema(model, n, f.Nullable)
+		} else if f.Type != nil {
+			fs = typeSchema(f.Type, 0)
+		} else {
+			fs = &Schema{}
+		}
+		if use == useResponse {
+			fs = markRef(fs, func(s *Schema) { s.ReadOnly = true })
+			s.Required = append(s.Required, f.Name)
+		}
+		s.Properties.Set(f.Name, fs)
+	}
 	return s
+}
+
+// nestedOf returns the nested or slug field name of p, nil when none.
+func nestedOf(p *serializers.Plan, name string) *serializers.NestedPlan {
+	for i := range p.Nested {
+		if p.Nested[i].Name == name {
+			return &p.Nested[i]
+		}
+	}
+	return nil
+}
+
+// nestedSchema is the response schema of a field shown through a
+// relation: the slug field's schema, the related serializer's object
+// (inline: its fields are the nested serializer's, not the related
+// model's component), or an array of them for a to-many relation.
+func (g *generator) nestedSchema(model string, n *serializers.NestedPlan, nullable bool) *Schema {
+	related := modelName(n.Plan.Type, "")
+	var item *Schema
+	if n.Slug != "" {
+		f := n.Plan.Meta.Field(n.Slug)
+		item = g.fieldSchema(related, &serializers.Field{Name: f.Name, Type: f.Type, Rules: f.Rules})
+	} else {
+		item = g.modelSchema(related, n.Plan, useResponse)
+	}
+	if n.Many {
+		return &Schema{Type: Types{"array"}, Items: item}
+	}
+	if nullable {
+		return Nullable(item)
+	}
+	return item
 }
 
 // markRef applies mark to s; a $ref cannot carry siblings in every tool, so

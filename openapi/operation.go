@@ -108,6 +108,12 @@ func (g *generator) operation(rt *route, info *views.Info, method string) (*Oper
 		op.Summary = "Create " + article(verbose)
 		op.RequestBody = &RequestBody{Required: true, Content: json(Ref(name + "Request"))}
 		op.Responses["201"] = &Response{Description: "Created", Content: json(Ref(name))}
+		if info.Bulk > 0 {
+			// AllowBulk: an array of objects too, answered with an array.
+			op.RequestBody.Content = json(&Schema{OneOf: []*Schema{Ref(name + "Request"),
+				{Type: Types{"array"}, Items: Ref(name + "Request"), MaxItems: intp(info.Bulk)}}})
+			op.Responses["201"].Content = json(&Schema{OneOf: []*Schema{Ref(name), {Type: Types{"array"}, Items: Ref(name)}}})
+		}
 	case "update":
 		op.Summary = "Update " + article(verbose)
 		op.RequestBody = &RequestBody{Required: true, Content: json(Ref(name + "Request"))}

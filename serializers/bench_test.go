@@ -3,6 +3,8 @@ package serializers_test
 import (
 	"context"
 	"encoding/json"
+	"reflect"
+	"strconv"
 	"testing"
 	"time"
 
@@ -53,6 +55,22 @@ func TestAllocs(t *testing.T) {
 	list := []benchBook{benchObj, benchObj, benchObj}
 	if n := testing.AllocsPerRun(100, func() { buf = s.AppendList(buf[:0], list) }); n != 0 {
 		t.Errorf("AppendList: %v allocs, want 0", n)
+	}
+	// A method field keeps the encoder allocation-free when its Append is.
+	withMethod := &serializers.Serializer[benchBook]{Methods: []serializers.Method[benchBook]{{
+		Name: "cheap", Type: reflect.TypeFor[bool](),
+		Append: func(_ context.Context, dst []byte, b *benchBook) []byte {
+			return strconv.AppendBool(dst, b.PriceCents < 1000)
+		},
+	}}}
+	if n := testing.AllocsPerRun(100, func() { buf = withMethod.AppendListContext(ctx, buf[:0], list) }); n != 0 {
+		t.Errorf("AppendListContext with a method field: %v allocs, want 0", n)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		b = benchBook{}
+		_ = withMethod.Decode(ctx, benchBody, &b, serializers.Create)
+	}); n > 2 {
+		t.Errorf("Decode with a method field: %v allocs, want <= 2", n)
 	}
 	// An invalid body costs the error and its messages, nothing per field.
 	bad := []byte(`{"title":"","isbn":"1","author":"x","price_cents":-1}`)

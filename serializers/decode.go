@@ -16,16 +16,17 @@ const maxStackFields = 32
 // decode checks body in one pass (UTF-8, JSON syntax, depth), noting where
 // each known field's value is, then decodes and validates the fields in
 // the plan's order into the T at base.
-func decode(p *Plan, body []byte, base unsafe.Pointer, mode Mode) error {
-	_, err := decodeSet(p, body, base, mode, nil)
+func decode(p *Plan, body []byte, base unsafe.Pointer, mode Mode, pend *[]pending) error {
+	_, err := decodeSet(p, body, base, mode, nil, pend)
 	return err
 }
 
 // decodeSet is decode that also reports, as bit k of set, whether field
 // watch[k] (an index in p.Fields; k < 64) was set by body to a value
 // other than null and decoded without errors: the fields whose database
-// lookups DecodeRelated runs.
-func decodeSet(p *Plan, body []byte, base unsafe.Pointer, mode Mode, watch []int) (set uint64, err error) {
+// lookups DecodeRelated runs. Values of nested and slug fields that need
+// a hook or a lookup are appended to pend.
+func decodeSet(p *Plan, body []byte, base unsafe.Pointer, mode Mode, watch []int, pend *[]pending) (set uint64, err error) {
 	in := p.in
 	if err := checkUTF8(body); err != nil {
 		return 0, err
@@ -37,10 +38,10 @@ func decodeSet(p *Plan, body []byte, base unsafe.Pointer, mode Mode, watch []int
 	sc.ws()
 	var stack [maxStackFields]value
 	var seen []value
-	if len(in.codecs) <= maxStackFields {
-		seen = stack[:len(in.codecs)]
+	if n := len(in.codecs) + in.extraSlots; n <= maxStackFields {
+		seen = stack[:n]
 	} else {
-		seen = make([]value, len(in.codecs))
+		seen = make([]value, n)
 	}
 	if sc.pos < len(body) && body[sc.pos] == '{' {
 		sc.depth = 1
@@ -94,6 +95,9 @@ func decodeSet(p *Plan, body []byte, base unsafe.Pointer, mode Mode, watch []int
 			ve.Add(f.Name, msg)
 		}
 		v := &seen[i]
+		if c.input != 0 && in.skipCodec(c, v) {
+			continue
+		}
 		switch {
 		case v.kind == 0: // absent
 			if mode == Partial {
@@ -117,6 +121,14 @@ func decodeSet(p *Plan, body []byte, base unsafe.Pointer, mode Mode, watch []int
 				c.checkVar(fp, add)
 			}
 		}
+	}
+	if len(in.inputs) > 0 {
+		takeInputs(in, seen, func(field, msg string) {
+			if ve == nil {
+				ve = &models.ValidationError{}
+			}
+			ve.Add(field, msg)
+		}, pend)
 	}
 	for k, i := range watch[:min(len(watch), 64)] {
 		if kind := seen[i].kind; kind != 0 && kind != '0' && !p.Fields[i].ReadOnly && !hasErrors(ve, p.Fields[i].Name) {

@@ -1,6 +1,7 @@
 package serializers
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"reflect"
@@ -13,7 +14,7 @@ import (
 )
 
 // appendObject appends the representation of the T at base.
-func appendObject[T any](dst []byte, st *compiled[T], v *T) []byte {
+func appendObject[T any](ctx context.Context, dst []byte, st *compiled[T], v *T) []byte {
 	in := st.plan.in
 	base := unsafe.Pointer(v)
 	dst = append(dst, '{')
@@ -25,11 +26,18 @@ func appendObject[T any](dst []byte, st *compiled[T], v *T) []byte {
 		dst = append(dst, c.key...)
 		if st.represent != nil {
 			if fn := st.represent[i]; fn != nil {
-				dst = fn(dst, v)
+				dst = fn(ctx, dst, v)
 				continue
 			}
 		}
 		dst = c.encode(dst, unsafe.Add(base, c.offset))
+	}
+	for n, e := range st.rel.extra {
+		if n > 0 || len(in.out) > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, e.key...)
+		dst = e.fn(ctx, dst, v)
 	}
 	return append(dst, '}')
 }

@@ -50,6 +50,7 @@ type codec struct {
 	uniqMsg   string
 	fk        bool // the field is a foreign-key column
 	omitEmpty bool // validate:"omitempty": no rules for the zero value
+	input     int  // 1 + the index of a nested or slug input of the same name in planInternal.inputs; 0 none
 }
 
 // plan internals hung off Plan.
@@ -59,6 +60,11 @@ type planInternal struct {
 	out       []int          // codecs written on output, in order
 	validator Validator      // the Serializer's; nil when none
 	verbose   string         // the model's verbose name, e.g. "author"
+	// Nested and slug fields on input (related.go): inputs, and how many
+	// of them have no model field of their name (their seen values come
+	// after the codecs').
+	inputs     []input
+	extraSlots int
 }
 
 var planCache sync.Map // reflect.Type -> *Plan
@@ -80,11 +86,12 @@ func PlanFor[T any]() *Plan {
 type config struct {
 	fields, exclude, readOnly, writeOnly, represent []string
 	validator                                       Validator
+	related                                         bool // Methods, Nested or Slugs: a plan of its own
 }
 
 func (c config) empty() bool {
 	return len(c.fields) == 0 && len(c.exclude) == 0 && len(c.readOnly) == 0 &&
-		len(c.writeOnly) == 0 && len(c.represent) == 0 && c.validator == nil
+		len(c.writeOnly) == 0 && len(c.represent) == 0 && c.validator == nil && !c.related
 }
 
 var (

@@ -54,8 +54,25 @@ func (s *Serializer[T]) DecodeRelated(ctx context.Context, body []byte, dst *T, 
 	}
 	st := s.compiled()
 	saved := *dst
-	bits, err := decodeSet(st.plan, body, unsafe.Pointer(dst), mode, rel.Fields)
+	var pend []pending // nested and slug inputs, as in Decode
+	bits, err := decodeSet(st.plan, body, unsafe.Pointer(dst), mode, rel.Fields, &pend)
+	if len(pend) > 0 {
+		if ve, _ := err.(*models.ValidationError); err == nil || ve != nil {
+			ve, err = st.resolve(ctx, dst, pend, ve)
+			if err == nil && ve != nil {
+				err = ve
+			}
+		}
+	}
 	ve, _ := err.(*models.ValidationError) // decode's own, never wrapped
+	if len(pend) > 0 && ve != nil {
+		// A slug that named no row is not looked up again by its key.
+		for k, i := range rel.Fields[:min(len(rel.Fields), 64)] {
+			if bits&(1<<k) != 0 && hasErrors(ve, st.plan.Fields[i].Name) {
+				bits &^= 1 << k
+			}
+		}
+	}
 	if err != nil && ve == nil {
 		*dst = saved
 		return err

@@ -28,6 +28,12 @@
 // representation. Both are compiled per field when the plan is built, so a
 // request costs no reflection for these types. docs/serializers.md has the
 // full tables.
+//
+// Beyond the model's fields, a Serializer can show relations through other
+// serializers (Nested; the views load them without a query per row), write
+// and show a foreign key by a unique field of the related model (Slugs),
+// and add fields computed in Go with the request's context (Methods).
+// DecodeList decodes a list body for a bulk create.
 package serializers
 
 import (
@@ -69,6 +75,16 @@ type Serializer[T any] struct {
 	// the field's JSON value to dst (e.g. a foreign key as an id, an owner
 	// as a username). Used for fields that are read-only on input.
 	Represent map[string]func(dst []byte, v *T) []byte
+	// Methods are fields computed in Go per object with the request's
+	// context (DRF's SerializerMethodField), written after the model's
+	// fields.
+	Methods []Method[T]
+	// Nested represents relations by other serializers (DRF's nested
+	// serializers); the views load them without a query per row.
+	Nested []Nested[T]
+	// Slugs make foreign keys writable and shown by a unique field of
+	// the related model (DRF's SlugRelatedField).
+	Slugs []Slug
 	// Validate runs after field validation succeeded, for cross-field rules
 	// (DRF's validate()). Return a *models.ValidationError; an error that
 	// implements views.Error (a StatusCode method) or a database error is
@@ -87,7 +103,8 @@ type Serializer[T any] struct {
 // compiled is a Serializer's plan and its Represent functions by field.
 type compiled[T any] struct {
 	plan      *Plan
-	represent []func(dst []byte, v *T) []byte // by field index; nil when none
+	represent []func(ctx context.Context, dst []byte, v *T) []byte // by field index; nil when none
+	rel       related[T]                                           // method, nested and slug fields
 }
 
 // compiled returns the serializer's plan, building it on first use.
@@ -95,7 +112,8 @@ func (s *Serializer[T]) compiled() *compiled[T] {
 	if st := s.state.Load(); st != nil {
 		return st
 	}
-	cfg := config{fields: s.Fields, exclude: s.Exclude, readOnly: s.ReadOnly, writeOnly: s.WriteOnly, validator: s.Validator}
+	cfg := config{fields: s.Fields, exclude: s.Exclude, readOnly: s.ReadOnly, writeOnly: s.WriteOnly, validator: s.Validator,
+		related: len(s.Methods)+len(s.Nested)+len(s.Slugs) > 0}
 	for name := range s.Represent {
 		cfg.represent = append(cfg.represent, name)
 	}
@@ -106,13 +124,16 @@ func (s *Serializer[T]) compiled() *compiled[T] {
 		st.plan = buildPlan(reflect.TypeFor[T](), cfg)
 	}
 	if len(s.Represent) > 0 {
-		st.represent = make([]func([]byte, *T) []byte, len(st.plan.Fields))
+		st.represent = make([]func(context.Context, []byte, *T) []byte, len(st.plan.Fields))
 		for name, fn := range s.Represent {
 			if fn == nil {
 				panicf("Represent[%q] is nil", name)
 			}
-			st.represent[st.plan.in.byName[name]] = fn
+			st.represent[st.plan.in.byName[name]] = func(_ context.Context, dst []byte, v *T) []byte { return fn(dst, v) }
 		}
+	}
+	if cfg.related {
+		s.addRelated(st)
 	}
 	if !s.state.CompareAndSwap(nil, st) {
 		return s.state.Load()
@@ -130,7 +151,18 @@ func (s *Serializer[T]) compiled() *compiled[T] {
 func (s *Serializer[T]) Decode(ctx context.Context, body []byte, dst *T, mode Mode) error {
 	st := s.compiled()
 	saved := *dst
-	if err := decode(st.plan, body, unsafe.Pointer(dst), mode); err != nil {
+	var pend []pending // nested and slug inputs: allocated only when there are some
+	err := decode(st.plan, body, unsafe.Pointer(dst), mode, &pend)
+	if len(pend) > 0 {
+		ve, _ := err.(*models.ValidationError)
+		if err == nil || ve != nil {
+			ve, err = st.resolve(ctx, dst, pend, ve)
+			if err == nil && ve != nil {
+				err = ve
+			}
+		}
+	}
+	if err != nil {
 		*dst = saved
 		return err
 	}
@@ -143,20 +175,34 @@ func (s *Serializer[T]) Decode(ctx context.Context, body []byte, dst *T, mode Mo
 	return nil
 }
 
-// AppendJSON appends the representation of v to dst.
+// AppendJSON appends the representation of v to dst, with a background
+// context for Methods; views call AppendJSONContext.
 func (s *Serializer[T]) AppendJSON(dst []byte, v *T) []byte {
-	return appendObject(dst, s.compiled(), v)
+	return appendObject(context.Background(), dst, s.compiled(), v)
 }
 
-// AppendList appends a JSON array of the representations of vs to dst.
+// AppendJSONContext appends the representation of v to dst; Methods get
+// ctx, the request's context.
+func (s *Serializer[T]) AppendJSONContext(ctx context.Context, dst []byte, v *T) []byte {
+	return appendObject(ctx, dst, s.compiled(), v)
+}
+
+// AppendList appends a JSON array of the representations of vs to dst,
+// with a background context for Methods; views call AppendListContext.
 func (s *Serializer[T]) AppendList(dst []byte, vs []T) []byte {
+	return s.AppendListContext(context.Background(), dst, vs)
+}
+
+// AppendListContext appends a JSON array of the representations of vs to
+// dst; Methods get ctx, the request's context.
+func (s *Serializer[T]) AppendListContext(ctx context.Context, dst []byte, vs []T) []byte {
 	st := s.compiled()
 	dst = append(dst, '[')
 	for i := range vs {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendObject(dst, st, &vs[i])
+		dst = appendObject(ctx, dst, st, &vs[i])
 	}
 	return append(dst, ']')
 }
@@ -182,6 +228,14 @@ type Plan struct {
 	// copies of some of its fields.
 	Meta   *models.Meta
 	Fields []Field
+	// Extra are output fields that are no field of the model, written
+	// after Fields: nested relations under a name of their own, then
+	// method fields. Only Name, GoName, Type (the relation's or the
+	// method's declared type), ReadOnly and Nullable are set.
+	Extra []Field
+	// Nested lists the fields represented through a relation (nested
+	// serializers and slugs), whose relations the views load.
+	Nested []NestedPlan
 
 	in *planInternal
 }

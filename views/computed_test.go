@@ -15,9 +15,9 @@ import (
 	"github.com/cosworth/cosworth/views"
 )
 
-// Writer has two computed fields: the number of its novels (a correlated
+// CountedWriter has two computed fields: the number of its novels (a correlated
 // count) and their pages in total.
-type Writer struct {
+type CountedWriter struct {
 	bun.BaseModel `bun:"table:writers,alias:writer"`
 	ID            int64  `bun:",pk,autoincrement" json:"id"`
 	Name          string `bun:",notnull" json:"name" validate:"required"`
@@ -25,16 +25,16 @@ type Writer struct {
 	Pages         int64  `bun:"pages,scanonly" json:"pages"`
 }
 
-// Annotations declares Writer's computed fields.
-func (*Writer) Annotations() map[string]string {
+// Annotations declares CountedWriter's computed fields.
+func (*CountedWriter) Annotations() map[string]string {
 	return map[string]string{
 		"novel_count": "SELECT count(*) FROM novels AS n WHERE n.writer_id = ?TableAlias.id",
 		"pages":       "SELECT CAST(COALESCE(sum(n.pages), 0) AS BIGINT) FROM novels AS n WHERE n.writer_id = ?TableAlias.id",
 	}
 }
 
-// Novel is a writer's book.
-type Novel struct {
+// CountedNovel is a writer's book.
+type CountedNovel struct {
 	bun.BaseModel `bun:"table:novels,alias:novel"`
 	ID            int64 `bun:",pk,autoincrement" json:"id"`
 	WriterID      int64 `bun:"writer_id,notnull" json:"writer"`
@@ -46,25 +46,25 @@ type Novel struct {
 // written, and usable in ordering and filters; on PostgreSQL the reads
 // run on pgx (bun runs no query).
 func TestComputedFields(t *testing.T) {
-	for name, open := range dbtest.Dialects(t, (*Writer)(nil), (*Novel)(nil)) {
+	for name, open := range dbtest.Dialects(t, (*CountedWriter)(nil), (*CountedNovel)(nil)) {
 		t.Run(name, func(t *testing.T) {
 			db := open(t)
 			ctx := t.Context()
-			writers := []Writer{{Name: "Ann"}, {Name: "Bob"}, {Name: "Cy"}}
+			writers := []CountedWriter{{Name: "Ann"}, {Name: "Bob"}, {Name: "Cy"}}
 			_, err := db.NewInsert().Model(&writers).Exec(ctx)
 			dbtest.Must(t, err, "insert writers")
-			novels := []Novel{{WriterID: 1, Pages: 100}, {WriterID: 1, Pages: 200}, {WriterID: 2, Pages: 50}, {WriterID: 1, Pages: 1}}
+			novels := []CountedNovel{{WriterID: 1, Pages: 100}, {WriterID: 1, Pages: 200}, {WriterID: 2, Pages: 50}, {WriterID: 1, Pages: 1}}
 			_, err = db.NewInsert().Model(&novels).Exec(ctx)
 			dbtest.Must(t, err, "insert novels")
 
 			r := chi.NewRouter()
-			r.Handle("/writers/", &views.ListCreateView[Writer]{
+			r.Handle("/writers/", &views.ListCreateView[CountedWriter]{
 				DB:        db,
 				Paginator: pagination.LimitOffset{},
 				Ordering:  []string{"name", "novel_count", "pages"},
 				Filter:    []string{"novel_count", "novel_count__gte", "pages__range", "name__icontains"},
 			})
-			r.Handle("/writers/{id}/", &views.RetrieveUpdateDestroyView[Writer]{DB: db})
+			r.Handle("/writers/{id}/", &views.RetrieveUpdateDestroyView[CountedWriter]{DB: db})
 			ann := `{"id":1,"name":"Ann","novel_count":3,"pages":301}`
 			bob := `{"id":2,"name":"Bob","novel_count":1,"pages":50}`
 			cy := `{"id":3,"name":"Cy","novel_count":0,"pages":0}`
@@ -122,13 +122,13 @@ func TestComputedAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector changes allocation counts")
 	}
-	db := dbtest.Postgres(t, (*Writer)(nil), (*Novel)(nil))
-	writers := []Writer{{Name: "Ann"}, {Name: "Bob"}, {Name: "Cy"}}
+	db := dbtest.Postgres(t, (*CountedWriter)(nil), (*CountedNovel)(nil))
+	writers := []CountedWriter{{Name: "Ann"}, {Name: "Bob"}, {Name: "Cy"}}
 	_, err := db.NewInsert().Model(&writers).Exec(t.Context())
 	dbtest.Must(t, err, "insert writers")
-	h := &views.ListView[Writer]{DB: db, Paginator: pagination.LimitOffset{}, Ordering: []string{"novel_count"}}
+	h := &views.ListView[CountedWriter]{DB: db, Paginator: pagination.LimitOffset{}, Ordering: []string{"novel_count"}}
 	// The baseline: the same list without the computed fields.
-	plain := &views.ListView[Writer]{DB: db, Paginator: pagination.LimitOffset{}, Serializer: &serializers.Serializer[Writer]{Fields: []string{"id", "name"}}}
+	plain := &views.ListView[CountedWriter]{DB: db, Paginator: pagination.LimitOffset{}, Serializer: &serializers.Serializer[CountedWriter]{Fields: []string{"id", "name"}}}
 	for _, path := range []string{"/writers/?plain", "/writers/", "/writers/?ordering=-novel_count"} {
 		h := http.Handler(h)
 		if path == "/writers/?plain" {

@@ -33,6 +33,9 @@ func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) 
 	if err != nil {
 		return err
 	}
+	if g.AllowBulk && serializers.IsList(body) {
+		return g.createMany(w, r, p, body)
+	}
 	obj := new(T)
 	ctx := r.Context()
 	if err := p.ser.DecodeRelated(ctx, body, obj, serializers.Create, p.relatedFor(g.PerformCreate != nil, nil)); err != nil {
@@ -43,7 +46,8 @@ func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) 
 			return err
 		}
 	}
-	if rec := txRecorder(w); g.PerformCreate == nil && rec == nil {
+	rec := txRecorder(w)
+	if g.PerformCreate == nil && rec == nil {
 		err = p.run.insertOne(ctx, g.DB.NewInsert().Model(obj).Returning("?", bun.Safe(p.returning)), obj)
 	} else {
 		err = g.createInTx(r, p, obj, rec)
@@ -52,8 +56,15 @@ func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) 
 		return p.ser.RelatedError(ctx, err, obj, serializers.Create, p.relLazy)
 	}
 	g.committed(r, Created, obj)
+	if g.PerformCreate == nil && rec == nil {
+		// The relations a nested representation shows (createInTx read
+		// them in its transaction).
+		if err := g.reload(ctx, p, obj); err != nil {
+			return err
+		}
+	}
 	out := jsonbody.GetBuffer()
-	*out = p.ser.AppendJSON(*out, obj)
+	*out = p.ser.AppendJSONContext(ctx, *out, obj)
 	jsonbody.Write(w, http.StatusCreated, *out)
 	jsonbody.PutBuffer(out)
 	return nil
@@ -80,10 +91,13 @@ func (g *Generic[T]) createInTx(r *http.Request, p *plan[T], obj *T, rec TxRecor
 	if err != nil {
 		return err
 	}
+	if err := p.reloadTx(ctx, t.Tx(), obj); err != nil {
+		return err
+	}
 	if rec != nil {
 		out := jsonbody.GetBuffer()
 		defer jsonbody.PutBuffer(out)
-		*out = p.ser.AppendJSON(*out, obj)
+		*out = p.ser.AppendJSONContext(ctx, *out, obj)
 		if err := rec.RecordTx(ctx, t.Tx(), http.StatusCreated, "application/json", *out); err != nil {
 			return err
 		}

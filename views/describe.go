@@ -27,6 +27,7 @@ type Info struct {
 	// and of the Filters that implement filters.Parameterized, in order.
 	Parameters  []filters.Parameter
 	Permissions []permissions.Permission
+	Bulk        int // the bound of a bulk create (AllowBulk's MaxBulk); 0 when off
 }
 
 // Describer is implemented by every generic view.

@@ -33,14 +33,14 @@ func (g *Generic[T]) list(w http.ResponseWriter, r *http.Request, p *plan[T]) er
 		if err := p.run.rows(r.Context(), q.Limit(int64(p.maxResults)), rows); err != nil {
 			return err
 		}
-		*out = p.ser.AppendList(*out, *rows)
+		*out = p.ser.AppendListContext(r.Context(), *out, *rows)
 	} else {
 		page, err := paginate(r, &p.run, q, g.Paginator, rows)
 		if err != nil {
 			return err
 		}
 		*out = page.AppendOpen(*out)
-		*out = p.ser.AppendList(*out, *rows)
+		*out = p.ser.AppendListContext(r.Context(), *out, *rows)
 		*out = page.AppendClose(*out)
 	}
 	p.writeGet(w, r, *out)
@@ -50,7 +50,7 @@ func (g *Generic[T]) list(w http.ResponseWriter, r *http.Request, p *plan[T]) er
 // listQuery is the list's query, read into rows: the Queryset scope, then
 // the built-in filters, then the extra Filters.
 func (g *Generic[T]) listQuery(r *http.Request, p *plan[T], rows *[]T) (*bun.SelectQuery, error) {
-	q := p.newSelect(g.DB, rows)
+	q := p.withRelations(p.newSelect(g.DB, rows))
 	if g.Queryset != nil {
 		q = g.Queryset(r, q)
 	}

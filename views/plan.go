@@ -38,6 +38,7 @@ const (
 	defaultTimeout    = 10 * time.Second
 	defaultMaxBody    = 1 << 20
 	defaultMaxResults = 1000
+	defaultMaxBulk    = 100
 )
 
 // plan is everything a view needs per request, computed once on first use.
@@ -55,6 +56,11 @@ type plan[T any] struct {
 	maxBody    int64
 	maxResults int
 	noETag     bool // Generic.NoETag
+	maxBulk    int  // items of a bulk create
+
+	// relations are the bun relations the serializer's nested and slug
+	// fields show, loaded with every read (nested.go).
+	relations []string
 
 	// Detail views.
 	urlParam    string
@@ -148,6 +154,9 @@ func (g *Generic[T]) setBounds(p *plan[T]) {
 	if p.maxResults <= 0 {
 		p.maxResults = defaultMaxResults
 	}
+	if p.maxBulk = g.MaxBulk; p.maxBulk <= 0 {
+		p.maxBulk = defaultMaxBulk
+	}
 	if p.urlParam == "" {
 		p.urlParam = "id"
 	}
@@ -166,6 +175,7 @@ func (g *Generic[T]) setModel(p *plan[T], typ reflect.Type) {
 	}
 	p.fields = p.ser.Plan()
 	p.setComputed()
+	p.setRelations(g.DB, typ)
 	p.run = newRunner[T](g.DB)
 }
 
@@ -228,7 +238,7 @@ func (g *Generic[T]) setLookup(p *plan[T], typ reflect.Type) string {
 	}
 	if g.Queryset == nil {
 		// The same query on every request but for the lookup value.
-		p.run.prepareGet(p.newSelect(g.DB, new(T)).Where(p.lookupWhere, lookupSample(ftype)).Limit(1))
+		p.run.prepareGet(p.withRelations(p.newSelect(g.DB, new(T))).Where(p.lookupWhere, lookupSample(ftype)).Limit(1))
 	}
 	return lookup
 }
@@ -278,6 +288,9 @@ func (g *Generic[T]) describe(p *plan[T], typ reflect.Type, detail bool, lookup 
 		if pf, ok := f.(filters.Parameterized); ok {
 			p.info.Parameters = append(p.info.Parameters, pf.Parameters()...)
 		}
+	}
+	if g.AllowBulk && p.caps&capCreate != 0 {
+		p.info.Bulk = p.maxBulk
 	}
 	if detail {
 		p.info.URLParam = p.urlParam

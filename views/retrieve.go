@@ -27,7 +27,7 @@ func (g *Generic[T]) retrieve(w http.ResponseWriter, r *http.Request, p *plan[T]
 		return err
 	}
 	out := jsonbody.GetBuffer()
-	*out = p.ser.AppendJSON(*out, obj)
+	*out = p.ser.AppendJSONContext(r.Context(), *out, obj)
 	p.writeGet(w, r, *out)
 	jsonbody.PutBuffer(out)
 	return nil
@@ -46,7 +46,7 @@ func (g *Generic[T]) load(r *http.Request, p *plan[T]) (*T, error) {
 	obj, ok, err := p.run.lookup(ctx, v)
 	if !ok {
 		obj = new(T)
-		err = p.run.object(ctx, g.lookupQuery(r, p, obj, v), obj)
+		err = p.run.object(ctx, p.withRelations(g.lookupQuery(r, p, obj, v)), obj)
 	}
 	if err != nil {
 		return nil, err

@@ -68,8 +68,11 @@ func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], 
 		return p.ser.RelatedError(ctx, err, obj, mode, p.relLazy)
 	}
 	g.committed(r, Updated, obj)
+	if err := g.reload(ctx, p, obj); err != nil {
+		return err
+	}
 	out := jsonbody.GetBuffer()
-	*out = p.ser.AppendJSON(*out, obj)
+	*out = p.ser.AppendJSONContext(ctx, *out, obj)
 	p.setETag(w, *out)
 	jsonbody.Write(w, http.StatusOK, *out)
 	jsonbody.PutBuffer(out)

@@ -83,6 +83,14 @@ type Generic[T any] struct {
 	// PerformDestroy deletes the object inside the transaction that
 	// loaded it; nil deletes it.
 	PerformDestroy func(r *http.Request, tx bun.Tx, obj *T) error
+	// AllowBulk lets a create view take a JSON array of objects (DRF's
+	// ListSerializer, many=True): all are created in one transaction or
+	// none is, answered 201 with the array of their representations, or
+	// 400 with one error object per item. Without it an array is DRF's
+	// "Expected a dictionary, but got list." error.
+	AllowBulk bool
+	// MaxBulk bounds the items of a bulk create; 0 means 100.
+	MaxBulk int
 	// OnCommit, when set, is called once after each create, update or
 	// delete commits, with the object; it must not block (see Change).
 	OnCommit func(r *http.Request, c Change, obj *T)

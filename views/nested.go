@@ -1,0 +1,81 @@
+package views
+
+import (
+	"context"
+	"reflect"
+	"slices"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
+
+	"github.com/cosworth/cosworth/serializers"
+)
+
+// maxNestedDepth bounds how deep nested serializers may nest relations.
+const maxNestedDepth = 4
+
+// setRelations collects the bun relations the serializer's nested and
+// slug fields show (serializers.Plan.Nested), those of nested serializers
+// of nested serializers included ("Author.Books"), checked against the
+// model's tables once.
+func (p *plan[T]) setRelations(db *bun.DB, typ reflect.Type) {
+	var walk func(t *schema.Table, sp *serializers.Plan, prefix string, depth int)
+	walk = func(t *schema.Table, sp *serializers.Plan, prefix string, depth int) {
+		for _, n := range sp.Nested {
+			rel, ok := t.Relations[n.Relation]
+			if !ok {
+				setupPanic("field %q of %s shows relation %q, which is not a bun relation of %s (tag it `bun:\"rel:belongs-to,join:...\"`, has-one, has-many or m2m)", n.Name, typ.Name(), n.Relation, t.TypeName)
+			}
+			if depth >= maxNestedDepth {
+				setupPanic("nested serializers of %s nest relations deeper than %d (%s%s)", typ.Name(), maxNestedDepth, prefix, n.Relation)
+			}
+			path := prefix + n.Relation
+			if !slices.Contains(p.relations, path) {
+				p.relations = append(p.relations, path)
+			}
+			if n.Slug == "" {
+				// db.Table: the related table with its own relations resolved.
+				walk(db.Table(rel.JoinTable.Type), n.Plan, path+".", depth+1)
+			}
+		}
+	}
+	walk(p.table, p.fields, "", 0)
+}
+
+// withRelations adds the relations the representation shows to q: bun
+// joins a belongs-to or has-one relation into the SELECT (on pgx too) and
+// loads a has-many or many-to-many one with one query per relation for
+// all the rows (on bun), so a list makes the same number of queries
+// whatever its page size. A Queryset that names the same relation refines
+// the same join.
+func (p *plan[T]) withRelations(q *bun.SelectQuery) *bun.SelectQuery {
+	for _, rel := range p.relations {
+		q = q.Relation(rel)
+	}
+	return q
+}
+
+// reload reads the relations the representation shows for an object just
+// written (its keys may name other rows now): one query by primary key,
+// plus one per to-many relation. It does nothing when there are none.
+func (g *Generic[T]) reload(ctx context.Context, p *plan[T], obj *T) error {
+	if len(p.relations) == 0 {
+		return nil
+	}
+	return p.run.object(ctx, p.withRelations(g.DB.NewSelect().Model(obj).WherePK()), obj)
+}
+
+// reloadTx is reload inside a create's transaction tx, before the answer
+// is kept with it (Idempotency-Key): obj is a *T or the *[]T of a bulk
+// create, whose rows come back in primary-key order, the order of a bulk
+// insert's keys.
+func (p *plan[T]) reloadTx(ctx context.Context, tx bun.Tx, model any) error {
+	if len(p.relations) == 0 {
+		return nil
+	}
+	q := p.withRelations(tx.NewSelect().Model(model).WherePK())
+	if _, many := model.(*[]T); many {
+		q = q.OrderExpr(string(p.table.SQLAlias) + "." + string(p.table.PKs[0].SQLName))
+	}
+	return q.Scan(ctx)
+}
