@@ -231,10 +231,15 @@ func (g *Generic[T]) run(w http.ResponseWriter, r *http.Request, p *plan[T], a a
 	return nil
 }
 
-// initial runs the checks of DRF's APIView.initial: the authentication
-// outcome first (a rejected or uncheckable credential is answered before
-// anything else), then request-level permissions, then throttles.
+// initial runs the checks of DRF's APIView.initial: content negotiation
+// (404 for an unknown format, 406 for an Accept JSON cannot satisfy), the
+// authentication outcome (a rejected or uncheckable credential is
+// answered before the permissions), then request-level permissions, then
+// throttles.
 func initial(r *http.Request, perms []permissions.Permission, throttles []throttling.Throttle) error {
+	if err := negotiate(r); err != nil {
+		return err
+	}
 	if err := authentication.ErrorFrom(r.Context()); err != nil {
 		return err
 	}
