@@ -16,7 +16,6 @@ import (
 
 	"github.com/cosworth/cosworth/authentication"
 	"github.com/cosworth/cosworth/filters"
-	"github.com/cosworth/cosworth/internal/jsonbody"
 	"github.com/cosworth/cosworth/pagination"
 	"github.com/cosworth/cosworth/permissions"
 	"github.com/cosworth/cosworth/serializers"
@@ -180,7 +179,9 @@ func (g *Generic[T]) serve(w http.ResponseWriter, r *http.Request, c caps) {
 			a = actionDestroy
 		}
 	case http.MethodOptions:
-		jsonbody.Write(w, http.StatusOK, p.options)
+		if err := g.options(w, r, p, c); err != nil {
+			WriteError(w, r, err)
+		}
 		return
 	}
 	if a == actionNone {
