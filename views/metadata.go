@@ -27,26 +27,35 @@ const parses = `["application/json"]`
 // creates) and "PUT" (a view that updates). As DRF's determine_actions,
 // a method is listed when the request permissions pass for it, and for
 // PUT when the object loads and its object permissions pass too; a
-// missing object or a denial leaves the method out.
+// missing object or a denial leaves the method out. On a viewset route
+// each method is checked and described by the configuration of its
+// action (PerAction may give create or update their own permissions and
+// serializer).
 func (g *Generic[T]) options(w http.ResponseWriter, r *http.Request, p *plan[T], c caps) error {
-	post, put := false, false
-	if c&capCreate != 0 {
-		post = permissions.Check(withMethod(r, http.MethodPost), g.Permissions) == nil
+	gPost, gPut := g, g
+	if g.optPost != nil {
+		gPost = g.optPost
 	}
-	if c&capUpdate != 0 {
-		rp := withMethod(r, http.MethodPut)
-		if permissions.Check(rp, g.Permissions) == nil {
-			ctx, cancel := context.WithTimeout(r.Context(), p.timeout)
-			_, err := g.load(rp.WithContext(ctx), p)
-			cancel()
-			switch {
-			case err == nil:
-				put = true
-			case !deniedOrMissing(err):
-				return err
-			}
+	if g.optPut != nil {
+		gPut = g.optPut
+	}
+	var postInfo, putInfo []byte
+	if c&capCreate != 0 && permissions.Check(withMethod(r, http.MethodPost), gPost.Permissions) == nil {
+		postInfo = gPost.setup(c).fieldInfo
+	}
+	if rp := withMethod(r, http.MethodPut); c&capUpdate != 0 && permissions.Check(rp, gPut.Permissions) == nil {
+		pp := gPut.setup(c)
+		ctx, cancel := context.WithTimeout(r.Context(), pp.timeout)
+		_, err := gPut.load(rp.WithContext(ctx), pp)
+		cancel()
+		switch {
+		case err == nil:
+			putInfo = pp.fieldInfo
+		case !deniedOrMissing(err):
+			return err
 		}
 	}
+	post, put := postInfo != nil, putInfo != nil
 	if !post && !put {
 		jsonbody.Write(w, http.StatusOK, p.options)
 		return nil
@@ -57,14 +66,14 @@ func (g *Generic[T]) options(w http.ResponseWriter, r *http.Request, p *plan[T],
 	out = append(out, `,"actions":{`...)
 	if post {
 		out = append(out, `"POST":`...)
-		out = append(out, p.fieldInfo...)
+		out = append(out, postInfo...)
 	}
 	if put {
 		if post {
 			out = append(out, ',')
 		}
 		out = append(out, `"PUT":`...)
-		out = append(out, p.fieldInfo...)
+		out = append(out, putInfo...)
 	}
 	out = append(out, "}}"...)
 	*b = out

@@ -102,6 +102,11 @@ type Generic[T any] struct {
 	// the locked row before changing it (see docs/views.md).
 	NoETag bool
 
+	// optPost and optPut, set on the configurations of a viewset route,
+	// are the configurations of its POST and PUT actions, whose
+	// permissions and serializer OPTIONS describes; nil means this one.
+	optPost, optPut *Generic[T]
+
 	once    sync.Once
 	plan    *plan[T]
 	planErr any // the panic value of a failed setup, re-raised on every use
