@@ -109,7 +109,9 @@ var (
 // plan: each field's "type" (DRF's names), "required", "read_only",
 // "label", its bounds ("min_length", "max_length", "min_value",
 // "max_value") and, for a writable field limited by oneof, "choices".
-func fieldInfo(fp *serializers.Plan) []byte {
+// A field shown by a Represent function is of type "field", as DRF's
+// SerializerMethodField and ReadOnlyField.
+func fieldInfo(fp *serializers.Plan, represented func(name string) bool) []byte {
 	b := []byte{'{'}
 	for i := range fp.Fields {
 		f := &fp.Fields[i]
@@ -118,6 +120,9 @@ func fieldInfo(fp *serializers.Plan) []byte {
 		}
 		b = jsonbody.AppendString(b, f.Name)
 		typ, choices := metaType(f)
+		if represented(f.Name) {
+			typ, choices = "field", nil
+		}
 		b = append(b, `:{"type":`...)
 		b = jsonbody.AppendString(b, typ)
 		b = append(b, `,"required":`...)

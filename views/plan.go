@@ -258,7 +258,7 @@ func (g *Generic[T]) describe(p *plan[T], typ reflect.Type, detail bool, lookup 
 		}
 	}
 	p.options = optionsBody(name, g.Description)
-	p.fieldInfo = fieldInfo(p.fields)
+	p.fieldInfo = fieldInfo(p.fields, func(name string) bool { return p.ser.Represent[name] != nil })
 	p.info = Info{
 		Model:       typ,
 		Name:        typ.Name(),
