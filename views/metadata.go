@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,33 +44,55 @@ func (g *Generic[T]) options(w http.ResponseWriter, r *http.Request, p *plan[T],
 	if c&capCreate != 0 && permissions.Check(withMethod(r, http.MethodPost), gPost.Permissions) == nil {
 		postInfo = gPost.setup(c).fieldInfo
 	}
-	if rp := withMethod(r, http.MethodPut); c&capUpdate != 0 && permissions.Check(rp, gPut.Permissions) == nil {
+	if c&capUpdate != 0 {
 		pp := gPut.setup(c)
-		ctx, cancel := context.WithTimeout(r.Context(), pp.timeout)
-		_, err := gPut.load(rp.WithContext(ctx), pp)
-		cancel()
-		switch {
-		case err == nil:
-			putInfo = pp.fieldInfo
-		case !deniedOrMissing(err):
+		ok, err := gPut.mayPut(r, pp)
+		if err != nil {
 			return err
 		}
+		if ok {
+			putInfo = pp.fieldInfo
+		}
 	}
-	post, put := postInfo != nil, putInfo != nil
-	if !post && !put {
-		jsonbody.Write(w, http.StatusOK, p.options)
-		return nil
+	writeMetadata(w, p.options, postInfo, putInfo)
+	return nil
+}
+
+// mayPut reports whether r's caller may PUT the object r names, as
+// determine_actions tells: the request permissions pass for PUT, the
+// object loads and its object permissions pass. An error other than a
+// 404 or a denial (the database is down) is returned.
+func (g *Generic[T]) mayPut(r *http.Request, p *plan[T]) (bool, error) {
+	rp := withMethod(r, http.MethodPut)
+	if permissions.Check(rp, g.Permissions) != nil {
+		return false, nil
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), p.timeout)
+	defer cancel()
+	_, err := g.load(rp.WithContext(ctx), p)
+	if err != nil && !deniedOrMissing(err) {
+		return false, err
+	}
+	return err == nil, nil
+}
+
+// writeMetadata answers OPTIONS: options (the body without "actions"),
+// with "actions" holding the field information of POST and PUT when set.
+func writeMetadata(w http.ResponseWriter, options, postInfo, putInfo []byte) {
+	if postInfo == nil && putInfo == nil {
+		jsonbody.Write(w, http.StatusOK, options)
+		return
 	}
 	b := jsonbody.GetBuffer()
 	defer jsonbody.PutBuffer(b)
-	out := append((*b)[:0], p.options[:len(p.options)-1]...)
+	out := append((*b)[:0], options[:len(options)-1]...)
 	out = append(out, `,"actions":{`...)
-	if post {
+	if postInfo != nil {
 		out = append(out, `"POST":`...)
 		out = append(out, postInfo...)
 	}
-	if put {
-		if post {
+	if putInfo != nil {
+		if postInfo != nil {
 			out = append(out, ',')
 		}
 		out = append(out, `"PUT":`...)
@@ -78,6 +101,36 @@ func (g *Generic[T]) options(w http.ResponseWriter, r *http.Request, p *plan[T],
 	out = append(out, "}}"...)
 	*b = out
 	jsonbody.Write(w, http.StatusOK, out)
+}
+
+// options answers OPTIONS on an action as DRF's SimpleMetadata on an
+// @action route: "actions" with POST and PUT among the action's methods
+// that the caller may use (for PUT on a detail action, on the loaded
+// object too), described by the action's body (RunBody's In) or, for an
+// action without one, by the viewset's serializer, as DRF's
+// get_serializer gives.
+func (a *actionRoute[T]) metadata(w http.ResponseWriter, r *http.Request, g *Generic[T], p *plan[T]) error {
+	info := a.bodyInfo
+	if info == nil {
+		info = p.fieldInfo
+	}
+	var postInfo, putInfo []byte
+	if slices.Contains(a.methods, http.MethodPost) && permissions.Check(withMethod(r, http.MethodPost), g.Permissions) == nil {
+		postInfo = info
+	}
+	if slices.Contains(a.methods, http.MethodPut) {
+		ok := permissions.Check(withMethod(r, http.MethodPut), g.Permissions) == nil
+		if ok && a.spec.Detail {
+			var err error
+			if ok, err = g.mayPut(r, p); err != nil {
+				return err
+			}
+		}
+		if ok {
+			putInfo = info
+		}
+	}
+	writeMetadata(w, a.options, postInfo, putInfo)
 	return nil
 }
 

@@ -28,8 +28,9 @@ const bookFieldsInfo = `{
 
 // TestBooksOptions: OPTIONS on the books' list and detail routes is DRF's
 // SimpleMetadata, with "actions" for a user who may write (POST on the
-// list for any user, PUT on the detail for the book's owner) and none for
-// an anonymous client or another user; content negotiation answers first.
+// list for any user, PUT on the detail for the book's owner, POST on the
+// discount action with its body's fields) and none for an anonymous client
+// or another user; content negotiation answers first.
 func TestBooksOptions(t *testing.T) {
 	for _, dialect := range []string{"sqlite", "postgres"} {
 		t.Run(dialect, func(t *testing.T) {
@@ -95,6 +96,13 @@ func TestBooksOptions(t *testing.T) {
 			if got := actions(alice, detail); !same(got, `{"PUT":`+bookFieldsInfo+`}`) {
 				t.Fatalf("owner's detail: actions %s", got)
 			}
+			// A POST action is described by its body.
+			percent := `{"POST":{"percent":{"type":"integer","required":true,"read_only":false,"label":"Percent","min_value":1,"max_value":90}}}`
+			if got := actions(alice, detail+"discount/"); !same(got, percent) {
+				t.Fatalf("owner's discount: actions %s", got)
+			}
+			anon.Options(detail+"discount/").AssertStatus(t, http.StatusUnauthorized)
+
 			anon.Get("/api/books/", apitest.Header("Accept", "text/html")).AssertStatus(t, http.StatusNotAcceptable).
 				AssertDetail(t, "Could not satisfy the request Accept header.")
 			anon.Get("/api/books/?format=xml").AssertStatus(t, http.StatusNotFound).AssertDetail(t, "Not found.")
