@@ -184,6 +184,9 @@ type actionRoute[T any] struct {
 	allow   []string // the Allow header
 	g       *Generic[T]
 	options []byte
+	// bodyInfo is the OPTIONS field information of RunBody's In; nil
+	// for an action without a body.
+	bodyInfo []byte
 }
 
 var actionMethodOrder = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
@@ -275,6 +278,9 @@ func (a *actionRoute[T]) derive() {
 		name = prettyName(a.spec.Name)
 	}
 	a.options = optionsBody(name, a.spec.Description)
+	if a.spec.Run.plan != nil {
+		a.bodyInfo = fieldInfo(a.spec.Run.plan, func(string) bool { return false })
+	}
 }
 
 // prettyName is Django's pretty_name: "apply_discount" -> "Apply discount".
@@ -304,7 +310,9 @@ func (a *actionRoute[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if method == http.MethodOptions {
-		jsonbody.Write(w, http.StatusOK, a.options)
+		if err := a.metadata(w, r, g, p); err != nil {
+			WriteError(w, r, err)
+		}
 		return
 	}
 	if method == http.MethodHead || !slices.Contains(a.methods, method) {

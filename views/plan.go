@@ -84,8 +84,9 @@ type plan[T any] struct {
 	// Lists.
 	filters []filters.Filter // built-in: field filters, search, ordering
 
-	options []byte // the OPTIONS body
-	info    Info
+	options   []byte // the OPTIONS body without "actions"
+	fieldInfo []byte // the serializer's fields as OPTIONS "actions" show them
+	info      Info
 
 	rows sync.Pool // *[]T, the row slices of list requests
 }
@@ -267,6 +268,7 @@ func (g *Generic[T]) describe(p *plan[T], typ reflect.Type, detail bool, lookup 
 		}
 	}
 	p.options = optionsBody(name, g.Description)
+	p.fieldInfo = fieldInfo(p.fields, func(name string) bool { return p.ser.Represent[name] != nil })
 	p.info = Info{
 		Model:       typ,
 		Name:        typ.Name(),
@@ -432,7 +434,9 @@ func optionsBody(name, description string) []byte {
 	b = jsonbody.AppendString(b, name)
 	b = append(b, `,"description":`...)
 	b = jsonbody.AppendString(b, description)
-	b = append(b, `,"renders":["application/json"],"parses":["application/json"]}`...)
+	b = append(b, `,"renders":["application/json"],"parses":`...)
+	b = append(b, parses...)
+	b = append(b, '}')
 	return b
 }
 

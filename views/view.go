@@ -16,7 +16,6 @@ import (
 
 	"github.com/cosworth/cosworth/authentication"
 	"github.com/cosworth/cosworth/filters"
-	"github.com/cosworth/cosworth/internal/jsonbody"
 	"github.com/cosworth/cosworth/pagination"
 	"github.com/cosworth/cosworth/permissions"
 	"github.com/cosworth/cosworth/serializers"
@@ -111,6 +110,11 @@ type Generic[T any] struct {
 	// the locked row before changing it (see docs/views.md).
 	NoETag bool
 
+	// optPost and optPut, set on the configurations of a viewset route,
+	// are the configurations of its POST and PUT actions, whose
+	// permissions and serializer OPTIONS describes; nil means this one.
+	optPost, optPut *Generic[T]
+
 	once    sync.Once
 	plan    *plan[T]
 	planErr any // the panic value of a failed setup, re-raised on every use
@@ -188,7 +192,9 @@ func (g *Generic[T]) serve(w http.ResponseWriter, r *http.Request, c caps) {
 			a = actionDestroy
 		}
 	case http.MethodOptions:
-		jsonbody.Write(w, http.StatusOK, p.options)
+		if err := g.options(w, r, p, c); err != nil {
+			WriteError(w, r, err)
+		}
 		return
 	}
 	if a == actionNone {
@@ -239,10 +245,15 @@ func (g *Generic[T]) run(w http.ResponseWriter, r *http.Request, p *plan[T], a a
 	return nil
 }
 
-// initial runs the checks of DRF's APIView.initial: the authentication
-// outcome first (a rejected or uncheckable credential is answered before
-// anything else), then request-level permissions, then throttles.
+// initial runs the checks of DRF's APIView.initial: content negotiation
+// (404 for an unknown format, 406 for an Accept JSON cannot satisfy), the
+// authentication outcome (a rejected or uncheckable credential is
+// answered before the permissions), then request-level permissions, then
+// throttles.
 func initial(r *http.Request, perms []permissions.Permission, throttles []throttling.Throttle) error {
+	if err := negotiate(r); err != nil {
+		return err
+	}
 	if err := authentication.ErrorFrom(r.Context()); err != nil {
 		return err
 	}

@@ -228,6 +228,11 @@ func (vs *viewset[T]) deriveAll() bool {
 // derive sets the configurations of a standard route: one copy of the
 // viewset's Generic, or one per action when PerAction may tell them apart.
 func (s *stdRoute[T]) derive(vs *viewset[T], names ...string) {
+	defer func() {
+		if s.get != nil { // nil when a PerAction panicked
+			s.get.optPost, s.get.optPut = s.post, s.put
+		}
+	}()
 	if vs.perAction == nil {
 		g := vs.derive("")
 		s.get, s.post, s.put, s.patch, s.delete = g, g, g, g, g

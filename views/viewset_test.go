@@ -107,7 +107,9 @@ func TestViewSet(t *testing.T) {
 				t.Fatalf("rename Allow %q", got)
 			}
 			check("OPTIONS", "/books/1/rename/", "", 401, "") // permissions come first, as in DRF
-			check("OPTIONS", "/books/1/rename/", "", 200, `{"name":"Rename","description":"","renders":["application/json"],"parses":["application/json"]}`, alice...)
+			rename := `{"title":{"type":"string","required":true,"read_only":false,"label":"Title","max_length":20}}`
+			check("OPTIONS", "/books/1/rename/", "", 200, `{"name":"Rename","description":"","renders":["application/json"],"parses":["application/json"],`+
+				`"actions":{"POST":`+rename+`,"PUT":`+rename+`}}`, alice...)
 			// A list action, GET (and HEAD).
 			check("GET", "/books/count_all/", "", 200, `{"count":3}`)
 			check("HEAD", "/books/count_all/", "", 200, "")
