@@ -1,6 +1,7 @@
 package pagination
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -67,11 +68,14 @@ func positiveInt(s string, strict bool, cutoff int) (int, bool) {
 
 // parseInt parses a decimal integer as Python's int(str) does for the
 // inputs that matter here: surrounding ASCII whitespace, an optional sign,
-// digits with single underscores between them. Values beyond int64 are
-// rejected (callers treat them like any invalid number).
+// digits with single underscores between them. Values beyond int64
+// saturate at its bounds: Python's int() has no 64-bit limit, so a huge
+// limit is clamped like any too-large one. As Python (int_max_str_digits),
+// more than 4300 digits is not a number.
 func parseInt(s string) (int64, bool) {
+	const maxDigits = 4300
 	s = strings.TrimSpace(s)
-	if len(s) > 40 {
+	if len(s) > 2*maxDigits { // bounds the work; the exact limit is below
 		return 0, false
 	}
 	if strings.IndexByte(s, '_') >= 0 {
@@ -81,14 +85,14 @@ func parseInt(s string) (int64, bool) {
 		}
 		s = strings.ReplaceAll(s, "_", "")
 	}
-	if s == "" || s == "+" || s == "-" {
+	if s == "" || s == "+" || s == "-" || len(strings.TrimLeft(s, "+-")) > maxDigits {
 		return 0, false
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return 0, false
 	}
-	return n, true
+	return n, true // on ErrRange, n is math.MaxInt64 or math.MinInt64
 }
 
 // links builds next and previous URLs from one request the way DRF's

@@ -200,6 +200,7 @@ func TestPageNumber(t *testing.T) {
 			{base + "?page_size=5", seq(1, 5), str(base + "?page=2&page_size=5"), nil},
 			{base + "?page_size=5&page=5", seq(21, 25), nil, str(base + "?page=4&page_size=5")},
 			{base + "?page_size=1000", seq(1, 25), nil, nil},
+			{base + "?page_size=99999999999999999999999", seq(1, 25), nil, nil}, // beyond 64 bits: cut to the max too
 			{base + "?page_size=0", seq(1, 10), str(base + "?page=2&page_size=0"), nil},
 			{base + "?page_size=-3", seq(1, 10), str(base + "?page=2&page_size=-3"), nil},
 			{base + "?page_size=abc", seq(1, 10), str(base + "?page=2&page_size=abc"), nil},
@@ -282,7 +283,11 @@ func TestLimitOffset(t *testing.T) {
 			{base + "?limit=x", seq(1, 10), str(base + "?limit=10&offset=10"), nil},
 			{base + "?offset=-5", seq(1, 10), str(base + "?limit=10&offset=10"), nil},
 			{base + "?offset=abc", seq(1, 10), str(base + "?limit=10&offset=10"), nil},
-			{base + "?offset=99999999999999999999999", seq(1, 10), str(base + "?limit=10&offset=10"), nil},
+			// Beyond 64 bits: past the end like any too-large offset (DRF's
+			// previous link would keep Python's exact number; Cosworth's
+			// offset saturates at the int64 maximum).
+			{base + "?offset=99999999999999999999999", nil, nil, str(base + "?limit=10&offset=9223372036854775797")},
+			{base + "?limit=99999999999999999999999", seq(1, 25), nil, nil},
 			{base + "?offset=9223372036854775807", nil, nil, str(base + "?limit=10&offset=9223372036854775797")},
 			{base + "?search=x&limit=5&offset=5", seq(6, 10), str(base + "?limit=5&offset=10&search=x"), str(base + "?limit=5&search=x")},
 		}

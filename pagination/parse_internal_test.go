@@ -1,6 +1,10 @@
 package pagination
 
-import "testing"
+import (
+	"math"
+	"strings"
+	"testing"
+)
 
 // TestPositiveInt checks DRF's _positive_int over Python's int() syntax.
 func TestPositiveInt(t *testing.T) {
@@ -28,8 +32,11 @@ func TestPositiveInt(t *testing.T) {
 		{"1.0", false, 0, 0, false},
 		{"1e3", false, 0, 0, false},
 		{"0x10", false, 0, 0, false},
-		{"99999999999999999999", false, 0, 0, false},
-		{"٣", false, 0, 0, false}, // Python accepts Unicode digits; Cosworth takes ASCII only
+		{"99999999999999999999", false, 0, math.MaxInt64, true}, // beyond 64 bits: saturates, as Python's int() has no bound
+		{"99999999999999999999", true, 100, 100, true},          // then cut to the maximum
+		{"-99999999999999999999", false, 0, 0, false},           // negative however large
+		{"9" + strings.Repeat("0", 4300), false, 0, 0, false},   // beyond Python's int_max_str_digits
+		{"٣", false, 0, 0, false},                               // Python accepts Unicode digits; Cosworth takes ASCII only
 	}
 	for _, tt := range tests {
 		got, ok := positiveInt(tt.in, tt.strict, tt.cutoff)
