@@ -353,12 +353,18 @@ func lookupParser(model reflect.Type, name string, t reflect.Type) func(string) 
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		bits := t.Bits()
 		return func(s string) (any, bool) {
+			if !canonicalInt(s) {
+				return nil, false
+			}
 			n, err := strconv.ParseInt(s, 10, bits)
 			return n, err == nil
 		}
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		bits := t.Bits()
 		return func(s string) (any, bool) {
+			if !canonicalInt(s) {
+				return nil, false
+			}
 			n, err := strconv.ParseUint(s, 10, bits)
 			return n, err == nil
 		}
@@ -378,6 +384,28 @@ func lookupParser(model reflect.Type, name string, t reflect.Type) func(string) 
 	return nil
 }
 
+// canonicalInt reports whether s is an integer as the object's URL spells
+// it: digits without a sign, spaces or leading zeros ("0" itself, or "-"
+// and digits for a negative key). "+1", "01", " 1" and "1.0" are not
+// aliases of 1 but a 404, as with a route whose lookup is [0-9]+.
+func canonicalInt(s string) bool {
+	if len(s) > 0 && s[0] == '-' {
+		s = s[1:]
+		if s == "0" {
+			return false
+		}
+	}
+	if s == "" || (s[0] == '0' && len(s) > 1) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // lookupArgParser returns parse with its values as query parameters
 // (models.Param); a signed integer in one allocation.
 func lookupArgParser(parse func(string) (any, bool), t reflect.Type) func(string) (any, bool) {
@@ -388,6 +416,9 @@ func lookupArgParser(parse func(string) (any, bool), t reflect.Type) func(string
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		bits := t.Bits()
 		return func(s string) (any, bool) {
+			if !canonicalInt(s) {
+				return nil, false
+			}
 			n, err := strconv.ParseInt(s, 10, bits)
 			return models.IntParam(n), err == nil
 		}

@@ -282,6 +282,13 @@ func TestBookstore(t *testing.T) {
 				{name: "retrieve missing", method: "GET", path: "/books/999/", status: 404, want: `{"detail":"Not found."}`},
 				{name: "retrieve malformed id", method: "GET", path: "/books/abc/", status: 404, want: `{"detail":"Not found."}`},
 				{name: "retrieve out-of-range id", method: "GET", path: "/books/99999999999999999999/", status: 404, want: `{"detail":"Not found."}`},
+				// Not aliases of id 1: the URL must spell the key as it is.
+				{name: "retrieve +1", method: "GET", path: "/books/+1/", status: 404, want: `{"detail":"Not found."}`},
+				{name: "retrieve 01", method: "GET", path: "/books/01/", status: 404, want: `{"detail":"Not found."}`},
+				{name: "retrieve space 1", method: "GET", path: "/books/%201/", status: 404, want: `{"detail":"Not found."}`},
+				{name: "retrieve 1.0", method: "GET", path: "/books/1.0/", status: 404, want: `{"detail":"Not found."}`},
+				{name: "retrieve -0", method: "GET", path: "/books/-0/", status: 404, want: `{"detail":"Not found."}`},
+				{name: "delete 01", method: "DELETE", path: "/books/01/", hdr: as("alice"), status: 404, want: `{"detail":"Not found."}`},
 				{name: "update by another user", method: "PUT", path: "/books/1/", body: dune, hdr: as("bob"), status: 403,
 					want: `{"detail":"You do not have permission to perform this action."}`},
 				{name: "update missing", method: "PUT", path: "/books/999/", body: dune, hdr: as("alice"), status: 404, want: `{"detail":"Not found."}`},
