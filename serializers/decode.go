@@ -210,8 +210,11 @@ func topObject(s *scanner, in *planInternal, seen []value) {
 }
 
 // notADict is DRF's error for a body that is JSON but not an object,
-// naming the value's Python type.
+// naming the value's Python type; a null body is DRF's "No data provided".
 func notADict(kind byte, float bool) error {
+	if kind == '0' {
+		return &models.ValidationError{Fields: []models.FieldError{{Field: models.NonFieldErrors, Messages: []string{drfmsg.NoData}}}}
+	}
 	return &models.ValidationError{Fields: []models.FieldError{{Field: models.NonFieldErrors, Messages: []string{drfmsg.NotADict + pythonType(kind, float) + "."}}}}
 }
 

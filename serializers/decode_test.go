@@ -113,7 +113,7 @@ func TestDecodeMessages(t *testing.T) {
 		{"not a dict: int", ` 12 `, `{"non_field_errors":["Invalid data. Expected a dictionary, but got int."]}`},
 		{"not a dict: float", `1.0`, `{"non_field_errors":["Invalid data. Expected a dictionary, but got float."]}`},
 		{"not a dict: bool", `false`, `{"non_field_errors":["Invalid data. Expected a dictionary, but got bool."]}`},
-		{"not a dict: null", `null`, `{"non_field_errors":["Invalid data. Expected a dictionary, but got NoneType."]}`},
+		{"not a dict: null", `null`, `{"non_field_errors":["No data provided"]}`},
 		{"duplicate keys: last wins", `{"name":"","name":"ok"}`, ``},
 		{"duplicate keys: last wins (error)", `{"name":"ok","name":""}`, `{"name":["This field may not be blank."]}`},
 		{"escaped key", `{"n\u0061me":"ok"}`, ``},

@@ -402,6 +402,7 @@ func walkContract(t *testing.T, s *service) {
 	anon.Post("/api/register/", map[string]any{"username": strings.Repeat("u", 151), "password": "x"}).
 		AssertStatus(t, 400).AssertJSON(t, `{"username": ["Ensure this field has no more than 150 characters."]}`)
 	anon.Post("/api/register/", `{"username": "x", "password": `).AssertStatus(t, 400)
+	anon.Post("/api/register/", `null`).AssertStatus(t, 400).AssertJSON(t, `{"non_field_errors": ["No data provided"]}`)
 	anon.Post("/api/register/", "username=x", apitest.Header("Content-Type", "text/plain")).
 		AssertStatus(t, 415).AssertJSON(t, `{"detail": "Unsupported media type \"text/plain\" in request."}`)
 	// Surrounding whitespace is trimmed (DRF's CharField default), and so
