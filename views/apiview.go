@@ -130,7 +130,7 @@ func WriteJSON(w http.ResponseWriter, status int, v any) error {
 func ReadJSON(r *http.Request, dst any) error {
 	b := jsonbody.GetBuffer()
 	defer jsonbody.PutBuffer(b)
-	body, err := readBody(r, defaultMaxBody, b)
+	body, err := readBody(r, defaultMaxBody, b, nil)
 	if err != nil {
 		return err
 	}

@@ -72,7 +72,7 @@ func TestAPIView(t *testing.T) {
 		{name: "put", method: "PUT", path: "/me/", hdr: as("alice"), body: `{}`, status: 405, want: `{"detail":"Method \"PUT\" not allowed."}`,
 			wantHeader: map[string]string{"Allow": "GET, POST, HEAD, OPTIONS"}},
 		{name: "options", method: "OPTIONS", path: "/me/", hdr: as("alice"), status: 200,
-			want: `{"name":"Me","description":"","renders":["application/json"],"parses":["application/json"]}`},
+			want: `{"name":"Me","description":"","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded","multipart/form-data"]}`},
 		{name: "post", method: "POST", path: "/me/", hdr: as("alice"), body: `{"name":"Alice","extra":[1,2]}`, status: 201, want: `{"name":"Alice"}`},
 		{name: "post empty", method: "POST", path: "/me/", hdr: as("alice"), status: 400, want: `{"name":["This field is required."]}`},
 		{name: "post wrong type", method: "POST", path: "/me/", hdr: as("alice"), body: `{"name":5}`, status: 400, want: `{"name":["Not a valid string."]}`},

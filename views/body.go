@@ -5,20 +5,28 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/cosworth/cosworth/serializers"
 )
 
 // readBody reads r's JSON body into *buf (a pooled buffer), bounded by
 // limit, and returns it. As DRF does, an empty body is the empty object
 // whatever its Content-Type; a non-empty one must be application/json
-// (parameters such as charset allowed), else 415. A body beyond limit is a
-// 413, refused from Content-Length before reading when possible.
-func readBody(r *http.Request, limit int64, buf *[]byte) ([]byte, error) {
+// (parameters such as charset allowed), a form
+// (application/x-www-form-urlencoded or multipart/form-data, read by
+// readForm as the JSON object of its fields, typed by fields when not nil),
+// else 415. A body beyond limit is a 413, refused from Content-Length
+// before reading when possible.
+func readBody(r *http.Request, limit int64, buf *[]byte, fields *serializers.Plan) ([]byte, error) {
 	b := (*buf)[:0]
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 		*buf = append(b, '{', '}')
 		return *buf, nil
 	}
 	if ct := r.Header.Get("Content-Type"); !isJSON(ct) {
+		if isForm(ct) {
+			return readForm(r, limit, buf, fields)
+		}
 		return nil, &unsupportedMediaTypeError{contentType: ct}
 	}
 	if r.ContentLength > limit {

@@ -51,7 +51,7 @@ func TestReadBody(t *testing.T) {
 				limit = defaultMaxBody
 			}
 			buf := make([]byte, 0, 16)
-			got, err := readBody(r, limit, &buf)
+			got, err := readBody(r, limit, &buf, nil)
 			if tt.status != 0 {
 				var se interface{ StatusCode() int }
 				if !errors.As(err, &se) || se.StatusCode() != tt.status {
@@ -80,7 +80,7 @@ func TestUnsupportedMediaTypeMessage(t *testing.T) {
 	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("x"))
 	r.Header.Set("Content-Type", "text/plain")
 	buf := []byte{}
-	_, err := readBody(r, 100, &buf)
+	_, err := readBody(r, 100, &buf, nil)
 	if err == nil || err.Error() != `Unsupported media type "text/plain" in request.` {
 		t.Fatalf("error = %v", err)
 	}

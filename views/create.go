@@ -29,7 +29,7 @@ func (v *CreateView[T]) Describe() Info { return (*Generic[T])(v).setup(capCreat
 func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) error {
 	in := jsonbody.GetBuffer()
 	defer jsonbody.PutBuffer(in)
-	body, err := readBody(r, p.maxBody, in)
+	body, err := readBody(r, p.maxBody, in, p.fields)
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ import (
 
 // parses is the list of media types the views' bodies are read as, for
 // OPTIONS ("parses" of DRF's SimpleMetadata).
-const parses = `["application/json"]`
+const parses = `["application/json","application/x-www-form-urlencoded","multipart/form-data"]`
 
 // options answers OPTIONS as DRF's SimpleMetadata: the view's name,
 // description, renders and parses, and, when the caller may write,

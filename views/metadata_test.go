@@ -71,7 +71,7 @@ func TestOptionsMetadata(t *testing.T) {
 				t.Fatalf("create: %d %s", w.Code, w.Body)
 			}
 			head := func(name string) string {
-				return `"name":"` + name + `","description":"","renders":["application/json"],"parses":["application/json"]`
+				return `"name":"` + name + `","description":"","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded","multipart/form-data"]`
 			}
 			list, detail := head("Book List"), head("Book Instance")
 			for _, s := range []step{
@@ -93,7 +93,7 @@ func TestOptionsMetadata(t *testing.T) {
 
 			gadgets := &views.ListCreateView[Gadget]{DB: db, Name: "Gadgets", Description: "All the gadgets."}
 			w := do(gadgets, http.MethodOptions, "/gadgets/", "")
-			want := `{"name":"Gadgets","description":"All the gadgets.","renders":["application/json"],"parses":["application/json"],"actions":{"POST":` + gadgetFields + "}}"
+			want := `{"name":"Gadgets","description":"All the gadgets.","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded","multipart/form-data"],"actions":{"POST":` + gadgetFields + "}}"
 			if w.Code != http.StatusOK || !jsonEqual(w.Body.Bytes(), []byte(want)) {
 				t.Fatalf("gadgets: %d\n%s\nwant\n%s", w.Code, w.Body, want)
 			}

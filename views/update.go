@@ -31,7 +31,7 @@ func (v *UpdateView[T]) Describe() Info { return (*Generic[T])(v).setup(capUpdat
 func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], mode serializers.Mode) error {
 	in := jsonbody.GetBuffer()
 	defer jsonbody.PutBuffer(in)
-	body, err := readBody(r, p.maxBody, in)
+	body, err := readBody(r, p.maxBody, in, p.fields)
 	obj, t, lerr := g.lock(r, p, g.PerformUpdate == nil && p.run.write)
 	if lerr != nil {
 		return lerr
