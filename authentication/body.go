@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/cosworth/cosworth/internal/drfmsg"
+	"github.com/cosworth/cosworth/internal/formbody"
 	"github.com/cosworth/cosworth/internal/jsonbody"
 	"github.com/cosworth/cosworth/models"
 )
@@ -96,12 +97,17 @@ func charField(raw json.RawMessage, keepSpace bool) (string, string) {
 }
 
 // readJSON reads r's body, bounded by MaxBodyBytes, after checking its
-// Content-Type as DRF's parser negotiation does. An empty body is {}.
+// Content-Type as DRF's parser negotiation does (JSON, or a form read as
+// the JSON object of its fields' last values, as DRF's FormParser and
+// MultiPartParser give the serializer). An empty body is {}.
 func readJSON(r *http.Request) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 		return []byte("{}"), nil
 	}
 	ct := r.Header.Get("Content-Type")
+	if formbody.Is(ct) {
+		return readForm(r)
+	}
 	if !isJSON(ct) {
 		return nil, &requestError{status: http.StatusUnsupportedMediaType, detail: drfmsg.UnsupportedMediaType(ct)}
 	}
@@ -123,6 +129,28 @@ func readJSON(r *http.Request) ([]byte, error) {
 		return []byte("{}"), nil
 	}
 	return b, nil
+}
+
+// readForm reads a form body as the JSON object of its fields, each the
+// string of its last value.
+func readForm(r *http.Request) ([]byte, error) {
+	f, err := formbody.Read(r, MaxBodyBytes)
+	if err != nil {
+		if errors.Is(err, formbody.ErrTooLarge) {
+			return nil, &requestError{status: http.StatusRequestEntityTooLarge, detail: drfmsg.TooLarge}
+		}
+		return nil, &requestError{status: http.StatusBadRequest, detail: drfmsg.MalformedRequest}
+	}
+	b := []byte{'{'}
+	for i, k := range f.Keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonbody.AppendString(b, k)
+		b = append(b, ':')
+		b = jsonbody.AppendString(b, f.Values[k])
+	}
+	return append(b, '}'), nil
 }
 
 // isJSON reports whether the Content-Type ct selects DRF's JSONParser.

@@ -163,6 +163,7 @@ func TestRedisObtainHandler(t *testing.T) {
 	key := do(t, "POST", url+"/token-auth/", "", map[string]any{"username": "admin", "password": "admin-pass-123"}).expect(t, 200, "").json(t)["token"].(string)
 	do(t, "GET", url+"/me/", "Token "+key, nil).expect(t, 200, fmt.Sprintf(`{"id": %d, "username": "admin", "is_staff": true, "backend": "redis"}`, users["admin"].ID))
 	do(t, "POST", url+"/token-auth/", "", map[string]any{"username": "ghost", "password": "ghost-pass-123"}).expect(t, 400, `{"non_field_errors": ["Unable to log in with provided credentials."]}`)
+	do(t, "POST", url+"/token-auth/", "", "username=admin&password=admin-pass-123", "Content-Type", "application/x-www-form-urlencoded").expect(t, 200, "")
 	if ttl := rdb.TTL(context.Background(), prefix+"authtok:"+models.TokenDigest(key)).Val(); ttl <= 0 || ttl > time.Minute {
 		t.Fatalf("TTL %v, want at most the configured minute", ttl)
 	}

@@ -1,9 +1,11 @@
 package authentication_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	neturl "net/url"
@@ -69,7 +71,21 @@ func TestTokenAuthentication(t *testing.T) {
 	do(t, "POST", url+"/token-auth/", "", map[string]any{"password": "x"}).expect(t, 400, `{"username": ["This field is required."]}`)
 	// DRF does not trim the password of ObtainAuthToken.
 	do(t, "POST", url+"/token-auth/", "", map[string]any{"username": "alice", "password": " alice-pass-123"}).expect(t, 400, "")
-	do(t, "POST", url+"/token-auth/", "", "username=alice", "Content-Type", "application/x-www-form-urlencoded").expect(t, 415, "")
+	// Forms are read as DRF's FormParser and MultiPartParser read them.
+	form := "application/x-www-form-urlencoded"
+	do(t, "POST", url+"/token-auth/", "", "username=alice&password=alice-pass-123", "Content-Type", form).expect(t, 200, "")
+	do(t, "POST", url+"/token-auth/", "", "username=alice", "Content-Type", form).expect(t, 400, `{"password": ["This field is required."]}`)
+	do(t, "POST", url+"/token-auth/", "", "username=alice&password=", "Content-Type", form).expect(t, 400, `{"password": ["This field may not be blank."]}`)
+	do(t, "POST", url+"/token-auth/", "", "username=alice&password=nope", "Content-Type", form+"; charset=utf-8").
+		expect(t, 400, `{"non_field_errors": ["Unable to log in with provided credentials."]}`)
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	mw.WriteField("username", "alice")
+	mw.WriteField("password", "alice-pass-123")
+	mw.Close()
+	do(t, "POST", url+"/token-auth/", "", mp.String(), "Content-Type", mw.FormDataContentType()).expect(t, 200, "")
+	do(t, "POST", url+"/token-auth/", "", "username=alice", "Content-Type", "text/plain").
+		expect(t, 415, `{"detail": "Unsupported media type \"text/plain\" in request."}`)
 	// As DRF, the request's own bad credentials are answered first.
 	do(t, "POST", url+"/token-auth/", "Token 0123456789abcdef0123456789abcdef01234567", map[string]any{"username": "alice", "password": "alice-pass-123"}).expect(t, 401, `{"detail": "Invalid token."}`)
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/cosworth/cosworth/internal/formbody"
 	"github.com/cosworth/cosworth/serializers"
 )
 
@@ -24,7 +25,7 @@ func readBody(r *http.Request, limit int64, buf *[]byte, fields *serializers.Pla
 		return *buf, nil
 	}
 	if ct := r.Header.Get("Content-Type"); !isJSON(ct) {
-		if isForm(ct) {
+		if formbody.Is(ct) {
 			return readForm(r, limit, buf, fields)
 		}
 		return nil, &unsupportedMediaTypeError{contentType: ct}

@@ -2,103 +2,33 @@ package views
 
 import (
 	"errors"
-	"io"
-	"mime"
-	"mime/multipart"
-	"net/http"
-	"strings"
 
+	"net/http"
+
+	"github.com/cosworth/cosworth/internal/formbody"
 	"github.com/cosworth/cosworth/internal/jsonbody"
-	"github.com/cosworth/cosworth/internal/querystring"
 	"github.com/cosworth/cosworth/serializers"
 )
 
-// maxFormFields bounds the fields of a form body, as Django's
-// DATA_UPLOAD_MAX_NUMBER_FIELDS (1000).
-const maxFormFields = 1000
-
-// isForm reports whether the Content-Type ct selects DRF's FormParser or
-// MultiPartParser.
-func isForm(ct string) bool {
-	mt, _, _ := strings.Cut(ct, ";")
-	mt = strings.TrimSpace(mt)
-	return strings.EqualFold(mt, "application/x-www-form-urlencoded") || strings.EqualFold(mt, "multipart/form-data")
-}
-
-// readForm reads a form body (bounded by limit, at most maxFormFields
-// fields; file parts are read through and ignored, never stored) and
-// writes it into *buf as the JSON object the serializer decodes, the way
-// DRF's fields read a QueryDict: the last value of each field, as a
-// string (the serializer converts "5" to an integer, "on" to a boolean,
-// with DRF's messages for bad values); an empty value is null for a
-// nullable field and absent for a field that is not required (DRF's
-// Field.get_value on HTML input).
+// readForm reads a form body (formbody.Read: bounded by limit, at most
+// formbody.MaxFields fields, file parts ignored) and writes it into *buf
+// as the JSON object the serializer decodes, the way DRF's fields read a
+// QueryDict: the last value of each field, as a string (the serializer
+// converts "5" to an integer, "on" to a boolean, with DRF's messages for
+// bad values); an empty value is null for a nullable field and absent for
+// a field that is not required (DRF's Field.get_value on HTML input).
 func readForm(r *http.Request, limit int64, buf *[]byte, fields *serializers.Plan) ([]byte, error) {
-	if r.ContentLength > limit {
-		return nil, tooLargeError{}
-	}
-	body := http.MaxBytesReader(nil, r.Body, limit)
-	var keys []string
-	vals := map[string]string{}
-	add := func(k, v string) error {
-		if _, ok := vals[k]; !ok {
-			if len(keys) == maxFormFields {
-				return &badBodyError{err: errors.New("too many form fields")}
-			}
-			keys = append(keys, k)
-		}
-		vals[k] = v
-		return nil
-	}
-	ct := r.Header.Get("Content-Type")
-	mt, params, err := mime.ParseMediaType(ct)
+	form, err := formbody.Read(r, limit)
 	if err != nil {
+		if errors.Is(err, formbody.ErrTooLarge) {
+			return nil, tooLargeError{}
+		}
 		return nil, &badBodyError{err: err}
-	}
-	if mt == "multipart/form-data" {
-		mr := multipart.NewReader(body, params["boundary"])
-		for {
-			part, err := mr.NextPart()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return nil, formError(err)
-			}
-			name := part.FormName()
-			if name == "" || part.FileName() != "" {
-				if _, err := io.Copy(io.Discard, part); err != nil {
-					return nil, formError(err)
-				}
-				continue
-			}
-			v, err := io.ReadAll(part)
-			if err != nil {
-				return nil, formError(err)
-			}
-			if err := add(name, string(v)); err != nil {
-				return nil, err
-			}
-		}
-	} else {
-		raw, err := io.ReadAll(body)
-		if err != nil {
-			return nil, formError(err)
-		}
-		for _, pair := range strings.Split(string(raw), "&") {
-			if pair == "" {
-				continue
-			}
-			k, v, _ := strings.Cut(pair, "=")
-			if err := add(querystring.Unescape(k), querystring.Unescape(v)); err != nil {
-				return nil, err
-			}
-		}
 	}
 	b := append((*buf)[:0], '{')
 	first := true
-	for _, k := range keys {
-		v := vals[k]
+	for _, k := range form.Keys {
+		v := form.Values[k]
 		null := false
 		if v == "" && fields != nil {
 			if f := fieldByName(fields, k); f != nil {
@@ -124,13 +54,4 @@ func readForm(r *http.Request, limit int64, buf *[]byte, fields *serializers.Pla
 	b = append(b, '}')
 	*buf = b
 	return b, nil
-}
-
-// formError is a 413 for a body beyond the limit, a 400 otherwise.
-func formError(err error) error {
-	var mb *http.MaxBytesError
-	if errors.As(err, &mb) {
-		return tooLargeError{}
-	}
-	return &badBodyError{err: err}
 }

@@ -76,7 +76,7 @@ func TestBoundsEndToEnd(t *testing.T) {
 			if tt.name == "not JSON" || strings.HasPrefix(tt.name, "chunked") {
 				req, _ := http.NewRequest(tt.method, st.url+tt.path, strings.NewReader(tt.body))
 				if tt.name == "not JSON" {
-					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					req.Header.Set("Content-Type", "text/plain")
 				} else {
 					req.Header.Set("Content-Type", "application/json")
 					req.ContentLength = -1 // no declared length: the bound is hit while reading
