@@ -2,7 +2,6 @@ package views
 
 import (
 	"errors"
-
 	"net/http"
 
 	"github.com/cosworth/cosworth/internal/formbody"
