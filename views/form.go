@@ -3,6 +3,7 @@ package views
 import (
 	"errors"
 	"net/http"
+	"reflect"
 
 	"github.com/cosworth/cosworth/internal/formbody"
 	"github.com/cosworth/cosworth/internal/jsonbody"
@@ -15,7 +16,8 @@ import (
 // QueryDict: the last value of each field, as a string (the serializer
 // converts "5" to an integer, "on" to a boolean, with DRF's messages for
 // bad values); an empty value is null for a nullable field and absent for
-// a field that is not required (DRF's Field.get_value on HTML input).
+// a field that is not required, and a boolean missing from the form is
+// false except in a PATCH (DRF's Field.get_value on HTML input).
 func readForm(r *http.Request, limit int64, buf *[]byte, fields *serializers.Plan) ([]byte, error) {
 	form, err := formbody.Read(r, limit)
 	if err != nil {
@@ -48,6 +50,26 @@ func readForm(r *http.Request, limit int64, buf *[]byte, fields *serializers.Pla
 			b = append(b, "null"...)
 		} else {
 			b = jsonbody.AppendString(b, v)
+		}
+	}
+	if fields != nil && r.Method != http.MethodPatch {
+		// An unchecked checkbox sends nothing: a boolean missing from a
+		// form is false unless the update is partial (BooleanField's
+		// default_empty_html).
+		for i := range fields.Fields {
+			f := &fields.Fields[i]
+			if f.ReadOnly || f.Type.Kind() != reflect.Bool {
+				continue
+			}
+			if _, ok := form.Values[f.Name]; ok {
+				continue
+			}
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = jsonbody.AppendString(b, f.Name)
+			b = append(b, ":false"...)
 		}
 	}
 	b = append(b, '}')

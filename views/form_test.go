@@ -5,7 +5,11 @@ import (
 	"mime/multipart"
 	"testing"
 
+	"github.com/go-chi/chi/v5"
+	"github.com/uptrace/bun"
+
 	"github.com/cosworth/cosworth/internal/dbtest"
+	"github.com/cosworth/cosworth/views"
 )
 
 // TestFormBodies checks that generic views read form bodies as DRF's
@@ -50,6 +54,45 @@ func TestFormBodies(t *testing.T) {
 					want: `{"detail":"Unsupported media type \"text/plain\" in request."}`},
 			} {
 				s.run(t, h)
+			}
+		})
+	}
+}
+
+// Task has a boolean and a nullable field, for the form rules on them.
+type Task struct {
+	bun.BaseModel `bun:"table:tasks,alias:task"`
+	ID            int64   `bun:",pk,autoincrement" json:"id" cosworth:"read_only"`
+	Title         string  `bun:",notnull" json:"title" validate:"required,max=50"`
+	Done          bool    `bun:",notnull" json:"done"`
+	Note          *string `json:"note"`
+}
+
+// TestFormBooleansAndNulls checks DRF's reading of HTML input: a missing
+// boolean is false except in a PATCH, an empty value of a nullable field
+// is null, a bad boolean has DRF's message.
+func TestFormBooleansAndNulls(t *testing.T) {
+	const form = "application/x-www-form-urlencoded"
+	for name, open := range dbtest.Dialects(t, (*Task)(nil)) {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			r := chi.NewRouter()
+			r.Handle("/tasks/", &views.ListCreateView[Task]{DB: db})
+			r.Handle("/tasks/{id}/", &views.RetrieveUpdateView[Task]{DB: db})
+			ct := []string{"Content-Type", form}
+			for _, s := range []step{
+				{name: "checkbox unchecked", method: "POST", path: "/tasks/", hdr: ct, body: "title=a&note=", status: 201,
+					want: `{"id":1,"title":"a","done":false,"note":null}`},
+				{name: "checkbox checked", method: "POST", path: "/tasks/", hdr: ct, body: "title=b&done=on&note=x", status: 201,
+					want: `{"id":2,"title":"b","done":true,"note":"x"}`},
+				{name: "patch keeps the boolean", method: "PATCH", path: "/tasks/2/", hdr: ct, body: "title=c", status: 200,
+					want: `{"id":2,"title":"c","done":true,"note":"x"}`},
+				{name: "put without it is false", method: "PUT", path: "/tasks/2/", hdr: ct, body: "title=d", status: 200,
+					want: `{"id":2,"title":"d","done":false,"note":"x"}`},
+				{name: "bad boolean", method: "POST", path: "/tasks/", hdr: ct, body: "title=e&done=maybe", status: 400,
+					want: `{"done":["Must be a valid boolean."]}`},
+			} {
+				s.run(t, r)
 			}
 		})
 	}
