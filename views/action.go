@@ -342,7 +342,7 @@ func (a *actionRoute[T]) run(w http.ResponseWriter, r *http.Request, g *Generic[
 	if a.spec.Run.in != nil {
 		in := jsonbody.GetBuffer()
 		defer jsonbody.PutBuffer(in)
-		body, bodyErr = readBody(r, p.maxBody, in)
+		body, bodyErr = readBody(r, p.maxBody, in, a.spec.Run.plan)
 	}
 	ctx := r.Context()
 	c := &Call[T]{Request: r, DB: g.DB, g: g, p: p}
