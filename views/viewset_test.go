@@ -108,7 +108,7 @@ func TestViewSet(t *testing.T) {
 			}
 			check("OPTIONS", "/books/1/rename/", "", 401, "") // permissions come first, as in DRF
 			rename := `{"title":{"type":"string","required":true,"read_only":false,"label":"Title","max_length":20}}`
-			check("OPTIONS", "/books/1/rename/", "", 200, `{"name":"Rename","description":"","renders":["application/json"],"parses":["application/json"],`+
+			check("OPTIONS", "/books/1/rename/", "", 200, `{"name":"Rename","description":"","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded","multipart/form-data"],`+
 				`"actions":{"POST":`+rename+`,"PUT":`+rename+`}}`, alice...)
 			// A list action, GET (and HEAD).
 			check("GET", "/books/count_all/", "", 200, `{"count":3}`)
