@@ -112,21 +112,31 @@ func Load(ctx context.Context, q *bun.SelectQuery, dst any) (tx *Tx, handled boo
 		return nil, true, err
 	}
 	tx = &Tx{db: db, conn: conn, m: m}
-	pr := getPair("BEGIN", nil, sh.sql, c.args[1:])
-	defer pr.release()
-	br := conn.SendBatch(ctx, &pr.batch)
-	_, err = br.Exec()
-	if err == nil {
-		var rows pgx.Rows
-		if rows, err = br.Query(); err == nil {
-			err = scanRows(ctx, rows, p, m, elem, false)
+	prepared := preparable(sh.sql)
+	if prepared {
+		err = beginLocked(ctx, conn, sh.sql, c.args[1:], p, m, elem)
+	} else {
+		pr := getPair("BEGIN", nil, sh.sql, c.args[1:])
+		br := conn.SendBatch(ctx, &pr.batch)
+		_, err = br.Exec()
+		if err == nil {
+			var rows pgx.Rows
+			if rows, err = br.Query(); err == nil {
+				err = scanRows(ctx, rows, p, m, elem, false)
+			}
 		}
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		pr.release()
 	}
 	if err != nil {
 		tx.Close(ctx)
+		if prepared && isStalePlan(err) {
+			// The table changed under the statement prepared on this
+			// connection: forget it, so the next run prepares it again.
+			_ = conn.Conn().Deallocate(ctx, sh.sql)
+		}
 		if err == errFallback || isDataException(err) {
 			// Columns that are not the plan's, or a value the server
 			// would not take as a parameter where bun's literal compares
@@ -136,6 +146,14 @@ func Load(ctx context.Context, q *bun.SelectQuery, dst any) (tx *Tx, handled boo
 		return nil, true, err
 	}
 	return tx, true, nil
+}
+
+// isStalePlan reports whether err is PostgreSQL's "cached plan must not
+// change result type" (a prepared statement older than a change of its
+// table).
+func isStalePlan(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "0A000"
 }
 
 // isDataException reports whether err is PostgreSQL's class 22 (a value

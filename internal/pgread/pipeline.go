@@ -1,0 +1,93 @@
+package pgread
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"sync"
+	"sync/atomic"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// maxLockShapes bounds the locked reads (one SQL text per view and
+// Queryset shape) that are kept prepared, by name, on every connection:
+// pgx's named statements are not in its LRU statement cache, so a shape
+// beyond the bound runs as a pgx batch (an unnamed statement, described
+// on every run) instead.
+const maxLockShapes = 64
+
+var (
+	lockShapes sync.Map // SQL text -> struct{}
+	nLockShape atomic.Int32
+)
+
+// preparable reports whether sqlText may be kept prepared on every
+// connection (see maxLockShapes).
+func preparable(sqlText string) bool {
+	if _, ok := lockShapes.Load(sqlText); ok {
+		return true
+	}
+	if nLockShape.Add(1) > maxLockShapes {
+		nLockShape.Add(-1)
+		return false
+	}
+	if _, loaded := lockShapes.LoadOrStore(sqlText, struct{}{}); loaded {
+		nLockShape.Add(-1)
+	}
+	return true
+}
+
+var builders = sync.Pool{New: func() any { return new(pgx.ExtendedQueryBuilder) }}
+
+// beginLocked sends BEGIN and the prepared statement sqlText (the locked
+// read of one object) with args in one round trip, and scans its row
+// through p into elem. The statement is prepared on the connection on its
+// first run there (one more round trip, once), so every later run skips
+// the parse and the row description and reads binary results, as the
+// reads' statement cache does. The transaction is left open on conn (or
+// failed: the caller rolls it back). It returns errFallback when the
+// columns are not p's or an argument does not encode.
+func beginLocked(ctx context.Context, conn *pgxpool.Conn, sqlText string, args []any, p *plan, m *model, elem reflect.Value) error {
+	c := conn.Conn()
+	sd, err := c.Prepare(ctx, sqlText, sqlText)
+	if err != nil {
+		return err
+	}
+	eqb := builders.Get().(*pgx.ExtendedQueryBuilder)
+	defer builders.Put(eqb)
+	if err := eqb.Build(c.TypeMap(), sd, args); err != nil {
+		// A value pgx cannot encode for the parameter's type (a number
+		// beyond an int4 column), where bun's literal compares: nothing
+		// was sent, bun runs it.
+		return errFallback
+	}
+	var b pgconn.Batch
+	b.ExecParams("BEGIN", nil, nil, nil, nil)
+	b.ExecStatement(sd, eqb.ParamValues, eqb.ParamFormats, eqb.ResultFormats)
+	mrr := c.PgConn().ExecBatch(ctx, &b)
+	defer mrr.Close()
+	if !mrr.NextResult() {
+		return closeErr(mrr)
+	}
+	if _, err := mrr.ResultReader().Close(); err != nil {
+		return err
+	}
+	if !mrr.NextResult() {
+		return closeErr(mrr)
+	}
+	if err := scanRows(ctx, pgx.RowsFromResultReader(c.TypeMap(), mrr.ResultReader()), p, m, elem, false); err != nil {
+		return err
+	}
+	return mrr.Close()
+}
+
+// closeErr is the error of a batch that ended early.
+func closeErr(mrr *pgconn.MultiResultReader) error {
+	if err := mrr.Close(); err != nil {
+		return err
+	}
+	return errors.New("pgread: the batch answered fewer results than it sent")
+}
