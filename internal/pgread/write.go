@@ -112,7 +112,8 @@ func Load(ctx context.Context, q *bun.SelectQuery, dst any) (tx *Tx, handled boo
 		return nil, true, err
 	}
 	tx = &Tx{db: db, conn: conn, m: m}
-	prepared := preparable(sh.sql)
+	// A tracer (models.WithTracer) sees pgx's batches, not pgconn's.
+	prepared := conn.Conn().Config().Tracer == nil && preparable(sh.sql)
 	if prepared {
 		err = beginLocked(ctx, conn, sh.sql, c.args[1:], p, m, elem)
 	} else {
