@@ -216,7 +216,7 @@ func (g *Generic[T]) setLookup(p *plan[T], typ reflect.Type) string {
 	}
 	if g.Queryset == nil {
 		// The same query on every request but for the lookup value.
-		p.run.prepareGet(g.DB.NewSelect().Model(new(T)).Where(p.lookupWhere, lookupSample(ftype)).Limit(1))
+		p.run.prepareGet(g.DB.NewSelect().Model(new(T)).Where(p.lookupWhere, lookupSample(ftype)).Limit(1), p.forUpdate)
 	}
 	return lookup
 }

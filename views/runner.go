@@ -35,6 +35,9 @@ type runner[T any] struct {
 	// no Queryset: the same SQL for every request, formatted once at setup
 	// (nil when pgread would not run it on pgx).
 	get *pgread.Statement
+	// getLocked is get's locked read (FOR UPDATE), which begins a write's
+	// transaction.
+	getLocked *pgread.Statement
 	// write and delete report whether pgread can run the model's update
 	// and delete transactions (no hooks of theirs). pgread.Insert checks
 	// the insert hooks itself.
@@ -52,11 +55,29 @@ func newRunner[T any](db *bun.DB) runner[T] {
 }
 
 // prepareGet formats q, the lookup of one object with a single
-// models.Param value, once: later lookups run it with new values.
-func (rn *runner[T]) prepareGet(q *bun.SelectQuery) {
+// models.Param value, once, and its locked read (q with FOR forUpdate,
+// when that is set): later lookups run them with new values.
+func (rn *runner[T]) prepareGet(q *bun.SelectQuery, forUpdate string) {
 	if rn.pgx {
 		rn.get = pgread.Prepare(q, new(T), 1)
+		if forUpdate != "" {
+			rn.getLocked = pgread.Prepare(q.For(forUpdate), new(T), 1)
+		}
 	}
+}
+
+// lockKey is lock of the object whose lookup value is key through the
+// prepared locked read, when direct. ok is false when it did not run
+// (nothing is left open then): run lock.
+func (rn *runner[T]) lockKey(ctx context.Context, obj *T, key any, direct bool) (t *tx, ok bool, err error) {
+	if rn.getLocked == nil || !direct {
+		return nil, false, nil
+	}
+	pt, ok, err := rn.getLocked.Load(ctx, rn.db, obj, key)
+	if !ok || err != nil {
+		return nil, ok, err
+	}
+	return &tx{pg: pt}, true, nil
 }
 
 // lookup reads the object whose lookup value is key through the prepared

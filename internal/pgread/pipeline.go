@@ -9,7 +9,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/uptrace/bun"
+
+	"github.com/cosworth/cosworth/models"
 )
 
 // maxLockShapes bounds the locked reads (one SQL text per view and
@@ -38,6 +42,20 @@ func preparable(sqlText string) bool {
 		nLockShape.Add(-1)
 	}
 	return true
+}
+
+var tracedDBs sync.Map // *bun.DB -> bool
+
+// traced reports whether db's pool has a pgx tracer (models.WithTracer),
+// which sees pgx's batches but not pgconn's.
+func traced(db *bun.DB) bool {
+	if v, ok := tracedDBs.Load(db); ok {
+		return v.(bool)
+	}
+	p := models.Pool(db)
+	t := p != nil && p.Config().ConnConfig.Tracer != nil
+	tracedDBs.Store(db, t)
+	return t
 }
 
 var builders = sync.Pool{New: func() any { return new(pgx.ExtendedQueryBuilder) }}
@@ -90,4 +108,40 @@ func closeErr(mrr *pgconn.MultiResultReader) error {
 		return err
 	}
 	return errors.New("pgread: the batch answered fewer results than it sent")
+}
+
+// binary asks for every result column in binary.
+var binary = []int16{pgtype.BinaryFormatCode}
+
+// updateCommit sends sqlText (an UPDATE ... RETURNING whose columns
+// scanReturning knows) with args and COMMIT in one round trip, and scans
+// the returned row into elem. The UPDATE's text holds bun's literals, so
+// it is parsed on every run, as in a pgx batch, but its row comes back in
+// binary. When the UPDATE fails the COMMIT is not run (the transaction
+// is aborted: Close rolls it back).
+func (tx *Tx) updateCommit(ctx context.Context, sqlText string, args []any, elem reflect.Value) error {
+	c := tx.conn.Conn()
+	eqb := builders.Get().(*pgx.ExtendedQueryBuilder)
+	defer builders.Put(eqb)
+	if err := eqb.Build(c.TypeMap(), nil, args); err != nil {
+		return err
+	}
+	var b pgconn.Batch
+	b.ExecParams(sqlText, eqb.ParamValues, nil, eqb.ParamFormats, binary)
+	b.ExecParams("COMMIT", nil, nil, nil, nil)
+	mrr := c.PgConn().ExecBatch(ctx, &b)
+	defer mrr.Close()
+	if !mrr.NextResult() {
+		return closeErr(mrr)
+	}
+	if err := tx.scanReturning(ctx, pgx.RowsFromResultReader(c.TypeMap(), mrr.ResultReader()), elem); err != nil {
+		return err
+	}
+	if !mrr.NextResult() {
+		return closeErr(mrr)
+	}
+	if _, err := mrr.ResultReader().Close(); err != nil {
+		return err
+	}
+	return mrr.Close()
 }

@@ -104,6 +104,13 @@ func Load(ctx context.Context, q *bun.SelectQuery, dst any) (tx *Tx, handled boo
 	if p == nil {
 		return nil, false, nil
 	}
+	return begin(ctx, db, m, p, sh.sql, c.args[1:], elem)
+}
+
+// begin takes a connection of db and runs BEGIN and sqlText (the locked
+// read of one object, scanned through p into elem) with args in one round
+// trip; see Load.
+func begin(ctx context.Context, db *bun.DB, m *model, p *plan, sqlText string, args []any, elem reflect.Value) (tx *Tx, handled bool, err error) {
 	conn, err := models.Acquire(ctx, db)
 	if errors.Is(err, models.ErrNoPool) {
 		return nil, false, nil
@@ -113,11 +120,11 @@ func Load(ctx context.Context, q *bun.SelectQuery, dst any) (tx *Tx, handled boo
 	}
 	tx = &Tx{db: db, conn: conn, m: m}
 	// A tracer (models.WithTracer) sees pgx's batches, not pgconn's.
-	prepared := conn.Conn().Config().Tracer == nil && preparable(sh.sql)
+	prepared := !traced(db) && preparable(sqlText)
 	if prepared {
-		err = beginLocked(ctx, conn, sh.sql, c.args[1:], p, m, elem)
+		err = beginLocked(ctx, conn, sqlText, args, p, m, elem)
 	} else {
-		pr := getPair("BEGIN", nil, sh.sql, c.args[1:])
+		pr := getPair("BEGIN", nil, sqlText, args)
 		br := conn.SendBatch(ctx, &pr.batch)
 		_, err = br.Exec()
 		if err == nil {
@@ -132,12 +139,15 @@ func Load(ctx context.Context, q *bun.SelectQuery, dst any) (tx *Tx, handled boo
 		pr.release()
 	}
 	if err != nil {
-		tx.Close(ctx)
 		if prepared && isStalePlan(err) {
 			// The table changed under the statement prepared on this
-			// connection: forget it, so the next run prepares it again.
-			_ = conn.Conn().Deallocate(ctx, sh.sql)
+			// connection: forget it (after the rollback, on the same
+			// connection), so the next run prepares it again.
+			if _, rerr := conn.Exec(ctx, "ROLLBACK"); rerr == nil {
+				_ = conn.Conn().Deallocate(ctx, sqlText)
+			}
 		}
+		tx.Close(ctx)
 		if err == errFallback || isDataException(err) {
 			// Columns that are not the plan's, or a value the server
 			// would not take as a parameter where bun's literal compares
@@ -192,6 +202,9 @@ func (tx *Tx) UpdateCommit(ctx context.Context, u *bun.UpdateQuery, dst any) err
 			return err
 		}
 		return tx.Commit(ctx)
+	}
+	if !traced(tx.db) {
+		return tx.updateCommit(ctx, string(b), c.args[1:], elem)
 	}
 	pr := getPair(string(b), c.args[1:], "COMMIT", nil)
 	defer pr.release()
