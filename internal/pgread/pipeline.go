@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/uptrace/bun"
 
@@ -110,37 +109,29 @@ func closeErr(mrr *pgconn.MultiResultReader) error {
 	return errors.New("pgread: the batch answered fewer results than it sent")
 }
 
-// binary asks for every result column in binary.
-var binary = []int16{pgtype.BinaryFormatCode}
+// simple reports whether the transaction's statements may be sent as one
+// simple query: no tracer (models.WithTracer sees pgx's queries, not
+// pgconn's), and a session where bun's literals mean what they say, as
+// pgx requires for its own simple protocol (standard_conforming_strings
+// on, so a backslash cannot end a quoted string; UTF8).
+func (tx *Tx) simple() bool {
+	pc := tx.conn.Conn().PgConn()
+	return !traced(tx.db) && pc.ParameterStatus("standard_conforming_strings") == "on" && pc.ParameterStatus("client_encoding") == "UTF8"
+}
 
-// updateCommit sends sqlText (an UPDATE ... RETURNING whose columns
-// scanReturning knows) with args and COMMIT in one round trip, and scans
-// the returned row into elem. The UPDATE's text holds bun's literals, so
-// it is parsed on every run, as in a pgx batch, but its row comes back in
-// binary. When the UPDATE fails the COMMIT is not run (the transaction
-// is aborted: Close rolls it back).
-func (tx *Tx) updateCommit(ctx context.Context, sqlText string, args []any, elem reflect.Value) error {
+// updateCommit sends sqlText, an UPDATE ... RETURNING whose columns
+// scanReturning knows and whose values are all bun's literals, followed
+// by ";COMMIT", as one simple query (one round trip, one message), and
+// scans the returned row into elem. When the UPDATE fails PostgreSQL
+// skips the COMMIT (the transaction is aborted: Close rolls it back).
+func (tx *Tx) updateCommit(ctx context.Context, sqlText string, elem reflect.Value) error {
 	c := tx.conn.Conn()
-	eqb := builders.Get().(*pgx.ExtendedQueryBuilder)
-	defer builders.Put(eqb)
-	if err := eqb.Build(c.TypeMap(), nil, args); err != nil {
-		return err
-	}
-	var b pgconn.Batch
-	b.ExecParams(sqlText, eqb.ParamValues, nil, eqb.ParamFormats, binary)
-	b.ExecParams("COMMIT", nil, nil, nil, nil)
-	mrr := c.PgConn().ExecBatch(ctx, &b)
+	mrr := c.PgConn().Exec(ctx, sqlText)
 	defer mrr.Close()
 	if !mrr.NextResult() {
 		return closeErr(mrr)
 	}
 	if err := tx.scanReturning(ctx, pgx.RowsFromResultReader(c.TypeMap(), mrr.ResultReader()), elem); err != nil {
-		return err
-	}
-	if !mrr.NextResult() {
-		return closeErr(mrr)
-	}
-	if _, err := mrr.ResultReader().Close(); err != nil {
 		return err
 	}
 	return mrr.Close()

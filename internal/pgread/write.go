@@ -203,8 +203,8 @@ func (tx *Tx) UpdateCommit(ctx context.Context, u *bun.UpdateQuery, dst any) err
 		}
 		return tx.Commit(ctx)
 	}
-	if !traced(tx.db) {
-		return tx.updateCommit(ctx, string(b), c.args[1:], elem)
+	if len(c.args) == 1 && tx.simple() {
+		return tx.updateCommit(ctx, string(append(b, ";COMMIT"...)), elem)
 	}
 	pr := getPair(string(b), c.args[1:], "COMMIT", nil)
 	defer pr.release()
