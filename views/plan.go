@@ -64,6 +64,8 @@ type plan[T any] struct {
 
 	// Writes.
 	updateCols []string // writable columns an update sets
+	// updateFields are updateCols' fields, in their order.
+	updateFields []*schema.Field
 	returning  string   // the model's columns, quoted: what inserts and updates return
 
 	// Lists.
@@ -178,6 +180,9 @@ func (p *plan[T]) setWrites() {
 				p.updateCols = append(p.updateCols, f.Column)
 			}
 		}
+	}
+	for _, c := range p.updateCols {
+		p.updateFields = append(p.updateFields, p.table.FieldMap[c])
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
 
 	"github.com/cosworth/cosworth/internal/pgread"
 	"github.com/cosworth/cosworth/models"
@@ -198,6 +199,18 @@ func (t *tx) update(ctx context.Context, u *bun.UpdateQuery, obj any) error {
 		return err
 	}
 	return t.commit(ctx)
+}
+
+// updateFields runs the UPDATE of fields (obj's columns, in order) of obj
+// in table, RETURNING returning, and commits, on pgx without building a
+// bun query, in one round trip. handled is false when it did not run
+// (bun, or a case pgread leaves to bun's UpdateQuery): run update then.
+func (t *tx) updateFields(ctx context.Context, table *schema.Table, fields []*schema.Field, returning string, obj any) (handled bool, err error) {
+	if t.pg == nil {
+		return false, nil
+	}
+	handled, err = t.pg.UpdateFieldsCommit(ctx, table, fields, returning, obj)
+	return handled, models.ClassifyCommit(err)
 }
 
 // delete runs d (a DELETE of obj, built on the view's DB) and commits: on

@@ -6,11 +6,13 @@ import (
 	"reflect"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
 
 	"github.com/cosworth/cosworth/models"
 )
@@ -135,4 +137,62 @@ func (tx *Tx) updateCommit(ctx context.Context, sqlText string, elem reflect.Val
 		return err
 	}
 	return mrr.Close()
+}
+
+// UpdateFieldsCommit runs the UPDATE of fields of dst (the object Load
+// scanned; fields are columns of table, the model's table) RETURNING
+// returning (the model's columns, quoted) and COMMIT in one round trip,
+// without a bun query: the SQL is bun's UpdateQuery's for
+// Model(dst).Column(...).WherePK().Returning(returning), each value
+// appended by its field as bun appends it. handled is false, nothing
+// sent, when the model has a BeforeAppendModel hook (bun calls it with
+// the query) or a soft-delete field, before the model's first update
+// (see UpdateCommit), or when the session cannot take bun's literals in a
+// simple query: run UpdateCommit then. When the UPDATE fails nothing is
+// committed and its error is returned; call Close.
+func (tx *Tx) UpdateFieldsCommit(ctx context.Context, table *schema.Table, fields []*schema.Field, returning string, dst any) (handled bool, err error) {
+	m := tx.m
+	if m.beforeAppend || table.SoftDeleteField != nil || len(table.PKs) == 0 || len(fields) == 0 ||
+		m.returning.Load() == nil || !tx.simple() {
+		return false, nil
+	}
+	elem := reflect.ValueOf(dst).Elem()
+	if elem.Type() != m.typ || table.Type != m.typ {
+		return false, nil
+	}
+	c := getCollector(tx.db.Dialect())
+	defer putCollector(c)
+	gen := schema.NewQueryGen(tx.db.Dialect()) // literals, as bun's UpdateQuery
+	b := append(c.buf, "UPDATE "...)
+	b = append(b, table.SQLName...)
+	b = append(b, " AS "...)
+	b = append(b, table.SQLAlias...)
+	b = append(b, " SET "...)
+	for i, f := range fields {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, f.SQLName...)
+		b = append(b, " = "...)
+		b = f.AppendValue(gen, b, elem)
+	}
+	b = append(b, " WHERE ("...)
+	for i, f := range table.PKs {
+		if i > 0 {
+			b = append(b, " AND "...)
+		}
+		b = append(b, table.SQLAlias...)
+		b = append(b, '.')
+		b = append(b, f.SQLName...)
+		b = append(b, " = "...)
+		b = f.AppendValue(gen, b, elem)
+	}
+	b = append(b, ") RETURNING "...)
+	b = append(b, returning...)
+	b = append(b, ";COMMIT"...)
+	c.buf = b
+	// The text is copied into the connection's write buffer before Exec
+	// returns, and c (with b) is pooled only after updateCommit: b need
+	// not be copied into a string of its own.
+	return true, tx.updateCommit(ctx, unsafe.String(unsafe.SliceData(b), len(b)), elem)
 }
