@@ -66,7 +66,7 @@ type plan[T any] struct {
 	updateCols []string // writable columns an update sets
 	// updateFields are updateCols' fields, in their order.
 	updateFields []*schema.Field
-	returning  string   // the model's columns, quoted: what inserts and updates return
+	returning    string // the model's columns, quoted: what inserts and updates return
 
 	// Lists.
 	filters []filters.Filter // built-in: field filters, search, ordering
