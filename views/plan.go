@@ -198,15 +198,15 @@ func (g *Generic[T]) setLookup(p *plan[T], typ reflect.Type) string {
 		pk := p.table.PKs[0]
 		col, ftype = pk.Name, pk.IndirectType
 		lookup = col
-		for _, f := range p.fields.Fields {
-			if f.Column == col {
-				lookup = f.Name
-			}
+		if f := p.fields.Meta.ByColumn(col); f != nil {
+			lookup = f.Name
 		}
 	} else {
-		f := fieldByName(p.fields, lookup)
+		// The model plan, as DRF's lookup_field names any model field,
+		// serialized or not.
+		f := p.fields.Meta.Field(lookup)
 		if f == nil || f.Column == "" {
-			setupPanic("LookupField %q is not a serialized column of %s; name a JSON field such as %q", lookup, typ.Name(), "id")
+			setupPanic("LookupField %q is not a column field of %s; name a JSON field such as %q", lookup, typ.Name(), "id")
 		}
 		col, ftype = f.Column, f.Type
 	}
@@ -299,15 +299,6 @@ func isPK(t *schema.Table, col string) bool {
 		}
 	}
 	return false
-}
-
-func fieldByName(p *serializers.Plan, name string) *serializers.Field {
-	for i := range p.Fields {
-		if p.Fields[i].Name == name {
-			return &p.Fields[i]
-		}
-	}
-	return nil
 }
 
 // lookupParser returns the parser of URL lookup values for a field of type
