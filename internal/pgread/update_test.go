@@ -99,3 +99,33 @@ func TestUpdateFieldsCommit(t *testing.T) {
 		t.Fatalf("a failed update changed the row: %s -> %s", dump(before), dump(after))
 	}
 }
+
+// TestDeleteCommitFails checks that a DELETE the database refuses (a
+// foreign key that restricts it) commits nothing, returns the database's
+// error and leaves the transaction to Close, and that a later one runs.
+func TestDeleteCommitFails(t *testing.T) {
+	db := dbtest.Postgres(t, (*Item)(nil))
+	seed(t, db)
+	ctx := context.Background()
+	_, err := db.ExecContext(ctx, `CREATE TABLE item_refs (item_id bigint NOT NULL REFERENCES items (id) ON DELETE RESTRICT)`)
+	dbtest.Must(t, err, "create item_refs")
+	_, err = db.ExecContext(ctx, `INSERT INTO item_refs VALUES (1)`)
+	dbtest.Must(t, err, "insert item_refs")
+	for _, id := range []int64{1, 2} {
+		var it Item
+		tx, handled, err := pgread.Load(ctx, db.NewSelect().Model(&it).Where("?TableAlias.id = ?", pgread.Int64(id)).For("UPDATE"), &it)
+		if !handled || err != nil {
+			t.Fatalf("Load %d: handled %v, %v", id, handled, err)
+		}
+		err = tx.DeleteCommit(ctx, db.NewDelete().Model(&it).WherePK(), &it)
+		tx.Close(ctx)
+		exists, xerr := db.NewSelect().Model((*Item)(nil)).Where("id = ?", id).Exists(ctx)
+		dbtest.Must(t, xerr, "exists")
+		switch {
+		case id == 1 && (err == nil || !strings.Contains(err.Error(), "23503") || !exists):
+			t.Fatalf("restricted delete: %v, row exists %v", err, exists)
+		case id == 2 && (err != nil || exists):
+			t.Fatalf("delete: %v, row exists %v", err, exists)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+	"unsafe"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -233,6 +234,13 @@ func (tx *Tx) DeleteCommit(ctx context.Context, d *bun.DeleteQuery, dst any) err
 		return err
 	}
 	defer putCollector(c)
+	if len(c.args) == 1 && tx.simple() {
+		// bun's literals only: the DELETE and the COMMIT as one simple
+		// query, which skips the COMMIT when the DELETE fails.
+		b := append(c.buf, ";COMMIT"...)
+		c.buf = b
+		return tx.conn.Conn().PgConn().Exec(ctx, unsafe.String(unsafe.SliceData(b), len(b))).Close()
+	}
 	pr := getPair(string(c.buf), c.args[1:], "COMMIT", nil)
 	defer pr.release()
 	br := tx.conn.SendBatch(ctx, &pr.batch)
