@@ -67,7 +67,12 @@ func appendETag(dst *[etagLen]byte, body []byte) {
 
 // etagHeader returns the ETag header value of body.
 func etagHeader(body []byte) []string {
-	e := new(etagValue)
+	return new(etagValue).header(body)
+}
+
+// header writes the ETag of body into e and returns it as a header value;
+// e must not be written again while the response is in use.
+func (e *etagValue) header(body []byte) []string {
 	appendETag(&e.b, body)
 	// e.b is written once, above, and never again.
 	e.v[0] = unsafe.String(&e.b[0], etagLen)
@@ -100,11 +105,12 @@ func (p *plan[T]) writeGet(w http.ResponseWriter, r *http.Request, body []byte) 
 	jsonbody.Write(w, http.StatusOK, body)
 }
 
-// setETag sets the ETag of body, the representation a write answers
-// with (PUT, PATCH), unless the view has none.
-func (p *plan[T]) setETag(w http.ResponseWriter, body []byte) {
+// setWriteETag sets the ETag of body, the representation a write answers
+// with (PUT, PATCH), unless the view has none. The header value is kept in
+// the write's transaction t instead of an allocation of its own.
+func (p *plan[T]) setWriteETag(w http.ResponseWriter, t *tx, body []byte) {
 	if !p.noETag {
-		w.Header()["Etag"] = etagHeader(body)
+		w.Header()["Etag"] = t.etag.header(body)
 	}
 }
 

@@ -32,7 +32,7 @@ func readForm(r *http.Request, limit int64, buf *[]byte, fields *serializers.Pla
 		v := form.Values[k]
 		null := false
 		if v == "" && fields != nil {
-			if f := fieldByName(fields, k); f != nil {
+			if f := planField(fields, k); f != nil {
 				if f.Nullable {
 					null = true
 				} else if !f.Required {
@@ -75,4 +75,15 @@ func readForm(r *http.Request, limit int64, buf *[]byte, fields *serializers.Pla
 	b = append(b, '}')
 	*buf = b
 	return b, nil
+}
+
+// planField returns the field of the serializer plan p named name (its
+// JSON name), or nil.
+func planField(p *serializers.Plan, name string) *serializers.Field {
+	for i := range p.Fields {
+		if p.Fields[i].Name == name {
+			return &p.Fields[i]
+		}
+	}
+	return nil
 }

@@ -75,7 +75,9 @@ type plan[T any] struct {
 
 	// Writes.
 	updateCols []string // writable columns an update sets
-	returning  string   // the model's columns, quoted: what inserts and updates return
+	// updateFields are updateCols' fields, in their order.
+	updateFields []*schema.Field
+	returning    string // the model's columns, quoted: what inserts and updates return
 	// The unique and foreign-key lookups of writes (related.go); nil
 	// when T has none.
 	lookups           *related
@@ -202,6 +204,9 @@ func (p *plan[T]) setWrites() {
 			}
 		}
 	}
+	for _, c := range p.updateCols {
+		p.updateFields = append(p.updateFields, p.table.FieldMap[c])
+	}
 }
 
 // setLookup sets how detail views find their object: the lookup column,
@@ -216,15 +221,15 @@ func (g *Generic[T]) setLookup(p *plan[T], typ reflect.Type) string {
 		pk := p.table.PKs[0]
 		col, ftype = pk.Name, pk.IndirectType
 		lookup = col
-		for _, f := range p.fields.Fields {
-			if f.Column == col {
-				lookup = f.Name
-			}
+		if f := p.fields.Meta.ByColumn(col); f != nil {
+			lookup = f.Name
 		}
 	} else {
-		f := fieldByName(p.fields, lookup)
+		// The model plan, as DRF's lookup_field names any model field,
+		// serialized or not.
+		f := p.fields.Meta.Field(lookup)
 		if f == nil || f.Column == "" {
-			setupPanic("LookupField %q is not a serialized column of %s; name a JSON field such as %q", lookup, typ.Name(), "id")
+			setupPanic("LookupField %q is not a column field of %s; name a JSON field such as %q", lookup, typ.Name(), "id")
 		}
 		col, ftype = f.Column, f.Type
 	}
@@ -239,7 +244,7 @@ func (g *Generic[T]) setLookup(p *plan[T], typ reflect.Type) string {
 	}
 	if g.Queryset == nil {
 		// The same query on every request but for the lookup value.
-		p.run.prepareGet(p.withRelations(p.newSelect(g.DB, new(T))).Where(p.lookupWhere, lookupSample(ftype)).Limit(1))
+		p.run.prepareGet(p.withRelations(p.newSelect(g.DB, new(T))).Where(p.lookupWhere, lookupSample(ftype)).Limit(1), p.forUpdate)
 	}
 	return lookup
 }
@@ -331,15 +336,6 @@ func isPK(t *schema.Table, col string) bool {
 		}
 	}
 	return false
-}
-
-func fieldByName(p *serializers.Plan, name string) *serializers.Field {
-	for i := range p.Fields {
-		if p.Fields[i].Name == name {
-			return &p.Fields[i]
-		}
-	}
-	return nil
 }
 
 // lookupParser returns the parser of URL lookup values for a field of type

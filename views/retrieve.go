@@ -79,7 +79,10 @@ func (g *Generic[T]) lock(r *http.Request, p *plan[T], direct bool) (*T, *tx, er
 		return nil, nil, models.ErrNotFound
 	}
 	obj := new(T)
-	t, err := p.run.lock(ctx, g.lookupQuery(r, p, obj, v), obj, p.forUpdate, direct)
+	t, ok, err := p.run.lockKey(ctx, obj, v, direct)
+	if !ok {
+		t, err = p.run.lock(ctx, g.lookupQuery(r, p, obj, v), obj, p.forUpdate, direct)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

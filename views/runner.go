@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
 
 	"github.com/cosworth/cosworth/internal/pgread"
 	"github.com/cosworth/cosworth/models"
@@ -36,6 +37,9 @@ type runner[T any] struct {
 	// no Queryset: the same SQL for every request, formatted once at setup
 	// (nil when pgread would not run it on pgx).
 	get *pgread.Statement
+	// getLocked is get's locked read (FOR UPDATE), which begins a write's
+	// transaction.
+	getLocked *pgread.Statement
 	// write and delete report whether pgread can run the model's update
 	// and delete transactions (no hooks of theirs). pgread.Insert checks
 	// the insert hooks itself.
@@ -53,11 +57,29 @@ func newRunner[T any](db *bun.DB) runner[T] {
 }
 
 // prepareGet formats q, the lookup of one object with a single
-// models.Param value, once: later lookups run it with new values.
-func (rn *runner[T]) prepareGet(q *bun.SelectQuery) {
+// models.Param value, once, and its locked read (q with FOR forUpdate,
+// when that is set): later lookups run them with new values.
+func (rn *runner[T]) prepareGet(q *bun.SelectQuery, forUpdate string) {
 	if rn.pgx {
 		rn.get = pgread.Prepare(q, new(T), 1)
+		if forUpdate != "" {
+			rn.getLocked = pgread.Prepare(q.For(forUpdate), new(T), 1)
+		}
 	}
+}
+
+// lockKey is lock of the object whose lookup value is key through the
+// prepared locked read, when direct. ok is false when it did not run
+// (nothing is left open then): run lock.
+func (rn *runner[T]) lockKey(ctx context.Context, obj *T, key any, direct bool) (t *tx, ok bool, err error) {
+	if rn.getLocked == nil || !direct {
+		return nil, false, nil
+	}
+	pt, ok, err := rn.getLocked.Load(ctx, rn.db, obj, key)
+	if !ok || err != nil {
+		return nil, ok, err
+	}
+	return &tx{pg: pt}, true, nil
 }
 
 // lookup reads the object whose lookup value is key through the prepared
@@ -129,6 +151,9 @@ type tx struct {
 	pg  *pgread.Tx // on pgx
 	bun bun.Tx     // on bun (pg is nil)
 	db  bool       // bun is open
+	// etag holds the ETag header value of the write's answer, so that
+	// it costs no allocation of its own (the tx is never reused).
+	etag etagValue
 }
 
 // lock begins a transaction and reads the first row q (built on the
@@ -178,6 +203,18 @@ func (t *tx) update(ctx context.Context, u *bun.UpdateQuery, obj any) error {
 		return err
 	}
 	return t.commit(ctx)
+}
+
+// updateFields runs the UPDATE of fields (obj's columns, in order) of obj
+// in table, RETURNING returning, and commits, on pgx without building a
+// bun query, in one round trip. handled is false when it did not run
+// (bun, or a case pgread leaves to bun's UpdateQuery): run update then.
+func (t *tx) updateFields(ctx context.Context, table *schema.Table, fields []*schema.Field, returning string, obj any) (handled bool, err error) {
+	if t.pg == nil {
+		return false, nil
+	}
+	handled, err = t.pg.UpdateFieldsCommit(ctx, table, fields, returning, obj)
+	return handled, models.ClassifyCommit(err)
 }
 
 // delete runs d (a DELETE of obj, built on the view's DB) and commits: on

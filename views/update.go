@@ -40,6 +40,9 @@ func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], 
 	// Rolls back on every path that does not commit, a panicking hook
 	// included; after a commit it only gives the connection back.
 	defer t.close(ctx)
+	// The object is loaded, locked and permitted: checks of the stored
+	// object (a precondition such as If-Match) go here, before the body
+	// is decoded into it; returning an error rolls back.
 	if perr := g.checkPreconditions(r, p, obj); perr != nil {
 		return perr
 	}
@@ -56,7 +59,10 @@ func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], 
 			// RETURNING names the model's columns (not *), so a column the
 			// table has and the model lacks cannot fail the scan after a
 			// pipelined COMMIT.
-			err = t.update(ctx, g.DB.NewUpdate().Model(obj).Column(p.updateCols...).WherePK().Returning("?", bun.Safe(p.returning)), obj)
+			var handled bool
+			if handled, err = t.updateFields(ctx, p.table, p.updateFields, p.returning, obj); !handled {
+				err = t.update(ctx, g.DB.NewUpdate().Model(obj).Column(p.updateCols...).WherePK().Returning("?", bun.Safe(p.returning)), obj)
+			}
 		default:
 			err = t.commit(ctx)
 		}
@@ -73,7 +79,7 @@ func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], 
 	}
 	out := jsonbody.GetBuffer()
 	*out = p.ser.AppendJSONContext(ctx, *out, obj)
-	p.setETag(w, *out)
+	p.setWriteETag(w, t, *out)
 	jsonbody.Write(w, http.StatusOK, *out)
 	jsonbody.PutBuffer(out)
 	return nil

@@ -37,6 +37,7 @@ type Proxy struct {
 	wg      sync.WaitGroup
 	dials   int
 	dropped int
+	sends   int
 }
 
 // New starts a proxy on a free loopback port forwarding to upstream
@@ -82,6 +83,17 @@ func (p *Proxy) Dials() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.dials
+}
+
+// Sends returns how many times a client has sent bytes that the proxy
+// read in one piece. A client that writes a request, then waits for the
+// answer before it writes again (a database driver, one round trip per
+// flush), with small requests on loopback, sends once per round trip, so
+// tests count round trips as the difference of Sends before and after.
+func (p *Proxy) Sends() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.sends
 }
 
 // Dropped returns how many reads (in either direction) a black hole has
@@ -248,19 +260,25 @@ func (p *Proxy) handle(client net.Conn) {
 		return
 	}
 	done := make(chan struct{}, 2)
-	go func() { p.copy(up, client); done <- struct{}{} }()
-	go func() { p.copy(client, up); done <- struct{}{} }()
+	go func() { p.copy(up, client, true); done <- struct{}{} }()
+	go func() { p.copy(client, up, false); done <- struct{}{} }()
 	<-done
 	p.untrack(client, up) // unblocks the other direction
 	<-done
 }
 
 // copy forwards src to dst until either fails, dropping bytes while the
-// proxy is a black hole.
-func (p *Proxy) copy(dst, src net.Conn) {
+// proxy is a black hole. send says src is the client: its reads are
+// counted (Sends).
+func (p *Proxy) copy(dst, src net.Conn, send bool) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
+		if n > 0 && send {
+			p.mu.Lock()
+			p.sends++
+			p.mu.Unlock()
+		}
 		if n > 0 && !p.dropping() {
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				return

@@ -111,3 +111,27 @@ func (c *collector) appendArg(a any) bool {
 	c.buf = b[:0]
 	return err == nil && len(c.args) == n+1
 }
+
+// Load is the package's Load of the statement with args: it begins a
+// transaction on a connection of db and, in the same round trip, runs the
+// statement (prepared from a locked read of one object) and scans its row
+// into dst. Call Writable or Deletable first. handled is false when
+// bun must run the query (see Scan); nothing is left open then.
+func (st *Statement) Load(ctx context.Context, db *bun.DB, dst any, args ...any) (tx *Tx, handled bool, err error) {
+	if db != st.db || len(args) != st.nargs || txModel(db, dst) == nil {
+		return nil, false, nil
+	}
+	rv := reflect.ValueOf(dst)
+	if rv.IsNil() || rv.Elem().Type() != st.model.typ {
+		return nil, false, nil
+	}
+	elem := rv.Elem()
+	c := getCollector(db.Dialect())
+	defer putCollector(c)
+	for _, a := range args {
+		if !c.appendArg(a) {
+			return nil, false, nil
+		}
+	}
+	return begin(ctx, db, st.model, st.plan, st.sql, c.args[1:], elem)
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+	"unsafe"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -104,6 +105,13 @@ func Load(ctx context.Context, q *bun.SelectQuery, dst any) (tx *Tx, handled boo
 	if p == nil {
 		return nil, false, nil
 	}
+	return begin(ctx, db, m, p, sh.sql, c.args[1:], elem)
+}
+
+// begin takes a connection of db and runs BEGIN and sqlText (the locked
+// read of one object, scanned through p into elem) with args in one round
+// trip; see Load.
+func begin(ctx context.Context, db *bun.DB, m *model, p *plan, sqlText string, args []any, elem reflect.Value) (tx *Tx, handled bool, err error) {
 	conn, err := models.Acquire(ctx, db)
 	if errors.Is(err, models.ErrNoPool) {
 		return nil, false, nil
@@ -112,20 +120,34 @@ func Load(ctx context.Context, q *bun.SelectQuery, dst any) (tx *Tx, handled boo
 		return nil, true, err
 	}
 	tx = &Tx{db: db, conn: conn, m: m}
-	pr := getPair("BEGIN", nil, sh.sql, c.args[1:])
-	defer pr.release()
-	br := conn.SendBatch(ctx, &pr.batch)
-	_, err = br.Exec()
-	if err == nil {
-		var rows pgx.Rows
-		if rows, err = br.Query(); err == nil {
-			err = scanRows(ctx, rows, p, m, elem, false)
+	// A tracer (models.WithTracer) sees pgx's batches, not pgconn's.
+	prepared := !traced(db) && preparable(sqlText)
+	if prepared {
+		err = beginLocked(ctx, conn, sqlText, args, p, m, elem)
+	} else {
+		pr := getPair("BEGIN", nil, sqlText, args)
+		br := conn.SendBatch(ctx, &pr.batch)
+		_, err = br.Exec()
+		if err == nil {
+			var rows pgx.Rows
+			if rows, err = br.Query(); err == nil {
+				err = scanRows(ctx, rows, p, m, elem, false)
+			}
 		}
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		pr.release()
 	}
 	if err != nil {
+		if prepared && isStalePlan(err) {
+			// The table changed under the statement prepared on this
+			// connection: forget it (after the rollback, on the same
+			// connection), so the next run prepares it again.
+			if _, rerr := conn.Exec(ctx, "ROLLBACK"); rerr == nil {
+				_ = conn.Conn().Deallocate(ctx, sqlText)
+			}
+		}
 		tx.Close(ctx)
 		if err == errFallback || isDataException(err) {
 			// Columns that are not the plan's, or a value the server
@@ -136,6 +158,14 @@ func Load(ctx context.Context, q *bun.SelectQuery, dst any) (tx *Tx, handled boo
 		return nil, true, err
 	}
 	return tx, true, nil
+}
+
+// isStalePlan reports whether err is PostgreSQL's "cached plan must not
+// change result type" (a prepared statement older than a change of its
+// table).
+func isStalePlan(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "0A000"
 }
 
 // isDataException reports whether err is PostgreSQL's class 22 (a value
@@ -174,6 +204,9 @@ func (tx *Tx) UpdateCommit(ctx context.Context, u *bun.UpdateQuery, dst any) err
 		}
 		return tx.Commit(ctx)
 	}
+	if len(c.args) == 1 && tx.simple() {
+		return tx.updateCommit(ctx, string(append(b, ";COMMIT"...)), elem)
+	}
 	pr := getPair(string(b), c.args[1:], "COMMIT", nil)
 	defer pr.release()
 	br := tx.conn.SendBatch(ctx, &pr.batch)
@@ -201,6 +234,13 @@ func (tx *Tx) DeleteCommit(ctx context.Context, d *bun.DeleteQuery, dst any) err
 		return err
 	}
 	defer putCollector(c)
+	if len(c.args) == 1 && tx.simple() {
+		// bun's literals only: the DELETE and the COMMIT as one simple
+		// query, which skips the COMMIT when the DELETE fails.
+		b := append(c.buf, ";COMMIT"...)
+		c.buf = b
+		return tx.conn.Conn().PgConn().Exec(ctx, unsafe.String(unsafe.SliceData(b), len(b))).Close()
+	}
 	pr := getPair(string(c.buf), c.args[1:], "COMMIT", nil)
 	defer pr.release()
 	br := tx.conn.SendBatch(ctx, &pr.batch)

@@ -1,0 +1,70 @@
+package views_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/cosworth/cosworth/internal/dbtest"
+	"github.com/cosworth/cosworth/internal/faultproxy"
+	"github.com/cosworth/cosworth/models"
+	"github.com/cosworth/cosworth/views"
+)
+
+// TestWriteRoundTrips counts the round trips to PostgreSQL of a create
+// (one: the INSERT ... RETURNING), an update (two: BEGIN with the locked
+// read, then the UPDATE ... RETURNING with the COMMIT) and a destroy (two)
+// once the connection has prepared its statements, through a proxy that
+// counts what the client sends.
+func TestWriteRoundTrips(t *testing.T) {
+	dsn, _ := dbtest.PostgresSchemaURL(t)
+	u, err := url.Parse(dsn)
+	dbtest.Must(t, err, "parse %s", dsn)
+	proxy := faultproxy.Start(t, u.Host)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	db, err := models.Open(ctx, proxy.Rewrite(dsn), models.WithMaxConns(1))
+	dbtest.Must(t, err, "open through the proxy")
+	defer db.Close()
+	dbtest.Must(t, models.CreateTables(ctx, db, allModels...), "create tables")
+	seedBooks(t, db, "alice")
+	r := chi.NewRouter()
+	r.Handle("/books/", &views.ListCreateView[Book]{DB: db})
+	r.Handle("/books/{id}/", &views.RetrieveUpdateDestroyView[Book]{DB: db})
+	tests := []struct {
+		method, path, body string
+		status, trips      int
+	}{
+		{"POST", "/books/", `{"title":"x","isbn":"9780000000099","author":1}`, http.StatusCreated, 1},
+		{"PATCH", "/books/1/", `{"title":"y"}`, http.StatusOK, 2},
+		{"PUT", "/books/1/", `{"title":"z","isbn":"9780000000098","author":1,"price_cents":5}`, http.StatusOK, 2},
+		{"DELETE", "/books/2/", "", http.StatusNoContent, 2},
+	}
+	for _, tt := range tests {
+		// The first run prepares the connection's statements and learns
+		// the returned columns; count the second.
+		body := tt.body
+		if w := do(r, tt.method, tt.path, body); w.Code != tt.status && tt.method != "DELETE" {
+			t.Fatalf("%s %s: status %d: %s", tt.method, tt.path, w.Code, w.Body)
+		}
+		path := tt.path
+		if tt.method == "DELETE" {
+			path = "/books/3/"
+		}
+		if tt.method == "POST" {
+			body = `{"title":"x","isbn":"9780000000097","author":1}`
+		}
+		before := proxy.Sends()
+		w := do(r, tt.method, path, body)
+		if w.Code != tt.status {
+			t.Fatalf("%s %s: status %d: %s", tt.method, path, w.Code, w.Body)
+		}
+		if got := proxy.Sends() - before; got != tt.trips {
+			t.Errorf("%s %s: %d round trips, want %d", tt.method, path, got, tt.trips)
+		}
+	}
+}
