@@ -58,5 +58,8 @@ fi
 step "memory per idle stream (without -race, whose shadow memory would count)"
 go test -count=1 -run '^TestIdleSubscriberMemory$' ./realtime/
 
+step "allocation budgets (without -race, which changes allocation counts)"
+go test -count=1 -run 'Alloc' . ./authentication/ ./bench/ ./internal/jsonbody/ ./models/ ./permissions/ ./serializers/ ./throttling/ ./views/
+
 step "go test -race"
 go test -race -count=1 -timeout 20m "$@" ./...
