@@ -6,8 +6,6 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/cosworth/cosworth/internal/drfmsg"
 	"github.com/cosworth/cosworth/views"
 )
@@ -15,23 +13,7 @@ import (
 // actionDescriber finds the views.ActionDescriber (the route of a
 // viewset's action) behind h.
 func actionDescriber(h http.Handler) views.ActionDescriber {
-	for range 16 {
-		if d, ok := h.(views.ActionDescriber); ok {
-			return d
-		}
-		switch u := h.(type) {
-		case *chi.ChainHandler:
-			h = u.Endpoint
-		case unwrapper:
-			h = u.Unwrap()
-		default:
-			return nil
-		}
-		if h == nil {
-			return nil
-		}
-	}
-	return nil
+	return behind[views.ActionDescriber](h)
 }
 
 // methodDescriber describes one method of a route whose configuration

@@ -255,8 +255,15 @@ func convertPattern(p string) (string, []pathParam, bool) {
 
 // describer finds the views.Describer behind h.
 func describer(h http.Handler) views.Describer {
+	return behind[views.Describer](h)
+}
+
+// behind finds the D behind h, through chi's middleware chains and
+// handlers that Unwrap (at most 16 deep); the zero D when there is none.
+func behind[D any](h http.Handler) D {
+	var none D
 	for range 16 {
-		if d, ok := h.(views.Describer); ok {
+		if d, ok := h.(D); ok {
 			return d
 		}
 		switch u := h.(type) {
@@ -265,13 +272,13 @@ func describer(h http.Handler) views.Describer {
 		case unwrapper:
 			h = u.Unwrap()
 		default:
-			return nil
+			return none
 		}
 		if h == nil {
-			return nil
+			return none
 		}
 	}
-	return nil
+	return none
 }
 
 // describe calls d.Describe, turning a setup panic into an error.
