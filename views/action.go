@@ -349,7 +349,7 @@ func (a *actionRoute[T]) run(w http.ResponseWriter, r *http.Request, g *Generic[
 	var t *tx
 	switch {
 	case a.spec.Detail && write:
-		obj, lt, err := g.lock(r, p, false)
+		obj, lt, err := g.lock(r, p, false, false)
 		if err != nil {
 			return err
 		}

@@ -48,7 +48,9 @@ func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) 
 	}
 	rec := txRecorder(w)
 	if g.PerformCreate == nil && rec == nil {
-		err = p.run.insertOne(ctx, g.DB.NewInsert().Model(obj).Returning("?", bun.Safe(p.returning)), obj)
+		err = p.run.insertOne(ctx, p.table, p.returning, obj, func() *bun.InsertQuery {
+			return g.DB.NewInsert().Model(obj).Returning("?", bun.Safe(p.returning))
+		})
 	} else {
 		err = g.createInTx(r, p, obj, rec)
 	}

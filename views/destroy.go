@@ -20,7 +20,7 @@ func (v *DestroyView[T]) Describe() Info { return (*Generic[T])(v).setup(capDest
 // DELETE with the COMMIT); then 204 with no body (and, as in DRF, no
 // Content-Type).
 func (g *Generic[T]) destroy(w http.ResponseWriter, r *http.Request, p *plan[T]) error {
-	obj, t, err := g.lock(r, p, g.PerformDestroy == nil && p.run.delete)
+	obj, t, err := g.lock(r, p, g.PerformDestroy == nil && p.run.delete, false)
 	if err != nil {
 		return err
 	}

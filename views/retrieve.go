@@ -70,16 +70,28 @@ func (g *Generic[T]) lookupQuery(r *http.Request, p *plan[T], obj *T, v any) *bu
 // lock begins a write's transaction with the object named by the URL read
 // and locked in it (on PostgreSQL, FOR UPDATE until the transaction
 // ends), then checks its object permissions. direct says the write that
-// follows can run on pgx (no Perform hook, which needs a bun.Tx). On
-// error nothing is left open.
-func (g *Generic[T]) lock(r *http.Request, p *plan[T], direct bool) (*T, *tx, error) {
+// follows can run on pgx (no Perform hook, which needs a bun.Tx). With
+// opt, the object is read with its row version and nothing is locked
+// when the runner can (runner.readVersion): an update then writes only
+// an unchanged row. On error nothing is left open.
+func (g *Generic[T]) lock(r *http.Request, p *plan[T], direct, opt bool) (*T, *tx, error) {
 	ctx := r.Context()
 	v, ok := p.parseLookup(chi.URLParam(r, p.urlParam))
 	if !ok {
 		return nil, nil, models.ErrNotFound
 	}
 	obj := new(T)
-	t, ok, err := p.run.lockKey(ctx, obj, v, direct)
+	var (
+		t   *tx
+		err error
+	)
+	ok = false
+	if opt && direct {
+		t, ok, err = p.run.readVersion(ctx, obj, v)
+	}
+	if !ok {
+		t, ok, err = p.run.lockKey(ctx, obj, v, direct)
+	}
 	if !ok {
 		t, err = p.run.lock(ctx, g.lookupQuery(r, p, obj, v), obj, p.forUpdate, direct)
 	}

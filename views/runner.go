@@ -82,6 +82,27 @@ func (rn *runner[T]) lockKey(ctx context.Context, obj *T, key any, direct bool) 
 	return &tx{pg: pt}, true, nil
 }
 
+// errStale is an update without a lock (readVersion) that did not run,
+// or found the row changed since it was read: nothing was written; run
+// the update again, locked.
+var errStale = errors.New("cosworth/views: the row changed since it was read")
+
+// readVersion reads the object whose lookup value is key, with its row
+// version, through the prepared statement, for an update without a
+// transaction or a row lock: tx.updateFields writes it only if the row
+// is unchanged (errStale otherwise), in one auto-committed statement. ok
+// is false when it did not run (nothing ran then): lock the object.
+func (rn *runner[T]) readVersion(ctx context.Context, obj *T, key any) (t *tx, ok bool, err error) {
+	if rn.get == nil || !rn.write {
+		return nil, false, nil
+	}
+	v, ok, err := rn.get.ScanVersion(ctx, rn.db, obj, key)
+	if !ok || err != nil {
+		return nil, ok, err
+	}
+	return &tx{opt: rn.db, version: v}, true, nil
+}
+
 // lookup reads the object whose lookup value is key through the prepared
 // statement. ok is false when there is none or it could not run (nothing
 // ran then): run the query with object.
@@ -151,6 +172,11 @@ type tx struct {
 	pg  *pgread.Tx // on pgx
 	bun bun.Tx     // on bun (pg is nil)
 	db  bool       // bun is open
+	// opt is an update without a transaction (readVersion): the object
+	// was read with its row version, and updateFields writes it only if
+	// the row is still that version, or answers errStale.
+	opt     *bun.DB
+	version uint32
 	// etag holds the ETag header value of the write's answer, so that
 	// it costs no allocation of its own (the tx is never reused).
 	etag etagValue
@@ -210,6 +236,17 @@ func (t *tx) update(ctx context.Context, u *bun.UpdateQuery, obj any) error {
 // bun query, in one round trip. handled is false when it did not run
 // (bun, or a case pgread leaves to bun's UpdateQuery): run update then.
 func (t *tx) updateFields(ctx context.Context, table *schema.Table, fields []*schema.Field, returning string, obj any) (handled bool, err error) {
+	if t.opt != nil {
+		handled, updated, err := pgread.UpdateFieldsIfVersion(ctx, t.opt, table, fields, returning, obj, t.version)
+		switch {
+		case err != nil:
+			// A lost answer to the auto-committed UPDATE is ambiguous.
+			return true, models.ClassifyCommit(err)
+		case !handled || !updated:
+			return true, errStale
+		}
+		return true, nil
+	}
 	if t.pg == nil {
 		return false, nil
 	}
@@ -231,6 +268,9 @@ func (t *tx) delete(ctx context.Context, d *bun.DeleteQuery, obj any) error {
 
 // commit commits the transaction.
 func (t *tx) commit(ctx context.Context) error {
+	if t.opt != nil {
+		return nil // nothing is open
+	}
 	if t.pg != nil {
 		return models.ClassifyCommit(t.pg.Commit(ctx))
 	}
@@ -254,15 +294,17 @@ func (t *tx) close(ctx context.Context) {
 	}
 }
 
-// insertOne runs i (an INSERT ... RETURNING of obj, built on the view's DB),
-// which commits on its own: on pgx in one round trip.
-func (rn *runner[T]) insertOne(ctx context.Context, i *bun.InsertQuery, obj *T) error {
+// insertOne runs the INSERT ... RETURNING of obj (every column, the
+// model's columns returned), which commits on its own: on pgx in one
+// round trip, as a statement prepared once per connection; through bun
+// (build's query, built on the view's DB) elsewhere.
+func (rn *runner[T]) insertOne(ctx context.Context, table *schema.Table, returning string, obj *T, build func() *bun.InsertQuery) error {
 	if rn.pgx {
-		if handled, err := pgread.Insert(ctx, i, obj); handled {
+		if handled, err := pgread.InsertFields(ctx, rn.db, table, returning, obj, build); handled {
 			return models.ClassifyCommit(err)
 		}
 	}
-	_, err := i.Exec(ctx)
+	_, err := build().Exec(ctx)
 	// A lost answer to a single auto-committed INSERT is ambiguous.
 	return models.ClassifyCommit(err)
 }

@@ -28,11 +28,29 @@ func (v *UpdateView[T]) Describe() Info { return (*Generic[T])(v).setup(capUpdat
 // before the transaction starts, so no lock waits on a slow client, but
 // its errors are reported in DRF's order: after a 404 or 403 on the
 // object.
+//
+// Without PerformUpdate on PostgreSQL the object is first read with its
+// row version and no transaction, and the UPDATE, auto-committed, writes
+// it only if the row is still that version: two single statements. When
+// the row changed in between, nothing was written and the update runs
+// again as above, locked, from the read on.
 func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], mode serializers.Mode) error {
 	in := jsonbody.GetBuffer()
 	defer jsonbody.PutBuffer(in)
 	body, err := readBody(r, p.maxBody, in, p.fields)
-	obj, t, lerr := g.lock(r, p, g.PerformUpdate == nil && p.run.write)
+	direct := g.PerformUpdate == nil && p.run.write
+	if direct && len(p.updateCols) > 0 {
+		if uerr := g.updateOnce(w, r, p, mode, body, err, true); uerr != errStale {
+			return uerr
+		}
+	}
+	return g.updateOnce(w, r, p, mode, body, err, false)
+}
+
+// updateOnce is update with the body read (err is its error), without a
+// lock when opt (errStale when the row changed: nothing was written).
+func (g *Generic[T]) updateOnce(w http.ResponseWriter, r *http.Request, p *plan[T], mode serializers.Mode, body []byte, err error, opt bool) error {
+	obj, t, lerr := g.lock(r, p, g.PerformUpdate == nil && p.run.write, opt)
 	if lerr != nil {
 		return lerr
 	}
@@ -66,6 +84,9 @@ func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], 
 		default:
 			err = t.commit(ctx)
 		}
+	}
+	if err == errStale {
+		return err
 	}
 	if err != nil {
 		// Lookups after a failed write run outside its transaction, which

@@ -19,10 +19,16 @@
 // is allocated, as bun does, only when one of its columns is not NULL.
 //
 // An update's or a destroy's transaction (Load, Tx.UpdateCommit,
-// Tx.DeleteCommit) runs the same way on one connection in two round
-// trips: BEGIN with the locked load, then the UPDATE ... RETURNING or
-// the DELETE with the COMMIT; a create's INSERT ... RETURNING (Insert)
-// in one.
+// Tx.UpdateFieldsCommit, Tx.DeleteCommit) runs the same way on one
+// connection in two round trips: BEGIN with the locked load, then the
+// UPDATE ... RETURNING or the DELETE with the COMMIT. An update can also
+// run without a transaction (Statement.ScanVersion, then
+// UpdateFieldsIfVersion, which writes the row only if it is still the
+// version read), and a create's INSERT ... RETURNING (Insert,
+// InsertFields) is one round trip. The writes pgread formats itself
+// (InsertFields, UpdateFieldsCommit, UpdateFieldsIfVersion) send their
+// values as text parameters of a statement prepared per connection and
+// shape (params.go).
 //
 // A slice that holds rows is truncated and scanned over, as bun does: a
 // row within its capacity goes over the old element (columns not selected
@@ -275,6 +281,12 @@ func (s *Session) run(ctx context.Context, db *bun.DB, sqlText string, p *plan, 
 // and closes rows. It returns errFallback, having read nothing into elem,
 // when the columns are not p's.
 func scanRows(ctx context.Context, rows pgx.Rows, p *plan, m *model, elem reflect.Value, slice bool) error {
+	return scanRowsVersion(ctx, rows, p, m, elem, slice, nil)
+}
+
+// scanRowsVersion is scanRows, which also stores the version column of a
+// versioned plan (see Statement.ScanVersion) of the last row in version.
+func scanRowsVersion(ctx context.Context, rows pgx.Rows, p *plan, m *model, elem reflect.Value, slice bool, version *uint32) error {
 	defer rows.Close()
 	if !p.matches(rows.FieldDescriptions()) {
 		rows.Close()
@@ -309,6 +321,9 @@ func scanRows(ctx context.Context, rows pgx.Rows, p *plan, m *model, elem reflec
 		}
 		if len(p.rels) > 0 {
 			st.finish(p, base.Addr().UnsafePointer())
+		}
+		if version != nil {
+			*version = st.version
 		}
 		if m.afterScanRow {
 			if err := base.Addr().Interface().(bun.AfterScanRowHook).AfterScanRow(ctx); err != nil {

@@ -163,7 +163,39 @@ func (tx *Tx) UpdateFieldsCommit(ctx context.Context, table *schema.Table, field
 	c := getCollector(tx.db.Dialect())
 	defer putCollector(c)
 	gen := schema.NewQueryGen(tx.db.Dialect()) // literals, as bun's UpdateQuery
-	b := append(c.buf, "UPDATE "...)
+	if !traced(tx.db) && paramSession(tx.conn) {
+		p := getParams()
+		defer putParams(p)
+		c.buf = appendUpdate(c.buf, gen, table, fields, returning, elem, p)
+		ws := loadWriteShape(c.buf)
+		if ws == nil {
+			ws = storeWriteShape(c.buf, true)
+		}
+		if ws != nil {
+			return true, tx.updateCommitPrepared(ctx, ws, p.slices(), elem)
+		}
+		c.buf = c.buf[:0]
+	}
+	b := appendUpdate(c.buf, gen, table, fields, returning, elem, nil)
+	b = append(b, ";COMMIT"...)
+	c.buf = b
+	// The text is copied into the connection's write buffer before Exec
+	// returns, and c (with b) is pooled only after updateCommit: b need
+	// not be copied into a string of its own.
+	return true, tx.updateCommit(ctx, unsafe.String(unsafe.SliceData(b), len(b)), elem)
+}
+
+// appendUpdate appends bun's UpdateQuery for
+// Model(elem).Column(fields...).WherePK().Returning(returning): its values
+// as $N parameters in p, or, with a nil p, as bun's literals.
+func appendUpdate(b []byte, gen schema.QueryGen, table *schema.Table, fields []*schema.Field, returning string, elem reflect.Value, p *params) []byte {
+	value := func(b []byte, f *schema.Field) []byte {
+		if p == nil {
+			return f.AppendValue(gen, b, elem)
+		}
+		return p.appendValue(b, gen, f, elem)
+	}
+	b = append(b, "UPDATE "...)
 	b = append(b, table.SQLName...)
 	b = append(b, " AS "...)
 	b = append(b, table.SQLAlias...)
@@ -174,7 +206,7 @@ func (tx *Tx) UpdateFieldsCommit(ctx context.Context, table *schema.Table, field
 		}
 		b = append(b, f.SQLName...)
 		b = append(b, " = "...)
-		b = f.AppendValue(gen, b, elem)
+		b = value(b, f)
 	}
 	b = append(b, " WHERE ("...)
 	for i, f := range table.PKs {
@@ -185,14 +217,36 @@ func (tx *Tx) UpdateFieldsCommit(ctx context.Context, table *schema.Table, field
 		b = append(b, '.')
 		b = append(b, f.SQLName...)
 		b = append(b, " = "...)
-		b = f.AppendValue(gen, b, elem)
+		b = value(b, f)
 	}
 	b = append(b, ") RETURNING "...)
-	b = append(b, returning...)
-	b = append(b, ";COMMIT"...)
-	c.buf = b
-	// The text is copied into the connection's write buffer before Exec
-	// returns, and c (with b) is pooled only after updateCommit: b need
-	// not be copied into a string of its own.
-	return true, tx.updateCommit(ctx, unsafe.String(unsafe.SliceData(b), len(b)), elem)
+	return append(b, returning...)
+}
+
+// updateCommitPrepared runs ws (an UPDATE ... RETURNING with values as
+// $N parameters) with values and COMMIT in one round trip (one
+// pipeline, one Sync: when the UPDATE fails PostgreSQL skips the COMMIT
+// and the transaction is left aborted, for Close to roll back), and
+// scans the returned row into elem.
+func (tx *Tx) updateCommitPrepared(ctx context.Context, ws *writeShape, values [][]byte, elem reflect.Value) error {
+	sd, formats, err := ws.prepare(ctx, tx.conn)
+	if err != nil {
+		return err
+	}
+	var b pgconn.Batch
+	b.ExecStatement(sd, values, nil, formats)
+	b.ExecParams("COMMIT", nil, nil, nil, nil)
+	mrr := tx.conn.Conn().PgConn().ExecBatch(ctx, &b)
+	defer mrr.Close()
+	if !mrr.NextResult() {
+		return closeErr(mrr)
+	}
+	if err := tx.scanResult(ctx, mrr.ResultReader(), elem); err != nil {
+		if isStalePlan(err) {
+			_ = mrr.Close()
+			ws.forget(ctx, tx.conn)
+		}
+		return err
+	}
+	return mrr.Close()
 }

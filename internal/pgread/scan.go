@@ -360,7 +360,9 @@ type plan struct {
 	fields []*field    // in result order
 	rels   []*relation // the joined relations the columns fill
 	relOf  []int       // per field: 0, or 1 + its relation's index in rels
-	states sync.Pool
+	// version: the row's xmin follows the fields (Statement.ScanVersion).
+	version bool
+	states  sync.Pool
 }
 
 func newPlan(m *model, cols []string) *plan {
@@ -396,6 +398,12 @@ func newPlan(m *model, cols []string) *plan {
 // types), checked on every query: a table changed under a cached text, or
 // a column type the field does not take, lets bun run the query.
 func (p *plan) matches(fds []pgconn.FieldDescription) bool {
+	if p.version {
+		if len(fds) != len(p.fields)+1 || fds[len(fds)-1].Name != "xmin" || fds[len(fds)-1].DataTypeOID != xidOID {
+			return false
+		}
+		fds = fds[:len(p.fields)]
+	}
 	if len(fds) != len(p.fields) {
 		return false
 	}
@@ -412,9 +420,10 @@ func (p *plan) matches(fds []pgconn.FieldDescription) bool {
 type state struct {
 	cells   []cell
 	texts   []textCell
-	targets []any // &texts[i] for string fields, &cells[i] for the others
+	targets []any // &texts[i] for string fields, &cells[i] for the others; then &version
 	rels    []relState
 	list    bool
+	version uint32 // the row's xmin, for a versioned plan
 }
 
 // relState is where the columns of a joined relation go in the current
@@ -451,6 +460,9 @@ func (p *plan) getState(list bool) *state {
 				s.texts[i] = textCell{&s.cells[i]}
 				s.targets[i] = &s.texts[i]
 			}
+		}
+		if p.version {
+			s.targets = append(s.targets, &s.version)
 		}
 	}
 	s.list = list

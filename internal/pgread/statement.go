@@ -18,6 +18,10 @@ type Statement struct {
 	model *model
 	plan  *plan
 	nargs int
+	// vsql and vplan are the read with the row's version (ScanVersion);
+	// nil when there is none.
+	vsql  string
+	vplan *plan
 }
 
 // Prepare formats q, whose model is dst (a pointer to a struct or to a
@@ -54,11 +58,16 @@ func Prepare(q *bun.SelectQuery, dst any, nargs int) *Statement {
 	}
 	c.buf = b
 	s := string(b)
-	p := newPlan(m, analyze(s).cols)
+	cols := analyze(s).cols
+	p := newPlan(m, cols)
 	if p == nil {
 		return nil
 	}
-	return &Statement{db: db, sql: s, model: m, plan: p, nargs: nargs}
+	st := &Statement{db: db, sql: s, model: m, plan: p, nargs: nargs}
+	if typ == rv.Elem().Type() && len(p.rels) == 0 {
+		st.prepareVersion(db, cols)
+	}
+	return st
 }
 
 // Scan runs the statement with args, the Args of a query Prepare would

@@ -299,18 +299,10 @@ func (tx *Tx) scanReturning(ctx context.Context, rows pgx.Rows, elem reflect.Val
 	fds := rows.FieldDescriptions()
 	p := m.returning.Load()
 	if p == nil || !p.matches(fds) {
-		p = &plan{model: m}
-		for _, fd := range fds {
-			f := m.byName[fd.Name]
-			if f == nil || f.kind == 0 || !f.kind.accepts(fd.DataTypeOID) {
-				rows.Close()
-				if f == nil {
-					return fmt.Errorf("bun: %s does not have column %q", m.typ.Name(), fd.Name)
-				}
-				return fmt.Errorf("cosworth: cannot scan column %q into its field", fd.Name)
-			}
-			p.fields = append(p.fields, f)
-			p.relOf = append(p.relOf, 0)
+		var err error
+		if p, err = returningPlan(m, fds); err != nil {
+			rows.Close()
+			return err
 		}
 		m.returning.Store(p)
 	}
@@ -319,6 +311,24 @@ func (tx *Tx) scanReturning(ctx context.Context, rows pgx.Rows, elem reflect.Val
 		return nil // bun's Exec does not fail when RETURNING has no row
 	}
 	return err
+}
+
+// returningPlan is the plan that scans the columns fds (a RETURNING
+// list) by name into m's fields; an error names a column m cannot hold.
+func returningPlan(m *model, fds []pgconn.FieldDescription) (*plan, error) {
+	p := &plan{model: m}
+	for _, fd := range fds {
+		f := m.byName[fd.Name]
+		if f == nil || f.kind == 0 || !f.kind.accepts(fd.DataTypeOID) {
+			if f == nil {
+				return nil, fmt.Errorf("bun: %s does not have column %q", m.typ.Name(), fd.Name)
+			}
+			return nil, fmt.Errorf("cosworth: cannot scan column %q into its field", fd.Name)
+		}
+		p.fields = append(p.fields, f)
+		p.relOf = append(p.relOf, 0)
+	}
+	return p, nil
 }
 
 // Insert runs q, an INSERT of dst (a pointer to a struct) with a

@@ -1,0 +1,205 @@
+package pgread_test
+
+import (
+	"context"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
+
+	"github.com/cosworth/cosworth/internal/dbtest"
+	"github.com/cosworth/cosworth/internal/pgread"
+	"github.com/cosworth/cosworth/models"
+)
+
+// itemWrite is the write of every column but the key of Item, as the
+// generic views write it, and the values of one such write: every kind
+// of field, with NULLs or with values (quotes and backslashes, non-ASCII
+// text, negative numbers, times with microseconds, a time without time
+// zone, dates, booleans, floats).
+type itemWrite struct {
+	table     *schema.Table
+	fields    []*schema.Field
+	cols      []string
+	returning string
+}
+
+func newItemWrite(db *bun.DB) itemWrite {
+	w := itemWrite{table: db.Dialect().Tables().Get(reflect.TypeFor[Item]())}
+	var ret []string
+	for _, f := range w.table.Fields {
+		ret = append(ret, string(f.SQLName))
+		if !f.IsPK {
+			w.fields = append(w.fields, f)
+			w.cols = append(w.cols, f.Name)
+		}
+	}
+	w.returning = strings.Join(ret, ", ")
+	return w
+}
+
+func setItem(it *Item, nulls bool) {
+	note, flag, ratio, charged := `it's a \ "note" ü`, false, float32(0.25), int64(-7)
+	due := models.DateOf(time.Date(2027, 2, 3, 0, 0, 0, 0, time.UTC))
+	seen := time.Date(2026, 5, 6, 7, 8, 9, 123456000, time.UTC)
+	it.Name, it.Rank, it.Small, it.Count, it.Big = `O'Brien \x ''`, -3, 12, 600, -1<<40
+	it.Active, it.Score = true, 1.5
+	it.Day = models.DateOf(time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC))
+	it.Local = time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
+	it.Created = time.Date(2025, 7, 8, 9, 10, 11, 999999000, time.UTC)
+	if nulls {
+		it.Note, it.Flag, it.Ratio, it.Due, it.Charged, it.Seen = nil, nil, nil, nil, nil, nil
+	} else {
+		it.Note, it.Flag, it.Ratio, it.Due, it.Charged, it.Seen = &note, &flag, &ratio, &due, &charged, &seen
+	}
+}
+
+func storedItem(t *testing.T, db *bun.DB, id int64) Item {
+	t.Helper()
+	var it Item
+	dbtest.Must(t, db.NewSelect().Model(&it).Where("id = ?", id).Scan(context.Background()), "stored %d", id)
+	return it
+}
+
+// sameItems fails unless the two stored rows and the two returned
+// objects are equal but for their ids.
+func sameItems(t *testing.T, what string, sa, sb Item, a, b *Item) {
+	t.Helper()
+	sa.ID, sb.ID = 0, 0
+	ca, cb := *a, *b
+	ca.ID, cb.ID = 0, 0
+	if !reflect.DeepEqual(sa, sb) || !reflect.DeepEqual(ca, cb) {
+		t.Fatalf("%s: bun stored %s returned %s\npgread stored %s returned %s", what, dump(sa), dump(ca), dump(sb), dump(cb))
+	}
+}
+
+// TestInsertFields inserts the same values twice, once through bun's
+// InsertQuery (Insert) and once through the INSERT pgread writes with
+// its values as parameters (InsertFields), and requires the same stored
+// rows and returned objects; bun runs neither. A unique violation stores
+// nothing and is the database's error.
+func TestInsertFields(t *testing.T) {
+	db := dbtest.Postgres(t, (*Item)(nil))
+	ctx := context.Background()
+	w := newItemWrite(db)
+	for i, nulls := range []bool{false, true, false} {
+		var a, b Item
+		setItem(&a, nulls)
+		setItem(&b, nulls)
+		sfx := " " + string(rune('0'+i))
+		b.Name += sfx + " (b)"
+		a.Name += sfx + " (a)"
+		n := queries(db)
+		handled, err := pgread.Insert(ctx, db.NewInsert().Model(&a).Returning(w.returning), &a)
+		if !handled || err != nil {
+			t.Fatalf("Insert: handled %v, %v", handled, err)
+		}
+		handled, err = pgread.InsertFields(ctx, db, w.table, w.returning, &b, func() *bun.InsertQuery {
+			return db.NewInsert().Model(&b).Returning(w.returning)
+		})
+		if !handled || err != nil || b.ID == 0 {
+			t.Fatalf("InsertFields: handled %v, %v, id %d", handled, err, b.ID)
+		}
+		if q := queries(db) - n; q != 0 {
+			t.Fatalf("bun ran %d queries", q)
+		}
+		a.Name, b.Name = strings.TrimSuffix(a.Name, " (a)"), strings.TrimSuffix(b.Name, " (b)")
+		sa, sb := storedItem(t, db, a.ID), storedItem(t, db, b.ID)
+		sa.Name, sb.Name = strings.TrimSuffix(sa.Name, " (a)"), strings.TrimSuffix(sb.Name, " (b)")
+		sameItems(t, "nulls "+map[bool]string{true: "yes", false: "no"}[nulls], sa, sb, &a, &b)
+	}
+	_, err := db.ExecContext(ctx, `CREATE UNIQUE INDEX items_name ON items (name)`)
+	dbtest.Must(t, err, "unique index")
+	var dup Item
+	setItem(&dup, false)
+	dup.Name += " 0 (b)"
+	count := func() int64 {
+		n, err := db.NewSelect().Model((*Item)(nil)).Count(ctx)
+		dbtest.Must(t, err, "count")
+		return n
+	}
+	before := count()
+	handled, err := pgread.InsertFields(ctx, db, w.table, w.returning, &dup, func() *bun.InsertQuery {
+		return db.NewInsert().Model(&dup).Returning(w.returning)
+	})
+	if !handled || err == nil || !strings.Contains(err.Error(), "23505") || count() != before {
+		t.Fatalf("duplicate: handled %v, %v, rows %d -> %d", handled, err, before, count())
+	}
+}
+
+// TestUpdateFieldsIfVersion writes the same values into two rows, one
+// with bun's UpdateQuery in a locked transaction (Tx.UpdateCommit) and
+// one read with its version (Statement.ScanVersion) and updated on
+// condition of it (UpdateFieldsIfVersion), and requires the same stored
+// rows and returned objects. An update whose row changed after the read
+// writes nothing and reports it.
+func TestUpdateFieldsIfVersion(t *testing.T) {
+	db := dbtest.Postgres(t, (*Item)(nil))
+	seed(t, db)
+	ctx := context.Background()
+	w := newItemWrite(db)
+	st := pgread.Prepare(db.NewSelect().Model(new(Item)).Where("?TableAlias.id = ?", pgread.Int64(0)).Limit(1), new(Item), 1)
+	if st == nil {
+		t.Fatal("Prepare: nil")
+	}
+	read := func(id int64) (*Item, uint32) {
+		t.Helper()
+		var it Item
+		version, handled, err := st.ScanVersion(ctx, db, &it, pgread.Int64(id))
+		if !handled || err != nil || it.ID != id {
+			t.Fatalf("ScanVersion %d: handled %v, %v, id %d", id, handled, err, it.ID)
+		}
+		return &it, version
+	}
+	for _, nulls := range []bool{false, true} {
+		var a Item
+		tx, handled, err := pgread.Load(ctx, db.NewSelect().Model(&a).Where("?TableAlias.id = ?", pgread.Int64(1)).For("UPDATE"), &a)
+		if !handled || err != nil {
+			t.Fatalf("Load: handled %v, %v", handled, err)
+		}
+		setItem(&a, nulls)
+		err = tx.UpdateCommit(ctx, db.NewUpdate().Model(&a).Column(w.cols...).WherePK().Returning(w.returning), &a)
+		tx.Close(ctx)
+		dbtest.Must(t, err, "bun's update")
+
+		b, version := read(2)
+		setItem(b, nulls)
+		n := queries(db)
+		handled, updated, err := pgread.UpdateFieldsIfVersion(ctx, db, w.table, w.fields, w.returning, b, version)
+		if !handled || !updated || err != nil || queries(db) != n {
+			t.Fatalf("UpdateFieldsIfVersion: handled %v, updated %v, %v, bun queries %d", handled, updated, err, queries(db)-n)
+		}
+		sameItems(t, "update", storedItem(t, db, 1), storedItem(t, db, 2), &a, b)
+	}
+
+	// The row changes between the read and the update: nothing is
+	// written, and the other writer's change stays.
+	b, version := read(3)
+	_, err := db.NewUpdate().Model((*Item)(nil)).Set("rank = 999").Where("id = 3").Exec(ctx)
+	dbtest.Must(t, err, "concurrent update")
+	b.Name = "not stored"
+	handled, updated, err := pgread.UpdateFieldsIfVersion(ctx, db, w.table, w.fields, w.returning, b, version)
+	if !handled || updated || err != nil {
+		t.Fatalf("stale version: handled %v, updated %v, %v; want handled, not updated", handled, updated, err)
+	}
+	if s := storedItem(t, db, 3); s.Rank != 999 || s.Name == "not stored" {
+		t.Fatalf("stale version: stored %s", dump(s))
+	}
+	// Read again, it updates.
+	b, version = read(3)
+	b.Name = "stored"
+	if handled, updated, err := pgread.UpdateFieldsIfVersion(ctx, db, w.table, w.fields, w.returning, b, version); !handled || !updated || err != nil {
+		t.Fatalf("fresh version: handled %v, updated %v, %v", handled, updated, err)
+	}
+	if s := storedItem(t, db, 3); s.Rank != 999 || s.Name != "stored" {
+		t.Fatalf("fresh version: stored %s", dump(s))
+	}
+	// A missing row is not updated either.
+	b.ID = 12345
+	if handled, updated, err := pgread.UpdateFieldsIfVersion(ctx, db, w.table, w.fields, w.returning, b, version); !handled || updated || err != nil {
+		t.Fatalf("missing row: handled %v, updated %v, %v", handled, updated, err)
+	}
+}

@@ -1,0 +1,169 @@
+package pgread
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"reflect"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
+
+	"github.com/cosworth/cosworth/models"
+)
+
+// An update can run without a transaction or a row lock: read the object
+// with its row version (PostgreSQL's xmin, which every update of the row
+// changes), decide in Go (permissions, preconditions, validation), then
+// UPDATE ... WHERE the key AND xmin is still that version, auto-committed,
+// in one round trip. No row back means the row changed (or went) in
+// between: the caller runs the update again, locked. Both round trips are
+// single statements, where the locked update sends BEGIN, SELECT ... FOR
+// UPDATE (a WAL record of its own), the UPDATE and COMMIT.
+
+// xidOID is PostgreSQL's xid type, the type of the xmin system column.
+const xidOID = 28
+
+// prepareVersion sets st's versioned read: st's SQL with the table's
+// xmin as one more column. It is left unset (ScanVersion does not run)
+// unless st reads one struct and its SQL begins with its select list.
+func (st *Statement) prepareVersion(db *bun.DB, cols []string) {
+	t := db.Table(st.model.typ)
+	if t == nil || len(t.PKs) == 0 {
+		return
+	}
+	list := "SELECT " + strings.Join(cols, ", ")
+	rest, ok := strings.CutPrefix(st.sql, list)
+	if !ok || !strings.HasPrefix(rest, " FROM ") {
+		return
+	}
+	vp := newPlan(st.model, cols)
+	if vp == nil {
+		return
+	}
+	vp.version = true
+	st.vsql = list + ", " + string(t.SQLAlias) + ".xmin" + rest
+	st.vplan = vp
+}
+
+// ScanVersion is Scan of one object (dst, a pointer to a struct of the
+// type given to Prepare) with arg, which also reads the row's version
+// for UpdateFieldsIfVersion. handled is false when it did not run (see
+// Scan): read the object another way then.
+func (st *Statement) ScanVersion(ctx context.Context, db *bun.DB, dst any, arg any) (version uint32, handled bool, err error) {
+	if st.vplan == nil || db != st.db || st.nargs != 1 || !directDB(db) {
+		return 0, false, nil
+	}
+	rv := reflect.ValueOf(dst)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Type() != st.model.typ {
+		return 0, false, nil
+	}
+	c := getCollector(db.Dialect())
+	defer putCollector(c)
+	if !c.appendArg(arg) {
+		return 0, false, nil
+	}
+	var s Session
+	defer s.Close()
+	conn, err := s.acquire(ctx, db)
+	if errors.Is(err, models.ErrNoPool) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, true, err
+	}
+	c.args[0] = execMode(db)
+	rows, err := conn.Query(ctx, st.vsql, c.args...)
+	if err != nil {
+		if isEncodeError(err) {
+			return 0, false, nil
+		}
+		return 0, true, err
+	}
+	err = scanRowsVersion(ctx, rows, st.vplan, st.model, rv.Elem(), false, &version)
+	if err == errFallback {
+		return 0, false, nil
+	}
+	return version, true, err
+}
+
+// UpdateFieldsIfVersion runs the UPDATE of fields of dst (read by
+// ScanVersion; fields are columns of table, the model's table) RETURNING
+// returning (the model's columns, quoted), on condition that the row is
+// still version, auto-committed in one round trip: the SQL of
+// UpdateFieldsCommit with "AND alias.xmin = $N" in its WHERE, its values
+// as parameters. updated is false when no row was updated (the row
+// changed or went since it was read): nothing was written. handled is
+// false when it did not run (as UpdateFieldsCommit, and when a returned
+// column is not one of the model's fields): nothing ran.
+func UpdateFieldsIfVersion(ctx context.Context, db *bun.DB, table *schema.Table, fields []*schema.Field, returning string, dst any, version uint32) (handled, updated bool, err error) {
+	m := txModel(db, dst)
+	if m == nil || !m.writable || m.beforeAppend || table.SoftDeleteField != nil || len(table.PKs) == 0 || len(fields) == 0 || traced(db) {
+		return false, false, nil
+	}
+	elem := reflect.ValueOf(dst).Elem()
+	if elem.Type() != m.typ || table.Type != m.typ {
+		return false, false, nil
+	}
+	conn, err := models.Acquire(ctx, db)
+	if errors.Is(err, models.ErrNoPool) {
+		return false, false, nil
+	}
+	if err != nil {
+		return true, false, err
+	}
+	defer conn.Release()
+	if !paramSession(conn) {
+		return false, false, nil
+	}
+	p := getParams()
+	defer putParams(p)
+	c := getCollector(db.Dialect())
+	defer putCollector(c)
+	c.buf = appendUpdateIf(c.buf, schema.NewQueryGen(db.Dialect()), table, fields, returning, elem, p, version)
+	ws := loadWriteShape(c.buf)
+	if ws == nil {
+		if ws = storeWriteShape(c.buf, true); ws == nil {
+			return false, false, nil
+		}
+	}
+	sd, formats, err := ws.prepare(ctx, conn)
+	if err != nil {
+		return true, false, err
+	}
+	// The returned columns are known before the UPDATE runs: one the
+	// model cannot hold leaves it to the locked update, which reports it
+	// before its COMMIT.
+	rp := ws.returning(m, sd)
+	if rp == nil {
+		return false, false, nil
+	}
+	rr := conn.Conn().PgConn().ExecStatement(ctx, sd, p.slices(), nil, formats)
+	rows := pgx.RowsFromResultReader(conn.Conn().TypeMap(), rr)
+	err = scanRows(ctx, rows, rp, m, elem, false)
+	switch {
+	case err == sql.ErrNoRows:
+		return true, false, nil
+	case isStalePlan(err):
+		ws.forget(ctx, conn)
+	}
+	return true, err == nil, err
+}
+
+// appendUpdateIf is appendUpdate with the version condition.
+func appendUpdateIf(b []byte, gen schema.QueryGen, table *schema.Table, fields []*schema.Field, returning string, elem reflect.Value, p *params, version uint32) []byte {
+	b = appendUpdate(b, gen, table, fields, "", elem, p)
+	// appendUpdate ends with ") RETURNING ": put the condition inside
+	// the WHERE's parentheses.
+	b = b[:len(b)-len(") RETURNING ")]
+	b = append(b, " AND "...)
+	b = append(b, table.SQLAlias...)
+	b = append(b, ".xmin = $"...)
+	p.text = appendUint(p.text, int(version))
+	p.ends = append(p.ends, len(p.text))
+	b = appendUint(b, len(p.ends))
+	b = append(b, ") RETURNING "...)
+	return append(b, returning...)
+}
