@@ -2,6 +2,7 @@ package views_test
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -194,12 +195,21 @@ func TestETagAllocs(t *testing.T) {
 		}
 		w := &discard{h: http.Header{}}
 		h.ServeHTTP(w, r)
-		return testing.AllocsPerRun(50, func() {
-			clear(w.h)
-			h.ServeHTTP(w, r)
-		})
+		// The least of three measurements: database/sql's own goroutines
+		// allocate now and then during one, which is not the request's.
+		least := math.Inf(1)
+		for range 3 {
+			least = min(least, testing.AllocsPerRun(100, func() {
+				clear(w.h)
+				h.ServeHTTP(w, r)
+			}))
+		}
+		return least
 	}
-	with, without := measure(mount(false)), measure(mount(true))
+	hw, hwo := mount(false), mount(true)
+	measure(hw)
+	measure(hwo) // both warmed up: the pools and caches the first requests fill
+	with, without := measure(hw), measure(hwo)
 	etag := do(mount(false), "GET", "/books/1/", "").Header().Get("ETag")
 	notModified := measure(mount(false), "If-None-Match", etag)
 	t.Logf("retrieve: %.0f allocs with ETag, %.0f without, %.0f for a 304", with, without, notModified)
