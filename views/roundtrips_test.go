@@ -12,10 +12,12 @@ import (
 	"github.com/cosworth/cosworth/internal/dbtest"
 	"github.com/cosworth/cosworth/internal/faultproxy"
 	"github.com/cosworth/cosworth/models"
+	"github.com/cosworth/cosworth/pagination"
 	"github.com/cosworth/cosworth/views"
 )
 
-// TestWriteRoundTrips counts the round trips to PostgreSQL of a create
+// TestWriteRoundTrips counts the round trips to PostgreSQL of a page of
+// a list with its count (one: both statements in one pipeline), a create
 // (one: the INSERT ... RETURNING), an update (two: BEGIN with the locked
 // read, then the UPDATE ... RETURNING with the COMMIT) and a destroy (two)
 // once the connection has prepared its statements, through a proxy that
@@ -33,12 +35,14 @@ func TestWriteRoundTrips(t *testing.T) {
 	dbtest.Must(t, models.CreateTables(ctx, db, allModels...), "create tables")
 	seedBooks(t, db, "alice")
 	r := chi.NewRouter()
-	r.Handle("/books/", &views.ListCreateView[Book]{DB: db})
+	r.Handle("/books/", &views.ListCreateView[Book]{DB: db, Paginator: pagination.LimitOffset{}})
 	r.Handle("/books/{id}/", &views.RetrieveUpdateDestroyView[Book]{DB: db})
 	tests := []struct {
 		method, path, body string
 		status, trips      int
 	}{
+		{"GET", "/books/?limit=2&offset=1", "", http.StatusOK, 1}, // the count and the page, pipelined
+		{"GET", "/books/?limit=2&offset=900", "", http.StatusOK, 1},
 		{"POST", "/books/", `{"title":"x","isbn":"9780000000099","author":1}`, http.StatusCreated, 1},
 		{"PATCH", "/books/1/", `{"title":"y"}`, http.StatusOK, 2},
 		{"PUT", "/books/1/", `{"title":"z","isbn":"9780000000098","author":1,"price_cents":5}`, http.StatusOK, 2},

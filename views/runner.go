@@ -143,6 +143,19 @@ func (rn *runner[T]) page(ctx context.Context, q *bun.SelectQuery, rows *[]T, w 
 		err   error
 	)
 	defer s.Close()
+	if w.Count && !w.Last && rn.pgx {
+		// The window does not depend on the count: both in one round
+		// trip (the rows are dropped when the count shows the window is
+		// past the end).
+		count, handled, err := s.CountScanWindow(ctx, q, rows, w.Limit, w.Offset)
+		if handled {
+			w = w.Counted(count)
+			if err == nil && !w.Reads(count) {
+				*rows = (*rows)[:0]
+			}
+			return count, w, err
+		}
+	}
 	if w.Count {
 		if rn.pgx {
 			count, err = s.Count(ctx, q)
