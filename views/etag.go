@@ -16,8 +16,10 @@ import (
 //   - GET and HEAD: If-Match that does not match is 412; If-None-Match
 //     that matches (weak comparison, "*" matches anything) is 304 with no
 //     body, as Django's ConditionalGetMiddleware answers
-//   - PUT, PATCH and DELETE (beyond DRF): checked on the row loaded and
-//     locked inside the write's transaction, before the body is applied:
+//   - PUT, PATCH and DELETE (beyond DRF): checked on the row the write
+//     changes (loaded and locked inside the write's transaction, or read
+//     with its version by an update that then writes only that version),
+//     before the body is applied:
 //     If-Match that does not match (strong comparison; "*" matches any
 //     existing row) or If-None-Match that matches is 412
 //     {"detail": "Precondition failed."}, and nothing changes
@@ -115,8 +117,9 @@ func (p *plan[T]) setWriteETag(w http.ResponseWriter, t *tx, body []byte) {
 }
 
 // checkPreconditions evaluates the If-Match and If-None-Match of a write
-// (PUT, PATCH, DELETE) against obj, the row loaded and locked in the
-// write's transaction, before anything changes it: errPreconditionFailed
+// (PUT, PATCH, DELETE) against obj, the row the write changes (locked,
+// or read with the version the update is conditional on), before
+// anything changes it: errPreconditionFailed
 // when they fail. A request without them costs two header lookups; one
 // with them, encoding obj once.
 func (g *Generic[T]) checkPreconditions(r *http.Request, p *plan[T], obj *T) error {

@@ -58,7 +58,8 @@ func (g *Generic[T]) updateOnce(w http.ResponseWriter, r *http.Request, p *plan[
 	// Rolls back on every path that does not commit, a panicking hook
 	// included; after a commit it only gives the connection back.
 	defer t.close(ctx)
-	// The object is loaded, locked and permitted: checks of the stored
+	// The object is loaded, locked (or read with its version) and
+	// permitted: checks of the stored
 	// object (a precondition such as If-Match) go here, before the body
 	// is decoded into it; returning an error rolls back.
 	if perr := g.checkPreconditions(r, p, obj); perr != nil {

@@ -107,7 +107,7 @@ type Generic[T any] struct {
 	// 200 answer to GET, HEAD, PUT or PATCH carries an ETag (a checksum
 	// of the representation's bytes); If-None-Match is answered 304 and a
 	// failed If-Match 412, and PUT, PATCH and DELETE check If-Match on
-	// the locked row before changing it (see docs/views.md).
+	// the row they change, before changing it (see docs/views.md).
 	NoETag bool
 
 	// optPost and optPut, set on the configurations of a viewset route,
