@@ -19,7 +19,10 @@ import (
 // changes), decide in Go (permissions, preconditions, validation), then
 // UPDATE ... WHERE the key AND xmin is still that version, auto-committed,
 // in one round trip. No row back means the row changed (or went) in
-// between: the caller runs the update again, locked. Both round trips are
+// between: the caller runs the update again, locked. A row version keeps
+// its xmin for good (VACUUM's freezing marks it frozen and keeps the
+// xid, since PostgreSQL 9.4), and a later version always has a newer
+// one, so a version is never mistaken for another. Both round trips are
 // single statements, where the locked update sends BEGIN, SELECT ... FOR
 // UPDATE (a WAL record of its own), the UPDATE and COMMIT.
 
