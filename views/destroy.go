@@ -18,9 +18,25 @@ func (v *DestroyView[T]) Describe() Info { return (*Generic[T])(v).setup(capDest
 // DELETE by primary key, then commits (without PerformDestroy on
 // PostgreSQL, two round trips: BEGIN with the locked read, then the
 // DELETE with the COMMIT); then 204 with no body (and, as in DRF, no
-// Content-Type).
+// Content-Type). Without PerformDestroy and Queryset on PostgreSQL, the
+// object is read with its row version and no transaction, and the
+// DELETE, auto-committed, removes it only if the row is still that
+// version; when it changed in between nothing was deleted and the destroy
+// runs again, locked, as an update does.
 func (g *Generic[T]) destroy(w http.ResponseWriter, r *http.Request, p *plan[T]) error {
-	obj, t, err := g.lock(r, p, g.PerformDestroy == nil && p.run.delete, false)
+	direct := g.PerformDestroy == nil && p.run.delete
+	if direct {
+		if err := g.destroyOnce(w, r, p, direct, true); err != errStale {
+			return err
+		}
+	}
+	return g.destroyOnce(w, r, p, direct, false)
+}
+
+// destroyOnce is destroy, without a lock when opt (errStale when the row
+// changed: nothing was deleted).
+func (g *Generic[T]) destroyOnce(w http.ResponseWriter, r *http.Request, p *plan[T], direct, opt bool) error {
+	obj, t, err := g.lock(r, p, direct, opt)
 	if err != nil {
 		return err
 	}
@@ -36,7 +52,7 @@ func (g *Generic[T]) destroy(w http.ResponseWriter, r *http.Request, p *plan[T])
 			err = t.commit(ctx)
 		}
 	} else {
-		err = t.delete(ctx, g.DB.NewDelete().Model(obj).WherePK(), obj)
+		err = t.delete(ctx, p.table, g.DB.NewDelete().Model(obj).WherePK(), obj)
 	}
 	if err != nil {
 		return err

@@ -40,7 +40,8 @@ func (p interfere) HasObjectPermission(r *http.Request, obj any) bool {
 	return b.Owner == authentication.PrincipalFrom(r.Context()).Username
 }
 
-// TestUpdateRowChangedAfterRead: on PostgreSQL an update reads the row
+// TestUpdateRowChangedAfterRead: on PostgreSQL an update (and a destroy)
+// reads the row
 // with its version and no lock, and writes it only if the row is still
 // that version. When another writer changed the row in between, nothing
 // of the first attempt is written: the update runs again on the locked
@@ -85,5 +86,21 @@ func TestUpdateRowChangedAfterRead(t *testing.T) {
 	w = do(h, "PATCH", "/books/1/", `{"title":"Not mine"}`, as("alice")...)
 	if s := stored(); w.Code != http.StatusForbidden || s.Title != "Retitled" || s.Owner != "bob" {
 		t.Fatalf("PATCH after the owner changed: %d %s, stored %+v; want 403 and nothing written", w.Code, w.Body, s)
+	}
+
+	// A DELETE whose row changed after the read deletes nothing then, and
+	// the locked retry checks the current row: allowed, it deletes it;
+	// refused, the row stays.
+	h, _ = mount("owner = 'alice'")
+	w = do(h, "DELETE", "/books/1/", "", as("bob")...)
+	if s := stored(); w.Code != http.StatusForbidden || s.Owner != "alice" {
+		t.Fatalf("DELETE after the owner changed: %d %s, stored %+v; want 403 and the row kept", w.Code, w.Body, s)
+	}
+	h, calls = mount("price_cents = 778")
+	w = do(h, "DELETE", "/books/1/", "", as("alice")...)
+	exists, err := db.NewSelect().Model((*Book)(nil)).Where("id = 1").Exists(context.Background())
+	dbtest.Must(t, err, "exists")
+	if w.Code != http.StatusNoContent || exists || calls.Load() != 2 {
+		t.Fatalf("DELETE of a changed row: %d %s, row exists %v, permission asked %d times; want 204, gone, 2", w.Code, w.Body, exists, calls.Load())
 	}
 }

@@ -93,7 +93,7 @@ var errStale = errors.New("cosworth/views: the row changed since it was read")
 // is unchanged (errStale otherwise), in one auto-committed statement. ok
 // is false when it did not run (nothing ran then): lock the object.
 func (rn *runner[T]) readVersion(ctx context.Context, obj *T, key any) (t *tx, ok bool, err error) {
-	if rn.get == nil || !rn.write {
+	if rn.get == nil {
 		return nil, false, nil
 	}
 	v, ok, err := rn.get.ScanVersion(ctx, rn.db, obj, key)
@@ -268,8 +268,20 @@ func (t *tx) updateFields(ctx context.Context, table *schema.Table, fields []*sc
 }
 
 // delete runs d (a DELETE of obj, built on the view's DB) and commits: on
-// pgx in one round trip.
-func (t *tx) delete(ctx context.Context, d *bun.DeleteQuery, obj any) error {
+// pgx in one round trip. Without a transaction (readVersion) it deletes
+// the row of table only if it is unchanged, or answers errStale.
+func (t *tx) delete(ctx context.Context, table *schema.Table, d *bun.DeleteQuery, obj any) error {
+	if t.opt != nil {
+		handled, deleted, err := pgread.DeleteIfVersion(ctx, t.opt, table, obj, t.version)
+		switch {
+		case err != nil:
+			// A lost answer to the auto-committed DELETE is ambiguous.
+			return models.ClassifyCommit(err)
+		case !handled || !deleted:
+			return errStale
+		}
+		return nil
+	}
 	if t.pg != nil {
 		return models.ClassifyCommit(t.pg.DeleteCommit(ctx, d, obj))
 	}

@@ -203,3 +203,44 @@ func TestUpdateFieldsIfVersion(t *testing.T) {
 		t.Fatalf("missing row: handled %v, updated %v, %v", handled, updated, err)
 	}
 }
+
+// TestDeleteIfVersion: a delete on condition of the version read deletes
+// the row; one whose row changed after the read deletes nothing and says
+// so; one the database refuses (a restricting foreign key) is its error.
+func TestDeleteIfVersion(t *testing.T) {
+	db := dbtest.Postgres(t, (*Item)(nil))
+	seed(t, db)
+	ctx := context.Background()
+	table := db.Dialect().Tables().Get(reflect.TypeFor[Item]())
+	st := pgread.Prepare(db.NewSelect().Model(new(Item)).Where("?TableAlias.id = ?", pgread.Int64(0)).Limit(1), new(Item), 1)
+	read := func(id int64) (*Item, uint32) {
+		t.Helper()
+		var it Item
+		version, handled, err := st.ScanVersion(ctx, db, &it, pgread.Int64(id))
+		if !handled || err != nil {
+			t.Fatalf("ScanVersion %d: handled %v, %v", id, handled, err)
+		}
+		return &it, version
+	}
+	exists := func(id int64) bool {
+		ok, err := db.NewSelect().Model((*Item)(nil)).Where("id = ?", id).Exists(ctx)
+		dbtest.Must(t, err, "exists")
+		return ok
+	}
+	it, version := read(2)
+	_, err := db.NewUpdate().Model((*Item)(nil)).Set("rank = 5").Where("id = 2").Exec(ctx)
+	dbtest.Must(t, err, "concurrent update")
+	if handled, deleted, err := pgread.DeleteIfVersion(ctx, db, table, it, version); !handled || deleted || err != nil || !exists(2) {
+		t.Fatalf("stale version: handled %v, deleted %v, %v, row exists %v", handled, deleted, err, exists(2))
+	}
+	it, version = read(2)
+	if handled, deleted, err := pgread.DeleteIfVersion(ctx, db, table, it, version); !handled || !deleted || err != nil || exists(2) {
+		t.Fatalf("fresh version: handled %v, deleted %v, %v, row exists %v", handled, deleted, err, exists(2))
+	}
+	_, err = db.ExecContext(ctx, `CREATE TABLE item_refs (item_id bigint NOT NULL REFERENCES items (id) ON DELETE RESTRICT); INSERT INTO item_refs VALUES (1)`)
+	dbtest.Must(t, err, "item_refs")
+	it, version = read(1)
+	if handled, deleted, err := pgread.DeleteIfVersion(ctx, db, table, it, version); !handled || deleted || err == nil || !strings.Contains(err.Error(), "23503") || !exists(1) {
+		t.Fatalf("restricted: handled %v, deleted %v, %v, row exists %v", handled, deleted, err, exists(1))
+	}
+}

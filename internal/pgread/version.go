@@ -170,3 +170,79 @@ func appendUpdateIf(b []byte, gen schema.QueryGen, table *schema.Table, fields [
 	b = append(b, ") RETURNING "...)
 	return append(b, returning...)
 }
+
+// DeleteIfVersion runs the DELETE of dst (read by ScanVersion; a struct
+// of table's model) by primary key on condition that the row is still
+// version, auto-committed in one round trip, its key a parameter of a
+// statement prepared per connection: the SQL of bun's
+// DeleteQuery.Model(dst).WherePK() with "AND alias.xmin = $N" in its
+// WHERE. deleted is false when no row was deleted (the row changed or
+// went since it was read): nothing was written. handled is false when it
+// did not run (see Deletable; a model with a BeforeAppendModel hook, a
+// traced DB): nothing ran.
+func DeleteIfVersion(ctx context.Context, db *bun.DB, table *schema.Table, dst any, version uint32) (handled, deleted bool, err error) {
+	m := txModel(db, dst)
+	if m == nil || !m.deletable || m.beforeAppend || table.SoftDeleteField != nil || len(table.PKs) == 0 || traced(db) {
+		return false, false, nil
+	}
+	elem := reflect.ValueOf(dst).Elem()
+	if elem.Type() != m.typ || table.Type != m.typ {
+		return false, false, nil
+	}
+	conn, err := models.Acquire(ctx, db)
+	if errors.Is(err, models.ErrNoPool) {
+		return false, false, nil
+	}
+	if err != nil {
+		return true, false, err
+	}
+	defer conn.Release()
+	if !paramSession(conn) {
+		return false, false, nil
+	}
+	p := getParams()
+	defer putParams(p)
+	c := getCollector(db.Dialect())
+	defer putCollector(c)
+	gen := schema.NewQueryGen(db.Dialect())
+	b := append(c.buf, "DELETE FROM "...)
+	b = append(b, table.SQLName...)
+	b = append(b, " AS "...)
+	b = append(b, table.SQLAlias...)
+	b = append(b, " WHERE ("...)
+	for i, f := range table.PKs {
+		if i > 0 {
+			b = append(b, " AND "...)
+		}
+		b = append(b, table.SQLAlias...)
+		b = append(b, '.')
+		b = append(b, f.SQLName...)
+		b = append(b, " = "...)
+		b = p.appendValue(b, gen, f, elem)
+	}
+	b = append(b, " AND "...)
+	b = append(b, table.SQLAlias...)
+	b = append(b, ".xmin = $"...)
+	p.text = appendUint(p.text, int(version))
+	p.ends = append(p.ends, len(p.text))
+	b = appendUint(b, len(p.ends))
+	c.buf = append(b, ')')
+	ws := loadWriteShape(c.buf)
+	if ws == nil {
+		if ws = storeWriteShape(c.buf, true); ws == nil {
+			return false, false, nil
+		}
+	}
+	sd, formats, err := ws.prepare(ctx, conn)
+	if err != nil {
+		return true, false, err
+	}
+	tag, err := conn.Conn().PgConn().ExecStatement(ctx, sd, p.slices(), nil, formats).Close()
+	if err != nil {
+		if isStalePlan(err) {
+			ws.forget(ctx, conn)
+		}
+		return true, false, err
+	}
+	return true, tag.RowsAffected() > 0, nil
+}
