@@ -579,7 +579,7 @@ func (e *methodNotAllowed) StatusCode() int { return http.StatusMethodNotAllowed
 // notAcceptable is DRF's 406: neither an upgrade nor text/event-stream.
 type notAcceptable struct{}
 
-func (notAcceptable) Error() string   { return "Could not satisfy the request Accept header." }
+func (notAcceptable) Error() string   { return drfmsg.NotAcceptable }
 func (notAcceptable) StatusCode() int { return http.StatusNotAcceptable }
 
 // unavailable is 503: the feed is at a bound, its bus is down, or it has

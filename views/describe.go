@@ -28,6 +28,10 @@ type Info struct {
 	Parameters  []filters.Parameter
 	Permissions []permissions.Permission
 	Bulk        int // the bound of a bulk create (AllowBulk's MaxBulk); 0 when off
+	// ETag reports conditional requests (Generic.NoETag unset): 200
+	// answers to GET, HEAD, PUT and PATCH carry an ETag, and If-Match and
+	// If-None-Match are evaluated (304, 412).
+	ETag bool
 }
 
 // Describer is implemented by every generic view.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"unsafe"
 
+	"github.com/cosworth/cosworth/internal/drfmsg"
 	"github.com/cosworth/cosworth/internal/jsonbody"
 )
 
@@ -26,14 +27,11 @@ import (
 //
 // Generic.NoETag turns all of it off for a view.
 
-// msgPreconditionFailed is the detail of a 412.
-const msgPreconditionFailed = "Precondition failed."
-
 // preconditionFailedError is a precondition of the request (If-Match,
 // If-None-Match) that the current representation fails: 412.
 type preconditionFailedError struct{}
 
-func (preconditionFailedError) Error() string   { return msgPreconditionFailed }
+func (preconditionFailedError) Error() string   { return drfmsg.PreconditionFailed }
 func (preconditionFailedError) StatusCode() int { return http.StatusPreconditionFailed }
 
 // errPreconditionFailed is the one 412 value: it wraps nothing, so

@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/cosworth/cosworth/internal/drfmsg"
 	"github.com/cosworth/cosworth/models"
 )
 
@@ -92,5 +93,5 @@ func queryLast(q, key string) string {
 // accepts can be rendered.
 type notAcceptable struct{}
 
-func (notAcceptable) Error() string   { return "Could not satisfy the request Accept header." }
+func (notAcceptable) Error() string   { return drfmsg.NotAcceptable }
 func (notAcceptable) StatusCode() int { return http.StatusNotAcceptable }

@@ -285,6 +285,7 @@ func (g *Generic[T]) describe(p *plan[T], typ reflect.Type, detail bool, lookup 
 		Ordering:    g.Ordering,
 		Filter:      g.Filter,
 		Permissions: g.Permissions,
+		ETag:        !g.NoETag,
 	}
 	for _, f := range p.filters {
 		if fs, ok := f.(*filters.Fields); ok {

@@ -34,6 +34,12 @@ const (
 	InvalidPage = "Invalid page."
 	// InvalidCursor is CursorPagination's 404.
 	InvalidCursor = "Invalid cursor"
+	// NotAcceptable is DRF's NotAcceptable (406): no media type the
+	// request's Accept header admits can be rendered.
+	NotAcceptable = "Could not satisfy the request Accept header."
+	// PreconditionFailed is the 412 of a failed If-Match or If-None-Match
+	// (the generic views' conditional requests).
+	PreconditionFailed = "Precondition failed."
 )
 
 // Field and request body messages (rest_framework.fields and serializers).
