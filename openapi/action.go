@@ -131,6 +131,7 @@ func (g *generator) actionOperation(rt *route, info *views.ActionInfo, method st
 	if info.Detail {
 		op.Responses["404"] = responseDetail(drfmsg.NotFound)
 	}
+	negotiation(op)
 	g.security(op, &info.Info, method, rt.path)
 	op.Responses["default"] = responseDefault()
 	return op, nil

@@ -66,7 +66,7 @@ func TestFilterParameters(t *testing.T) {
 		params[p.Name] = js(p)
 		names = append(names, p.Name)
 	}
-	if got := js(names); got != `["label__icontains","built__gte","built__isnull","id__in","item_count__gte","built__range","colour","min_height","ordering"]` {
+	if got := js(names); got != `["label__icontains","built__gte","built__isnull","id__in","item_count__gte","built__range","colour","min_height","ordering","format","If-Match","If-None-Match"]` {
 		t.Errorf("parameters %s", got)
 	}
 	for name, want := range map[string]string{

@@ -82,7 +82,7 @@ func TestDocumentContent(t *testing.T) {
 		{[]string{"components", "schemas", "CursorPaginatedBookList", "required"}, `["next","previous","results"]`},
 		{[]string{"components", "schemas", "CursorPaginatedBookList", "properties", "count"}, `null`},
 		// Paths and parameters.
-		{[]string{"paths", "/api/books/{id}/", "get", "parameters"}, `[{"name":"id","in":"path","description":"A unique integer value identifying this book.","required":true,"schema":{"type":"integer","format":"int64"}}]`},
+		{[]string{"paths", "/api/books/{id}/", "get", "parameters"}, `[{"name":"id","in":"path","description":"A unique integer value identifying this book.","required":true,"schema":{"type":"integer","format":"int64"}},{"name":"format","in":"query","description":"The format of the answer; json, the only one, is the default. Another is 404.","schema":{"type":"string","enum":["json"]}},{"name":"If-Match","in":"header","description":"Entity tags, comma-separated, or *: answer only if the current ETag is among them (strong comparison), else 412.","schema":{"type":"string"}},{"name":"If-None-Match","in":"header","description":"Entity tags, comma-separated, or *: if the current ETag is among them (weak comparison), 304 without a body.","schema":{"type":"string"}}]`},
 		{[]string{"paths", "/api/books/", "get", "operationId"}, `"books_list"`},
 		{[]string{"paths", "/api/books/{id}/", "patch", "operationId"}, `"books_partial_update"`},
 		{[]string{"paths", "/api/books/recent/", "get", "responses", "200", "content", "application/json", "schema"}, `{"$ref":"#/components/schemas/CursorPaginatedBookList"}`},
@@ -121,9 +121,9 @@ func TestDocumentContent(t *testing.T) {
 		return out
 	}
 	for path, want := range map[string]string{
-		"/api/books/":        `["limit","offset","author","ordering","search"]`,
-		"/api/authors/":      `["page","page_size","ordering","search"]`,
-		"/api/books/recent/": `["cursor"]`,
+		"/api/books/":        `["limit","offset","author","ordering","search","format","If-Match","If-None-Match"]`,
+		"/api/authors/":      `["page","page_size","ordering","search","format","If-Match","If-None-Match"]`,
+		"/api/books/recent/": `["cursor","format","If-Match","If-None-Match"]`,
 	} {
 		if got := js(names(path)); got != want {
 			t.Errorf("%s parameters: got %s, want %s", path, got, want)

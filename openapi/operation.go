@@ -2,6 +2,7 @@ package openapi
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cosworth/cosworth/filters"
@@ -98,7 +99,7 @@ func (g *generator) operation(rt *route, info *views.Info, method string) (*Oper
 			op.Responses["400"] = responseValidation()
 		}
 		if invalidPage {
-			op.Responses["404"] = responseDetail("Not found: the page or cursor does not exist.")
+			op.Responses["404"] = responseDetail("Not found: the page or cursor does not exist, or ?format= is not json.")
 		}
 	case "retrieve":
 		op.Summary = "Retrieve " + article(verbose)
@@ -134,9 +135,65 @@ func (g *generator) operation(rt *route, info *views.Info, method string) (*Oper
 		op.Responses["413"] = responseDetail("The request body is too large.")
 		op.Responses["415"] = responseDetail("The request body is not JSON.")
 	}
+	negotiation(op)
+	if info.ETag {
+		conditional(op, action)
+	}
 	g.security(op, info, method, rt.path)
 	op.Responses["default"] = responseDefault()
 	return op, nil
+}
+
+// negotiation documents the content negotiation every view runs first
+// (views' DRF DefaultContentNegotiation with JSON its one renderer):
+// ?format= other than json is 404, an Accept header that admits no JSON
+// is 406.
+func negotiation(op *Operation) {
+	if !slices.ContainsFunc(op.Parameters, func(p *Parameter) bool { return p.In == "query" && p.Name == "format" }) {
+		op.Parameters = append(op.Parameters, &Parameter{Name: "format", In: "query",
+			Description: "The format of the answer; json, the only one, is the default. Another is 404.",
+			Schema:      &Schema{Type: Types{"string"}, Enum: []any{"json"}}})
+	}
+	if op.Responses["404"] == nil {
+		op.Responses["404"] = responseDetail("Not found: ?format= is not json.")
+	}
+	op.Responses["406"] = responseDetail(`Not acceptable: the Accept header admits no JSON: {"detail": "` + drfmsg.NotAcceptable + `"}`)
+}
+
+// conditional documents the conditional requests of a view with ETags
+// (views.Info.ETag): a 200 answer to GET (an object or a list page), PUT
+// or PATCH carries an ETag; GET answers 304 without a body when
+// If-None-Match names it; a failed If-Match (and, on writes, a matching
+// If-None-Match) is 412, the write not made.
+func conditional(op *Operation, action string) {
+	read := action == "list" || action == "retrieve"
+	if !read && action != "update" && action != "partial_update" && action != "destroy" {
+		return // create
+	}
+	ifMatch := &Parameter{Name: "If-Match", In: "header", Schema: &Schema{Type: Types{"string"}},
+		Description: "Entity tags, comma-separated, or *: answer only if the current ETag is among them (strong comparison), else 412."}
+	ifNoneMatch := &Parameter{Name: "If-None-Match", In: "header", Schema: &Schema{Type: Types{"string"}},
+		Description: "Entity tags, comma-separated, or *: if the current ETag is among them (weak comparison), 304 without a body."}
+	if !read {
+		ifMatch.Description = "Entity tags, comma-separated, or *: change the object only if its current ETag is among them (strong comparison; * matches any existing object), else 412."
+		ifNoneMatch.Description = "Entity tags, comma-separated, or *: if the object's current ETag is among them (* matches any existing object), 412."
+	}
+	op.Parameters = append(op.Parameters, ifMatch, ifNoneMatch)
+	if ok := op.Responses["200"]; ok != nil {
+		ok.Headers = map[string]*Header{"ETag": etagHeader()}
+	}
+	if read {
+		op.Responses["304"] = &Response{Description: "Not modified: If-None-Match names the current ETag. No body.",
+			Headers: map[string]*Header{"ETag": etagHeader()}}
+	}
+	op.Responses["412"] = responseDetail(`Precondition failed: {"detail": "` + drfmsg.PreconditionFailed + `"}`)
+}
+
+// etagHeader is the ETag of a view's answer: the CRC-64 of the
+// representation's bytes, 16 hex digits, quoted.
+func etagHeader() *Header {
+	return &Header{Description: "The strong entity tag of the representation: a checksum of its bytes.",
+		Schema: &Schema{Type: Types{"string"}, Pattern: `^"[0-9a-f]{16}"$`, Examples: []any{`"c2d0e0235a8c2993"`}}}
 }
 
 // pagination returns the query parameters and the 200 body of a list,
