@@ -85,7 +85,7 @@ func TestFieldSchemas(t *testing.T) {
 		{"code enum", resp.Properties.Get("code"), `{"type":"string","enum":["red","green","dark blue"]}`},
 		{"level bounds", resp.Properties.Get("level"), `{"type":"integer","format":"int32","minimum":1,"exclusiveMaximum":10}`},
 		{"ratio bounds", resp.Properties.Get("ratio"), `{"type":"number","format":"double","exclusiveMinimum":0,"maximum":1.5}`},
-		{"nullable enum with omitempty", resp.Properties.Get("kind"), `{"type":["integer","null"],"format":"int64","anyOf":[{"const":0},{"enum":[1,2,3]}]}`},
+		{"nullable enum with omitempty", resp.Properties.Get("kind"), `{"type":["integer","null"],"format":"int64","anyOf":[{"const":0},{"enum":[1,2,3]},{"type":"null"}]}`},
 		{"secret not in responses", resp.Properties.Get("secret"), `null`},
 		{"secret write-only in requests", req.Properties.Get("secret"), `{"type":"string","minLength":8,"writeOnly":true}`},
 		{"default", req.Properties.Get("active"), `{"type":"boolean","default":true}`},

@@ -4,6 +4,7 @@ import (
 	"encoding"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,6 +53,13 @@ func Nullable(s *Schema) *Schema {
 		}
 		if len(s.Enum) > 0 && !containsNil(s.Enum) {
 			s.Enum = append(s.Enum, nil)
+		}
+		// anyOf and const apply to null too: let null through them.
+		if len(s.AnyOf) > 0 && !slices.ContainsFunc(s.AnyOf, func(a *Schema) bool { return a.Type.Has("null") }) {
+			s.AnyOf = append(s.AnyOf, &Schema{Type: Types{"null"}})
+		}
+		if s.Const != nil {
+			s.Enum, s.Const = []any{s.Const, nil}, nil
 		}
 		return s
 	}
