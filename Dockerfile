@@ -18,7 +18,12 @@ COPY . .
 # plain HTTP/1.1 behind a TLS-terminating proxy, so nothing is lost but
 # HTTP/2 on outgoing https:// requests (forward-auth), which fall back to
 # HTTP/1.1.
-ARG BUILD_TAGS="cosworth_nosqlite nethttpomithttp2"
+# nopgxregisterdefaulttypes: pgx leaves out its default mapping of Go types
+# to PostgreSQL types (1.4 MB, mostly the generic array and range wrappers
+# of every type); models.Open's pool registers it again on each connection
+# for every non-generic type, so only pgtype.Array, FlatArray, Range and
+# Multirange values lose it (see docs/deployment.md).
+ARG BUILD_TAGS="cosworth_nosqlite nethttpomithttp2 nopgxregisterdefaulttypes"
 RUN CGO_ENABLED=0 go build -tags "$BUILD_TAGS" -trimpath -ldflags "-s -w" -o /out/bookstore ./examples/bookstore
 # A user database for the non-root user.
 RUN echo 'nonroot:x:65532:65532:nonroot:/:/sbin/nologin' > /out/passwd \

@@ -172,6 +172,12 @@ func openPostgres(ctx context.Context, dsn string, o options) (*bun.DB, error) {
 	if o.tracer != nil {
 		cfg.ConnConfig.Tracer = o.tracer
 	}
+	if registerPgTypes != nil {
+		cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+			registerPgTypes(c.TypeMap())
+			return nil
+		}
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)

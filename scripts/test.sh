@@ -45,8 +45,10 @@ if ! "$sc" -version 2>/dev/null | grep -q "(${STATICCHECK_VERSION#v})"; then
 fi
 "$sc" ./...
 
-step "without SQLite (-tags cosworth_nosqlite, the Docker image's build)"
-go vet -tags cosworth_nosqlite ./... && go test -count=1 -tags cosworth_nosqlite -run 'TestNoSQLite' ./models/ ./examples/bookstore/
+imagetags=$(sed -n 's/^ARG BUILD_TAGS="\(.*\)"$/\1/p' Dockerfile)
+step "the Docker image's build (-tags \"$imagetags\": no SQLite, pgx's default type mapping registered by models.Open)"
+go vet -tags "$imagetags" ./... &&
+  go test -count=1 -tags "$imagetags" -run 'TestNoSQLite|TestPgDefaultTypes|TestExecModes' ./models/ ./internal/pgread/ ./examples/bookstore/
 
 if [ "${FUZZTIME:-8s}" != "0" ]; then
   step "fuzz (each target for a bounded time, on PostgreSQL: FUZZTIME to change it)"
