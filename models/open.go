@@ -204,8 +204,10 @@ type acquireConnector struct {
 	db      *bun.DB    // the DB Open returned: Pool answers for it alone
 }
 
+// Connect takes a connection of the pool for database/sql (bun's path),
+// with the same one deadline per request as Acquire.
 func (c *acquireConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	ctx, cancel := c.acquireContext(ctx)
 	defer cancel()
 	conn, err := c.Connector.Connect(ctx)
 	if err != nil {

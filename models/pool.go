@@ -49,6 +49,22 @@ func Pool(db *bun.DB) *pgxpool.Pool {
 	return nil
 }
 
+// noCancel is the CancelFunc of a context acquireContext did not derive.
+func noCancel() {}
+
+// acquireContext is the context a wait for a pooled connection runs
+// with: ctx itself when its deadline comes first, or when a connection is
+// idle so the wait ends at once (in the rare race where another request
+// takes it first, ctx's deadline still bounds the wait): one deadline per
+// request. Only a wait for a busy pool, or a ctx without a deadline, gets
+// the acquire timeout's own, shorter bound.
+func (c *acquireConnector) acquireContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok && (time.Until(d) <= c.timeout || c.pool.Stat().IdleConns() > 0) {
+		return ctx, noCancel
+	}
+	return context.WithTimeout(ctx, c.timeout)
+}
+
 // ErrNoPool is returned by Acquire for a DB that has no pgx pool (SQLite,
 // or a DB Open did not create: see Pool).
 var ErrNoPool = errors.New("cosworth/models: the DB has no pgx pool (only PostgreSQL DBs opened by models.Open have one)")
@@ -64,22 +80,9 @@ func Acquire(ctx context.Context, db *bun.DB) (*pgxpool.Conn, error) {
 	if c == nil {
 		return nil, ErrNoPool
 	}
-	var (
-		conn *pgxpool.Conn
-		err  error
-	)
-	if d, ok := ctx.Deadline(); ok && (time.Until(d) <= c.timeout || c.pool.Stat().IdleConns() > 0) {
-		// One deadline per request: the caller's comes first, or a
-		// connection is idle, so the wait ends at once (in the rare race
-		// where another request takes it first, the caller's deadline
-		// still bounds the wait). Only a wait for a busy pool gets the
-		// acquire timeout's own, shorter bound.
-		conn, err = c.pool.Acquire(ctx)
-	} else {
-		actx, cancel := context.WithTimeout(ctx, c.timeout)
-		conn, err = c.pool.Acquire(actx)
-		cancel()
-	}
+	actx, cancel := c.acquireContext(ctx)
+	conn, err := c.pool.Acquire(actx)
+	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("%w: acquire connection: %w", ErrUnavailable, err)
 	}
