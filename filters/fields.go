@@ -18,6 +18,7 @@ import (
 
 	"github.com/cosworth/cosworth/internal/drfmsg"
 	"github.com/cosworth/cosworth/internal/querystring"
+	"github.com/cosworth/cosworth/internal/sqlcount"
 	"github.com/cosworth/cosworth/models"
 )
 
@@ -461,15 +462,26 @@ func (f *lookupFilter) checkKeys(r *http.Request, q *bun.SelectQuery, keys []any
 			distinct = append(distinct, k)
 		}
 	}
+	// The keys are parameters, so a check has one SQL text per number of
+	// keys, and it runs as the view's own counts do (internal/sqlcount).
 	sel := q.DB().NewSelect().Model(f.fkTable)
 	if len(distinct) == 1 {
-		exists, err := sel.Where(whereEq, f.fkIdent, distinct[0]).Exists(r.Context())
-		if err != nil || exists {
-			return "", err
+		sel = sel.Where(whereEq, f.fkIdent, param(distinct[0]))
+	} else {
+		var b strings.Builder
+		b.WriteString("?TableAlias.? IN (?")
+		args := make([]any, 1, len(distinct)+1)
+		args[0] = f.fkIdent
+		for i, k := range distinct {
+			if i > 0 {
+				b.WriteString(", ?")
+			}
+			args = append(args, param(k))
 		}
-		return MsgInvalidChoice, nil
+		b.WriteByte(')')
+		sel = sel.Where(b.String(), args...)
 	}
-	n, err := sel.Where("?TableAlias.? IN (?)", f.fkIdent, bun.List(distinct)).Count(r.Context())
+	n, err := sqlcount.Count(r.Context(), sel)
 	if err != nil || n == int64(len(distinct)) {
 		return "", err
 	}

@@ -10,9 +10,14 @@ import (
 	"github.com/uptrace/bun/schema"
 
 	"github.com/cosworth/cosworth/internal/pgread"
+	"github.com/cosworth/cosworth/internal/sqlcount"
 	"github.com/cosworth/cosworth/models"
 	"github.com/cosworth/cosworth/pagination"
 )
+
+// The counts filters need (a foreign key's check) run as the view's own
+// counts do.
+func init() { sqlcount.Use(pgread.Count) }
 
 // runner runs every query of a view: the count and the page of a list,
 // an object's read, the locked read that begins a write's transaction,
