@@ -101,11 +101,13 @@ func (rn *runner[T]) readVersion(ctx context.Context, obj *T, key any) (t *tx, o
 	if rn.get == nil {
 		return nil, false, nil
 	}
-	v, ok, err := rn.get.ScanVersion(ctx, rn.db, obj, key)
+	t = &tx{opt: rn.db}
+	t.version, ok, err = rn.get.ScanVersion(ctx, &t.sess, rn.db, obj, key)
 	if !ok || err != nil {
+		t.sess.Close()
 		return nil, ok, err
 	}
-	return &tx{opt: rn.db, version: v}, true, nil
+	return t, true, nil
 }
 
 // lookup reads the object whose lookup value is key through the prepared
@@ -195,6 +197,9 @@ type tx struct {
 	// the row is still that version, or answers errStale.
 	opt     *bun.DB
 	version uint32
+	// sess holds the connection the object was read on until the write
+	// (which closes it) or close: one connection from the pool per write.
+	sess pgread.Session
 	// etag holds the ETag header value of the write's answer, so that
 	// it costs no allocation of its own (the tx is never reused).
 	etag etagValue
@@ -255,7 +260,7 @@ func (t *tx) update(ctx context.Context, u *bun.UpdateQuery, obj any) error {
 // (bun, or a case pgread leaves to bun's UpdateQuery): run update then.
 func (t *tx) updateFields(ctx context.Context, table *schema.Table, fields []*schema.Field, returning string, obj any) (handled bool, err error) {
 	if t.opt != nil {
-		handled, updated, err := pgread.UpdateFieldsIfVersion(ctx, t.opt, table, fields, returning, obj, t.version)
+		handled, updated, err := pgread.UpdateFieldsIfVersion(ctx, &t.sess, t.opt, table, fields, returning, obj, t.version)
 		switch {
 		case err != nil:
 			// A lost answer to the auto-committed UPDATE is ambiguous.
@@ -277,7 +282,7 @@ func (t *tx) updateFields(ctx context.Context, table *schema.Table, fields []*sc
 // the row of table only if it is unchanged, or answers errStale.
 func (t *tx) delete(ctx context.Context, table *schema.Table, d *bun.DeleteQuery, obj any) error {
 	if t.opt != nil {
-		handled, deleted, err := pgread.DeleteIfVersion(ctx, t.opt, table, obj, t.version)
+		handled, deleted, err := pgread.DeleteIfVersion(ctx, &t.sess, t.opt, table, obj, t.version)
 		switch {
 		case err != nil:
 			// A lost answer to the auto-committed DELETE is ambiguous.
@@ -314,6 +319,7 @@ func (t *tx) commit(ctx context.Context) error {
 // close rolls the transaction back unless it ended and gives its
 // connection back. It is safe on every path, after a panic too.
 func (t *tx) close(ctx context.Context) {
+	t.sess.Close()
 	if t.pg != nil {
 		t.pg.Close(ctx)
 		return

@@ -145,14 +145,15 @@ func TestUpdateFieldsIfVersion(t *testing.T) {
 	if st == nil {
 		t.Fatal("Prepare: nil")
 	}
-	read := func(id int64) (*Item, uint32) {
+	read := func(id int64) (*Item, uint32, *pgread.Session) {
 		t.Helper()
 		var it Item
-		version, handled, err := st.ScanVersion(ctx, db, &it, pgread.Int64(id))
+		s := new(pgread.Session)
+		version, handled, err := st.ScanVersion(ctx, s, db, &it, pgread.Int64(id))
 		if !handled || err != nil || it.ID != id {
 			t.Fatalf("ScanVersion %d: handled %v, %v, id %d", id, handled, err, it.ID)
 		}
-		return &it, version
+		return &it, version, s
 	}
 	for _, nulls := range []bool{false, true} {
 		var a Item
@@ -165,23 +166,29 @@ func TestUpdateFieldsIfVersion(t *testing.T) {
 		tx.Close(ctx)
 		dbtest.Must(t, err, "bun's update")
 
-		b, version := read(2)
+		held := models.Pool(db).Stat().AcquiredConns()
+		b, version, s := read(2)
 		setItem(b, nulls)
 		n := queries(db)
-		handled, updated, err := pgread.UpdateFieldsIfVersion(ctx, db, w.table, w.fields, w.returning, b, version)
+		// The update runs on the read's connection and gives it back.
+		acquires := models.Pool(db).Stat().AcquireCount()
+		handled, updated, err := pgread.UpdateFieldsIfVersion(ctx, s, db, w.table, w.fields, w.returning, b, version)
 		if !handled || !updated || err != nil || queries(db) != n {
 			t.Fatalf("UpdateFieldsIfVersion: handled %v, updated %v, %v, bun queries %d", handled, updated, err, queries(db)-n)
+		}
+		if st := models.Pool(db).Stat(); st.AcquireCount() != acquires || st.AcquiredConns() != held {
+			t.Fatalf("UpdateFieldsIfVersion took %d connections, and holds %d", st.AcquireCount()-acquires, st.AcquiredConns()-held)
 		}
 		sameItems(t, "update", storedItem(t, db, 1), storedItem(t, db, 2), &a, b)
 	}
 
 	// The row changes between the read and the update: nothing is
 	// written, and the other writer's change stays.
-	b, version := read(3)
+	b, version, s := read(3)
 	_, err := db.NewUpdate().Model((*Item)(nil)).Set("rank = 999").Where("id = 3").Exec(ctx)
 	dbtest.Must(t, err, "concurrent update")
 	b.Name = "not stored"
-	handled, updated, err := pgread.UpdateFieldsIfVersion(ctx, db, w.table, w.fields, w.returning, b, version)
+	handled, updated, err := pgread.UpdateFieldsIfVersion(ctx, s, db, w.table, w.fields, w.returning, b, version)
 	if !handled || updated || err != nil {
 		t.Fatalf("stale version: handled %v, updated %v, %v; want handled, not updated", handled, updated, err)
 	}
@@ -189,9 +196,9 @@ func TestUpdateFieldsIfVersion(t *testing.T) {
 		t.Fatalf("stale version: stored %s", dump(s))
 	}
 	// Read again, it updates.
-	b, version = read(3)
+	b, version, s = read(3)
 	b.Name = "stored"
-	if handled, updated, err := pgread.UpdateFieldsIfVersion(ctx, db, w.table, w.fields, w.returning, b, version); !handled || !updated || err != nil {
+	if handled, updated, err := pgread.UpdateFieldsIfVersion(ctx, s, db, w.table, w.fields, w.returning, b, version); !handled || !updated || err != nil {
 		t.Fatalf("fresh version: handled %v, updated %v, %v", handled, updated, err)
 	}
 	if s := storedItem(t, db, 3); s.Rank != 999 || s.Name != "stored" {
@@ -199,7 +206,7 @@ func TestUpdateFieldsIfVersion(t *testing.T) {
 	}
 	// A missing row is not updated either.
 	b.ID = 12345
-	if handled, updated, err := pgread.UpdateFieldsIfVersion(ctx, db, w.table, w.fields, w.returning, b, version); !handled || updated || err != nil {
+	if handled, updated, err := pgread.UpdateFieldsIfVersion(ctx, new(pgread.Session), db, w.table, w.fields, w.returning, b, version); !handled || updated || err != nil {
 		t.Fatalf("missing row: handled %v, updated %v, %v", handled, updated, err)
 	}
 }
@@ -213,34 +220,43 @@ func TestDeleteIfVersion(t *testing.T) {
 	ctx := context.Background()
 	table := db.Dialect().Tables().Get(reflect.TypeFor[Item]())
 	st := pgread.Prepare(db.NewSelect().Model(new(Item)).Where("?TableAlias.id = ?", pgread.Int64(0)).Limit(1), new(Item), 1)
-	read := func(id int64) (*Item, uint32) {
+	read := func(id int64) (*Item, uint32, *pgread.Session) {
 		t.Helper()
 		var it Item
-		version, handled, err := st.ScanVersion(ctx, db, &it, pgread.Int64(id))
+		s := new(pgread.Session)
+		version, handled, err := st.ScanVersion(ctx, s, db, &it, pgread.Int64(id))
 		if !handled || err != nil {
 			t.Fatalf("ScanVersion %d: handled %v, %v", id, handled, err)
 		}
-		return &it, version
+		return &it, version, s
 	}
 	exists := func(id int64) bool {
 		ok, err := db.NewSelect().Model((*Item)(nil)).Where("id = ?", id).Exists(ctx)
 		dbtest.Must(t, err, "exists")
 		return ok
 	}
-	it, version := read(2)
+	it, version, s := read(2)
 	_, err := db.NewUpdate().Model((*Item)(nil)).Set("rank = 5").Where("id = 2").Exec(ctx)
 	dbtest.Must(t, err, "concurrent update")
-	if handled, deleted, err := pgread.DeleteIfVersion(ctx, db, table, it, version); !handled || deleted || err != nil || !exists(2) {
+	if handled, deleted, err := pgread.DeleteIfVersion(ctx, s, db, table, it, version); !handled || deleted || err != nil || !exists(2) {
 		t.Fatalf("stale version: handled %v, deleted %v, %v, row exists %v", handled, deleted, err, exists(2))
 	}
-	it, version = read(2)
-	if handled, deleted, err := pgread.DeleteIfVersion(ctx, db, table, it, version); !handled || !deleted || err != nil || exists(2) {
+	held := models.Pool(db).Stat().AcquiredConns()
+	it, version, s = read(2)
+	acquires := models.Pool(db).Stat().AcquireCount()
+	handled, deleted, err := pgread.DeleteIfVersion(ctx, s, db, table, it, version)
+	st2 := models.Pool(db).Stat()
+	if !handled || !deleted || err != nil || exists(2) {
 		t.Fatalf("fresh version: handled %v, deleted %v, %v, row exists %v", handled, deleted, err, exists(2))
+	}
+	// The delete ran on the read's connection and gave it back.
+	if st2.AcquireCount() != acquires || st2.AcquiredConns() != held {
+		t.Fatalf("DeleteIfVersion took %d connections, and holds %d", st2.AcquireCount()-acquires, st2.AcquiredConns()-held)
 	}
 	_, err = db.ExecContext(ctx, `CREATE TABLE item_refs (item_id bigint NOT NULL REFERENCES items (id) ON DELETE RESTRICT); INSERT INTO item_refs VALUES (1)`)
 	dbtest.Must(t, err, "item_refs")
-	it, version = read(1)
-	if handled, deleted, err := pgread.DeleteIfVersion(ctx, db, table, it, version); !handled || deleted || err == nil || !strings.Contains(err.Error(), "23503") || !exists(1) {
+	it, version, s = read(1)
+	if handled, deleted, err := pgread.DeleteIfVersion(ctx, s, db, table, it, version); !handled || deleted || err == nil || !strings.Contains(err.Error(), "23503") || !exists(1) {
 		t.Fatalf("restricted: handled %v, deleted %v, %v, row exists %v", handled, deleted, err, exists(1))
 	}
 }

@@ -53,9 +53,12 @@ func (st *Statement) prepareVersion(db *bun.DB, cols []string) {
 
 // ScanVersion is Scan of one object (dst, a pointer to a struct of the
 // type given to Prepare) with arg, which also reads the row's version
-// for UpdateFieldsIfVersion. handled is false when it did not run (see
-// Scan): read the object another way then.
-func (st *Statement) ScanVersion(ctx context.Context, db *bun.DB, dst any, arg any) (version uint32, handled bool, err error) {
+// for UpdateFieldsIfVersion. It runs on s's connection, which s keeps,
+// so that the write that follows (UpdateFieldsIfVersion or
+// DeleteIfVersion, given the same s) takes no second connection from the
+// pool; the caller closes s when it does not write. handled is false
+// when it did not run (see Scan): read the object another way then.
+func (st *Statement) ScanVersion(ctx context.Context, s *Session, db *bun.DB, dst any, arg any) (version uint32, handled bool, err error) {
 	if st.vplan == nil || db != st.db || st.nargs != 1 || !directDB(db) {
 		return 0, false, nil
 	}
@@ -68,8 +71,6 @@ func (st *Statement) ScanVersion(ctx context.Context, db *bun.DB, dst any, arg a
 	if !c.appendArg(arg) {
 		return 0, false, nil
 	}
-	var s Session
-	defer s.Close()
 	conn, err := s.acquire(ctx, db)
 	if errors.Is(err, models.ErrNoPool) {
 		return 0, false, nil
@@ -100,8 +101,9 @@ func (st *Statement) ScanVersion(ctx context.Context, db *bun.DB, dst any, arg a
 // as parameters. updated is false when no row was updated (the row
 // changed or went since it was read): nothing was written. handled is
 // false when it did not run (as UpdateFieldsCommit, and when a returned
-// column is not one of the model's fields): nothing ran.
-func UpdateFieldsIfVersion(ctx context.Context, db *bun.DB, table *schema.Table, fields []*schema.Field, returning string, dst any, version uint32) (handled, updated bool, err error) {
+// column is not one of the model's fields): nothing ran. It runs on s's
+// connection (ScanVersion's), and closes s.
+func UpdateFieldsIfVersion(ctx context.Context, s *Session, db *bun.DB, table *schema.Table, fields []*schema.Field, returning string, dst any, version uint32) (handled, updated bool, err error) {
 	m := txModel(db, dst)
 	if m == nil || !m.writable || m.beforeAppend || table.SoftDeleteField != nil || len(table.PKs) == 0 || len(fields) == 0 || traced(db) {
 		return false, false, nil
@@ -110,14 +112,14 @@ func UpdateFieldsIfVersion(ctx context.Context, db *bun.DB, table *schema.Table,
 	if elem.Type() != m.typ || table.Type != m.typ {
 		return false, false, nil
 	}
-	conn, err := models.Acquire(ctx, db)
+	conn, err := s.acquire(ctx, db)
+	defer s.Close() // the write is the session's last statement
 	if errors.Is(err, models.ErrNoPool) {
 		return false, false, nil
 	}
 	if err != nil {
 		return true, false, err
 	}
-	defer conn.Release()
 	if !paramSession(conn) {
 		return false, false, nil
 	}
@@ -179,8 +181,9 @@ func appendUpdateIf(b []byte, gen schema.QueryGen, table *schema.Table, fields [
 // WHERE. deleted is false when no row was deleted (the row changed or
 // went since it was read): nothing was written. handled is false when it
 // did not run (see Deletable; a model with a BeforeAppendModel hook, a
-// traced DB): nothing ran.
-func DeleteIfVersion(ctx context.Context, db *bun.DB, table *schema.Table, dst any, version uint32) (handled, deleted bool, err error) {
+// traced DB): nothing ran. It runs on s's connection (ScanVersion's), and
+// closes s.
+func DeleteIfVersion(ctx context.Context, s *Session, db *bun.DB, table *schema.Table, dst any, version uint32) (handled, deleted bool, err error) {
 	m := txModel(db, dst)
 	if m == nil || !m.deletable || m.beforeAppend || table.SoftDeleteField != nil || len(table.PKs) == 0 || traced(db) {
 		return false, false, nil
@@ -189,14 +192,14 @@ func DeleteIfVersion(ctx context.Context, db *bun.DB, table *schema.Table, dst a
 	if elem.Type() != m.typ || table.Type != m.typ {
 		return false, false, nil
 	}
-	conn, err := models.Acquire(ctx, db)
+	conn, err := s.acquire(ctx, db)
+	defer s.Close() // the write is the session's last statement
 	if errors.Is(err, models.ErrNoPool) {
 		return false, false, nil
 	}
 	if err != nil {
 		return true, false, err
 	}
-	defer conn.Release()
 	if !paramSession(conn) {
 		return false, false, nil
 	}
