@@ -437,19 +437,28 @@ func (f *lookupFilter) applyList(r *http.Request, q *bun.SelectQuery, raw string
 			return q, msg, err
 		}
 	}
+	cond, args := inList(f.col, vals)
+	return q.Where(cond, args...), "", nil
+}
+
+// inList returns the condition "lhs IN (?, ...)" over vals and its
+// arguments: lead (what lhs's own placeholders take), then each value as
+// a parameter, so that a list has one SQL text per length.
+func inList(lhs string, vals []any, lead ...any) (string, []any) {
 	var b strings.Builder
-	b.Grow(len(f.col) + 6 + 3*len(vals))
-	b.WriteString(f.col)
+	b.Grow(len(lhs) + 6 + 3*len(vals))
+	b.WriteString(lhs)
 	b.WriteString(" IN (?")
-	args := make([]any, len(vals))
+	args := make([]any, len(lead), len(lead)+len(vals))
+	copy(args, lead)
 	for i, v := range vals {
 		if i > 0 {
 			b.WriteString(", ?")
 		}
-		args[i] = param(v)
+		args = append(args, param(v))
 	}
 	b.WriteByte(')')
-	return q.Where(b.String(), args...), "", nil
+	return b.String(), args
 }
 
 // checkKeys reports MsgInvalidChoice unless every value is the key of a
@@ -468,18 +477,8 @@ func (f *lookupFilter) checkKeys(r *http.Request, q *bun.SelectQuery, keys []any
 	if len(distinct) == 1 {
 		sel = sel.Where(whereEq, f.fkIdent, param(distinct[0]))
 	} else {
-		var b strings.Builder
-		b.WriteString("?TableAlias.? IN (?")
-		args := make([]any, 1, len(distinct)+1)
-		args[0] = f.fkIdent
-		for i, k := range distinct {
-			if i > 0 {
-				b.WriteString(", ?")
-			}
-			args = append(args, param(k))
-		}
-		b.WriteByte(')')
-		sel = sel.Where(b.String(), args...)
+		cond, args := inList("?TableAlias.?", distinct, f.fkIdent)
+		sel = sel.Where(cond, args...)
 	}
 	n, err := sqlcount.Count(r.Context(), sel)
 	if err != nil || n == int64(len(distinct)) {
