@@ -17,7 +17,7 @@ const maxStackFields = 32
 // each known field's value is, then decodes and validates the fields in
 // the plan's order into the T at base.
 func decode(p *Plan, body []byte, base unsafe.Pointer, mode Mode, pend *[]pending) error {
-	_, err := decodeSet(p, body, base, mode, nil, pend)
+	_, err := decodeSet(p, body, base, mode, nil, pend, nil)
 	return err
 }
 
@@ -26,7 +26,7 @@ func decode(p *Plan, body []byte, base unsafe.Pointer, mode Mode, pend *[]pendin
 // other than null and decoded without errors: the fields whose database
 // lookups DecodeRelated runs. Values of nested and slug fields that need
 // a hook or a lookup are appended to pend.
-func decodeSet(p *Plan, body []byte, base unsafe.Pointer, mode Mode, watch []int, pend *[]pending) (set uint64, err error) {
+func decodeSet(p *Plan, body []byte, base unsafe.Pointer, mode Mode, watch []int, pend *[]pending, present *uint64) (set uint64, err error) {
 	in := p.in
 	if err := checkUTF8(body); err != nil {
 		return 0, err
@@ -97,6 +97,9 @@ func decodeSet(p *Plan, body []byte, base unsafe.Pointer, mode Mode, watch []int
 		v := &seen[i]
 		if c.input != 0 && in.skipCodec(c, v) {
 			continue
+		}
+		if present != nil && v.kind != 0 && c.idx < 64 {
+			*present |= 1 << c.idx
 		}
 		switch {
 		case v.kind == 0: // absent

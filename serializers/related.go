@@ -55,7 +55,7 @@ func (s *Serializer[T]) DecodeRelated(ctx context.Context, body []byte, dst *T, 
 	st := s.compiled()
 	saved := *dst
 	var pend []pending // nested and slug inputs, as in Decode
-	bits, err := decodeSet(st.plan, body, unsafe.Pointer(dst), mode, rel.Fields, &pend)
+	bits, err := decodeSet(st.plan, body, unsafe.Pointer(dst), mode, rel.Fields, &pend, nil)
 	if len(pend) > 0 {
 		if ve, _ := err.(*models.ValidationError); err == nil || ve != nil {
 			ve, err = st.resolve(ctx, dst, pend, ve)

@@ -175,6 +175,27 @@ func (s *Serializer[T]) Decode(ctx context.Context, body []byte, dst *T, mode Mo
 	return nil
 }
 
+// DecodeFields is Decode for an update that writes only what the body
+// gives: dst is a zero T, and set has bit i for each writable field
+// Plan().Fields[i] the body gave a value, null included (a field the body
+// leaves out keeps dst's zero value and its bit clear). ok is false, and
+// nothing is decoded, when the body alone cannot say what Decode into the
+// stored object would: the serializer has a Validate hook, a nested or
+// slug input, or more than 64 fields. On error dst is left as it was.
+func (s *Serializer[T]) DecodeFields(body []byte, dst *T, mode Mode) (set uint64, ok bool, err error) {
+	st := s.compiled()
+	if s.Validate != nil || len(st.plan.in.inputs) > 0 || len(st.plan.Fields) > 64 {
+		return 0, false, nil
+	}
+	saved := *dst
+	var pend []pending
+	if _, err = decodeSet(st.plan, body, unsafe.Pointer(dst), mode, nil, &pend, &set); err != nil || len(pend) > 0 {
+		*dst = saved
+		return 0, len(pend) == 0, err
+	}
+	return set, true, nil
+}
+
 // AppendJSON appends the representation of v to dst, with a background
 // context for Methods; views call AppendJSONContext.
 func (s *Serializer[T]) AppendJSON(dst []byte, v *T) []byte {

@@ -77,7 +77,12 @@ type plan[T any] struct {
 	updateCols []string // writable columns an update sets
 	// updateFields are updateCols' fields, in their order.
 	updateFields []*schema.Field
-	returning    string // the model's columns, quoted: what inserts and updates return
+	// updateIdx are the indexes in fields.Fields of updateCols' serializer
+	// fields (the auto_now columns after them have none).
+	updateIdx []int
+	// inPlace says an update may run as one statement (inplace.go).
+	inPlace   bool
+	returning string // the model's columns, quoted: what inserts and updates return
 	// The unique and foreign-key lookups of writes (related.go); nil
 	// when T has none.
 	lookups           *related
@@ -135,6 +140,7 @@ func (g *Generic[T]) build(c caps) *plan[T] {
 	lookup := ""
 	if detail {
 		lookup = g.setLookup(p, typ)
+		g.setInPlace(p)
 	}
 	if c&capList != 0 {
 		g.setList(p, typ)
@@ -185,9 +191,10 @@ func (g *Generic[T]) setModel(p *plan[T], typ reflect.Type) {
 // setWrites sets the columns an update writes and those inserts and
 // updates return.
 func (p *plan[T]) setWrites() {
-	for _, f := range p.fields.Fields {
+	for i, f := range p.fields.Fields {
 		if f.Column != "" && !f.ReadOnly && p.table.HasField(f.Column) && !isPK(p.table, f.Column) {
 			p.updateCols = append(p.updateCols, f.Column)
+			p.updateIdx = append(p.updateIdx, i)
 		}
 	}
 	cols := make([]string, 0, len(p.table.Fields))

@@ -49,6 +49,9 @@ type runner[T any] struct {
 	// and delete transactions (no hooks of theirs). pgread.Insert checks
 	// the insert hooks itself.
 	write, delete bool
+	// inPlace: an update may be one UPDATE ... WHERE with its fields as
+	// parameters (updateWhere; the model has no BeforeAppendModel hook).
+	inPlace bool
 }
 
 // newRunner chooses the engine for db, once.
@@ -56,6 +59,7 @@ func newRunner[T any](db *bun.DB) runner[T] {
 	rn := runner[T]{db: db, pgx: models.Pool(db) != nil}
 	if rn.pgx {
 		rn.write = pgread.Writable(db, new(T))
+		rn.inPlace = pgread.FieldsWritable(db, new(T))
 		rn.delete = pgread.Deletable(db, new(T))
 	}
 	return rn
@@ -108,6 +112,15 @@ func (rn *runner[T]) readVersion(ctx context.Context, obj *T, key any) (t *tx, o
 		return nil, ok, err
 	}
 	return t, true, nil
+}
+
+// updateWhere writes fields of obj to the row that meets every condition
+// of where (? for each of args), in one auto-committed statement, and
+// scans the row back into obj. updated is false when it wrote nothing
+// (no row met them, or it could not run here).
+func (rn *runner[T]) updateWhere(ctx context.Context, table *schema.Table, fields []*schema.Field, returning string, obj *T, where []string, args []any) (updated bool, err error) {
+	_, updated, err = pgread.UpdateFieldsWhere(ctx, rn.db, table, fields, returning, obj, where, args)
+	return updated, err
 }
 
 // lookup reads the object whose lookup value is key through the prepared

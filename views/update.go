@@ -38,6 +38,11 @@ func (g *Generic[T]) update(w http.ResponseWriter, r *http.Request, p *plan[T], 
 	in := jsonbody.GetBuffer()
 	defer jsonbody.PutBuffer(in)
 	body, err := readBody(r, p.maxBody, in, p.fields)
+	if p.inPlace && err == nil {
+		if done, uerr := g.updateInPlace(w, r, p, mode, body); done {
+			return uerr
+		}
+	}
 	direct := g.PerformUpdate == nil && p.run.write
 	if direct && len(p.updateCols) > 0 {
 		if uerr := g.updateOnce(w, r, p, mode, body, err, true); uerr != errStale {

@@ -211,6 +211,77 @@ func TestUpdateFieldsIfVersion(t *testing.T) {
 	}
 }
 
+// TestUpdateFieldsWhere: an update of the row its conditions select
+// stores and returns what bun's update of the same fields does, field
+// kind by field kind, in one statement on a connection it gives back;
+// conditions no row meets write nothing; an argument that cannot be sent
+// as text, or a count of ?s that is not the arguments', runs nothing.
+func TestUpdateFieldsWhere(t *testing.T) {
+	db := dbtest.Postgres(t, (*Item)(nil))
+	seed(t, db)
+	ctx := context.Background()
+	w := newItemWrite(db)
+	key := `"item"."id" = ?`
+	for _, nulls := range []bool{false, true} {
+		var a Item
+		tx, handled, err := pgread.Load(ctx, db.NewSelect().Model(&a).Where("?TableAlias.id = ?", pgread.Int64(1)).For("UPDATE"), &a)
+		if !handled || err != nil {
+			t.Fatalf("Load: handled %v, %v", handled, err)
+		}
+		setItem(&a, nulls)
+		err = tx.UpdateCommit(ctx, db.NewUpdate().Model(&a).Column(w.cols...).WherePK().Returning(w.returning), &a)
+		tx.Close(ctx)
+		dbtest.Must(t, err, "bun's update")
+
+		b := new(Item)
+		setItem(b, nulls)
+		n, acquires := queries(db), models.Pool(db).Stat().AcquireCount()
+		held := models.Pool(db).Stat().AcquiredConns()
+		handled, updated, err := pgread.UpdateFieldsWhere(ctx, db, w.table, w.fields, w.returning, b,
+			[]string{key, `"item"."active" = ? OR ? OR "item"."name" <> ?`}, []any{pgread.Int64(2), pgread.Arg(false), true, pgread.Arg("x")})
+		if !handled || !updated || err != nil || queries(db) != n {
+			t.Fatalf("UpdateFieldsWhere: handled %v, updated %v, %v, bun queries %d", handled, updated, err, queries(db)-n)
+		}
+		if st := models.Pool(db).Stat(); st.AcquireCount() != acquires+1 || st.AcquiredConns() != held {
+			t.Fatalf("UpdateFieldsWhere took %d connections, and holds %d", st.AcquireCount()-acquires, st.AcquiredConns()-held)
+		}
+		if b.ID != 2 {
+			t.Fatalf("returned id %d, want 2", b.ID)
+		}
+		sameItems(t, "update", storedItem(t, db, 1), storedItem(t, db, 2), &a, b)
+	}
+
+	// Conditions no row meets: nothing is written.
+	before := storedItem(t, db, 3)
+	b := new(Item)
+	b.Name = "not stored"
+	handled, updated, err := pgread.UpdateFieldsWhere(ctx, db, w.table, w.fields[:1], w.returning, b,
+		[]string{key, `"item"."name" = ?`}, []any{int64(3), "someone else's"})
+	if !handled || updated || err != nil {
+		t.Fatalf("unmet condition: handled %v, updated %v, %v; want handled, not updated", handled, updated, err)
+	}
+	if s := storedItem(t, db, 3); dump(s) != dump(before) {
+		t.Fatalf("unmet condition: stored %s, was %s", dump(s), dump(before))
+	}
+	// Arguments it cannot send run nothing.
+	for name, args := range map[string][]any{
+		"float":      {int64(3), 1.5},
+		"NUL":        {int64(3), "a\x00b"},
+		"too few":    {int64(3)},
+		"too many":   {int64(3), "x", "y"},
+		"float base": {pgread.Arg(2.5), "x"},
+	} {
+		n := models.Pool(db).Stat().AcquireCount()
+		handled, _, err := pgread.UpdateFieldsWhere(ctx, db, w.table, w.fields[:1], w.returning, b, []string{key, `"item"."name" = ?`}, args)
+		if handled || err != nil || models.Pool(db).Stat().AcquireCount() != n {
+			t.Errorf("%s: handled %v, %v; want nothing run", name, handled, err)
+		}
+	}
+	if s := storedItem(t, db, 3); dump(s) != dump(before) {
+		t.Fatalf("stored %s, was %s", dump(s), dump(before))
+	}
+}
+
 // TestDeleteIfVersion: a delete on condition of the version read deletes
 // the row; one whose row changed after the read deletes nothing and says
 // so; one the database refuses (a restricting foreign key) is its error.

@@ -189,12 +189,24 @@ func (tx *Tx) UpdateFieldsCommit(ctx context.Context, table *schema.Table, field
 // Model(elem).Column(fields...).WherePK().Returning(returning): its values
 // as $N parameters in p, or, with a nil p, as bun's literals.
 func appendUpdate(b []byte, gen schema.QueryGen, table *schema.Table, fields []*schema.Field, returning string, elem reflect.Value, p *params) []byte {
-	value := func(b []byte, f *schema.Field) []byte {
-		if p == nil {
-			return f.AppendValue(gen, b, elem)
+	b = appendUpdateSet(b, gen, table, fields, elem, p)
+	for i, f := range table.PKs {
+		if i > 0 {
+			b = append(b, " AND "...)
 		}
-		return p.appendValue(b, gen, f, elem)
+		b = append(b, table.SQLAlias...)
+		b = append(b, '.')
+		b = append(b, f.SQLName...)
+		b = append(b, " = "...)
+		b = appendFieldValue(b, gen, f, elem, p)
 	}
+	b = append(b, ") RETURNING "...)
+	return append(b, returning...)
+}
+
+// appendUpdateSet appends appendUpdate's SQL up to its WHERE's
+// conditions: "UPDATE table AS alias SET ... WHERE (".
+func appendUpdateSet(b []byte, gen schema.QueryGen, table *schema.Table, fields []*schema.Field, elem reflect.Value, p *params) []byte {
 	b = append(b, "UPDATE "...)
 	b = append(b, table.SQLName...)
 	b = append(b, " AS "...)
@@ -206,21 +218,18 @@ func appendUpdate(b []byte, gen schema.QueryGen, table *schema.Table, fields []*
 		}
 		b = append(b, f.SQLName...)
 		b = append(b, " = "...)
-		b = value(b, f)
+		b = appendFieldValue(b, gen, f, elem, p)
 	}
-	b = append(b, " WHERE ("...)
-	for i, f := range table.PKs {
-		if i > 0 {
-			b = append(b, " AND "...)
-		}
-		b = append(b, table.SQLAlias...)
-		b = append(b, '.')
-		b = append(b, f.SQLName...)
-		b = append(b, " = "...)
-		b = value(b, f)
+	return append(b, " WHERE ("...)
+}
+
+// appendFieldValue appends field f of elem: as a $N parameter in p, or,
+// with a nil p, as bun's literal.
+func appendFieldValue(b []byte, gen schema.QueryGen, f *schema.Field, elem reflect.Value, p *params) []byte {
+	if p == nil {
+		return f.AppendValue(gen, b, elem)
 	}
-	b = append(b, ") RETURNING "...)
-	return append(b, returning...)
+	return p.appendValue(b, gen, f, elem)
 }
 
 // updateCommitPrepared runs ws (an UPDATE ... RETURNING with values as

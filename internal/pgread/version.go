@@ -5,9 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"reflect"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
 
@@ -104,6 +107,43 @@ func (st *Statement) ScanVersion(ctx context.Context, s *Session, db *bun.DB, ds
 // column is not one of the model's fields): nothing ran. It runs on s's
 // connection (ScanVersion's), and closes s.
 func UpdateFieldsIfVersion(ctx context.Context, s *Session, db *bun.DB, table *schema.Table, fields []*schema.Field, returning string, dst any, version uint32) (handled, updated bool, err error) {
+	return updateIf(ctx, s, db, table, fields, dst, func(b []byte, gen schema.QueryGen, elem reflect.Value, p *params) ([]byte, bool) {
+		return appendUpdateIf(b, gen, table, fields, returning, elem, p, version), true
+	})
+}
+
+// FieldsWritable reports whether UpdateFieldsWhere can run dst's
+// updates on db: Writable, and dst's model has no BeforeAppendModel hook
+// (bun calls it with its query) and no soft-delete field.
+func FieldsWritable(db *bun.DB, dst any) bool {
+	m := txModel(db, dst)
+	return m != nil && m.writable && !m.beforeAppend && db.Dialect().Tables().Get(m.typ).SoftDeleteField == nil
+}
+
+// UpdateFieldsWhere runs the UPDATE of fields of dst (fields are columns
+// of table, the model's table; dst holds their new values) of the rows
+// that meet every condition of where, RETURNING returning (the model's
+// columns, quoted) into dst, auto-committed in one round trip on a
+// connection of db's pool, as a statement prepared per connection. Each
+// condition is SQL with a ? for each of its values in args, taken in
+// order: integers, strings and booleans, bare or wrapped by models.Param
+// or models.IntParam, sent as parameters. A condition must hold no other
+// ?. The conditions are expected to select at most one row (a key's);
+// when they select none, updated is false and nothing was written.
+// handled is false when it did not run (as UpdateFieldsIfVersion, and
+// for a value of another type): nothing ran.
+func UpdateFieldsWhere(ctx context.Context, db *bun.DB, table *schema.Table, fields []*schema.Field, returning string, dst any, where []string, args []any) (handled, updated bool, err error) {
+	var s Session
+	return updateIf(ctx, &s, db, table, fields, dst, func(b []byte, gen schema.QueryGen, elem reflect.Value, p *params) ([]byte, bool) {
+		return appendUpdateWhere(b, gen, table, fields, returning, elem, p, where, args)
+	})
+}
+
+// updateIf runs the conditional UPDATE appendSQL writes (its values in
+// p) on s's connection, auto-committed, scans the returned row into dst
+// and closes s; see UpdateFieldsIfVersion.
+func updateIf(ctx context.Context, s *Session, db *bun.DB, table *schema.Table, fields []*schema.Field, dst any, appendSQL func(b []byte, gen schema.QueryGen, elem reflect.Value, p *params) ([]byte, bool)) (handled, updated bool, err error) {
+	defer s.Close() // the write is the session's last statement
 	m := txModel(db, dst)
 	if m == nil || !m.writable || m.beforeAppend || table.SoftDeleteField != nil || len(table.PKs) == 0 || len(fields) == 0 || traced(db) {
 		return false, false, nil
@@ -112,8 +152,15 @@ func UpdateFieldsIfVersion(ctx context.Context, s *Session, db *bun.DB, table *s
 	if elem.Type() != m.typ || table.Type != m.typ {
 		return false, false, nil
 	}
+	p := getParams()
+	defer putParams(p)
+	c := getCollector(db.Dialect())
+	defer putCollector(c)
+	var ok bool
+	if c.buf, ok = appendSQL(c.buf, schema.NewQueryGen(db.Dialect()), elem, p); !ok {
+		return false, false, nil
+	}
 	conn, err := s.acquire(ctx, db)
-	defer s.Close() // the write is the session's last statement
 	if errors.Is(err, models.ErrNoPool) {
 		return false, false, nil
 	}
@@ -123,11 +170,6 @@ func UpdateFieldsIfVersion(ctx context.Context, s *Session, db *bun.DB, table *s
 	if !paramSession(conn) {
 		return false, false, nil
 	}
-	p := getParams()
-	defer putParams(p)
-	c := getCollector(db.Dialect())
-	defer putCollector(c)
-	c.buf = appendUpdateIf(c.buf, schema.NewQueryGen(db.Dialect()), table, fields, returning, elem, p, version)
 	ws := loadWriteShape(c.buf)
 	if ws == nil {
 		if ws = storeWriteShape(c.buf, true); ws == nil {
@@ -139,8 +181,8 @@ func UpdateFieldsIfVersion(ctx context.Context, s *Session, db *bun.DB, table *s
 		return true, false, err
 	}
 	// The returned columns are known before the UPDATE runs: one the
-	// model cannot hold leaves it to the locked update, which reports it
-	// before its COMMIT.
+	// model cannot hold leaves it to the caller's other way, which
+	// reports it before its COMMIT.
 	rp := ws.returning(m, sd)
 	if rp == nil {
 		return false, false, nil
@@ -155,6 +197,93 @@ func UpdateFieldsIfVersion(ctx context.Context, s *Session, db *bun.DB, table *s
 		ws.forget(ctx, conn)
 	}
 	return true, err == nil, err
+}
+
+// appendUpdateWhere is appendUpdate with where's conditions (their ?s
+// numbered after the values, args appended to p) in place of the primary
+// key's; ok is false for an arg that cannot be sent as text or a count of
+// ?s that is not len(args).
+func appendUpdateWhere(b []byte, gen schema.QueryGen, table *schema.Table, fields []*schema.Field, returning string, elem reflect.Value, p *params, where []string, args []any) (_ []byte, ok bool) {
+	b = appendUpdateSet(b, gen, table, fields, elem, p)
+	n := 0
+	for i, cond := range where {
+		if i > 0 {
+			b = append(b, ") AND ("...)
+		}
+		for {
+			q := strings.IndexByte(cond, '?')
+			if q < 0 {
+				b = append(b, cond...)
+				break
+			}
+			if n == len(args) {
+				return b, false
+			}
+			if p.text, ok = appendTextArg(p.text, args[n]); !ok {
+				return b, false
+			}
+			n++
+			p.ends = append(p.ends, len(p.text))
+			b = append(b, cond[:q]...)
+			b = append(b, '$')
+			b = appendUint(b, len(p.ends))
+			cond = cond[q+1:]
+		}
+	}
+	if n != len(args) {
+		return b, false
+	}
+	b = append(b, ") RETURNING "...)
+	return append(b, returning...), true
+}
+
+// appendTextArg appends the text PostgreSQL reads v from as a text-format
+// parameter: an integer, a string (without NUL) or a boolean, bare or
+// wrapped by models.Param or models.IntParam. ok is false for any other
+// value.
+func appendTextArg(dst []byte, v any) (_ []byte, ok bool) {
+	if qa, isParam := v.(schema.QueryAppender); isParam {
+		var c unwrap
+		if _, err := qa.AppendQuery(schema.NewQueryGen(&c), nil); err != nil || !c.ok {
+			return dst, false
+		}
+		v = c.v
+	}
+	switch x := v.(type) {
+	case pgtype.Int64Valuer:
+		n, err := x.Int64Value()
+		if err != nil || !n.Valid {
+			return dst, false
+		}
+		return strconv.AppendInt(dst, n.Int64, 10), true
+	case int:
+		return strconv.AppendInt(dst, int64(x), 10), true
+	case int32:
+		return strconv.AppendInt(dst, int64(x), 10), true
+	case int64:
+		return strconv.AppendInt(dst, x, 10), true
+	case bool:
+		return strconv.AppendBool(dst, x), true
+	case string:
+		if strings.IndexByte(x, 0) >= 0 || !utf8.ValidString(x) {
+			return dst, false
+		}
+		return append(dst, x...), true
+	}
+	return dst, false
+}
+
+// unwrap is the dialect that takes the value a models.Param wraps.
+type unwrap struct {
+	schema.Dialect
+	v  any
+	ok bool
+}
+
+// AppendParam takes v.
+func (u *unwrap) AppendParam(b []byte, v any) ([]byte, bool) {
+	u.v, u.ok = v, true
+	return b, true
 }
 
 // appendUpdateIf is appendUpdate with the version condition.
