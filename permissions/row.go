@@ -13,11 +13,12 @@ import (
 
 // A RowPermission is a Permission whose object-level check the database
 // can also make, as a condition on the object's row. A detail view whose
-// object permissions are all RowPermissions updates an object in one
-// statement (UPDATE ... WHERE the key AND every condition ... RETURNING)
-// instead of reading it, checking it in Go and then writing it; when that
-// statement finds no row, the view reads the object and answers 404 or
-// 403 (or writes it) exactly as it does without RowPermissions. The
+// object permissions are all RowPermissions updates or deletes an object
+// in one statement (UPDATE or DELETE ... WHERE the key AND every
+// condition ... RETURNING) instead of reading it, checking it in Go and
+// then writing it; when that statement finds no row, the view reads the
+// object and answers 404 or 403 (or writes it) exactly as it does without
+// RowPermissions. The
 // built-in permissions are all RowPermissions.
 //
 // RowCondition returns SQL over the columns of t, the view's table, with

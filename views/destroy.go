@@ -22,8 +22,14 @@ func (v *DestroyView[T]) Describe() Info { return (*Generic[T])(v).setup(capDest
 // object is read with its row version and no transaction, and the
 // DELETE, auto-committed, removes it only if the row is still that
 // version; when it changed in between nothing was deleted and the destroy
-// runs again, locked, as an update does.
+// runs again, locked, as an update does. Before all that, a destroy whose
+// permissions the database can check is tried in place (inplace.go).
 func (g *Generic[T]) destroy(w http.ResponseWriter, r *http.Request, p *plan[T]) error {
+	if p.destroyInPlace {
+		if done, err := g.destroyInPlace(w, r, p); done {
+			return err
+		}
+	}
 	direct := g.PerformDestroy == nil && p.run.delete
 	if direct {
 		if err := g.destroyOnce(w, r, p, direct, true); err != errStale {

@@ -19,10 +19,13 @@ import (
 // trip, as a hand-written handler makes it. It needs nothing of the
 // stored object before the write: no If-Match or If-None-Match, no
 // Validate hook or nested input on the serializer, no PerformUpdate, no
-// Queryset, no computed field (which the read selects). Every other outcome (no row: missing or not permitted; a body
-// with errors; a constraint the write broke) has written nothing, and
-// the update runs as usual from the read on, which answers it in DRF's
-// order (404, 403, then 400).
+// Queryset, no computed field (which the read selects). Every other
+// outcome (no row: missing or not permitted; a body with errors; a
+// constraint the write broke) has written nothing, and the update runs
+// as usual from the read on, which answers it in DRF's order (404, 403,
+// then 400). A destroy in place is DELETE ... WHERE the same conditions
+// RETURNING the row (for OnCommit), under the same conditions but the
+// body's.
 
 // setInPlace says whether p's updates may run in place (see above): the
 // per-request conditions are checked by updateInPlace.
@@ -30,21 +33,60 @@ func (g *Generic[T]) setInPlace(p *plan[T]) {
 	p.inPlace = p.caps&capUpdate != 0 && g.Queryset == nil && g.PerformUpdate == nil &&
 		p.computed == nil && p.run.get != nil && p.run.inPlace && len(p.updateIdx) > 0 &&
 		len(p.updateIdx) == len(p.updateFields) && p.lookupWhere != ""
+	p.destroyInPlace = p.caps&capDestroy != 0 && g.Queryset == nil && g.PerformDestroy == nil &&
+		p.run.get != nil && p.run.deleteInPlace && p.lookupWhere != ""
+}
+
+// rowConditions returns the conditions of the row r names and may write:
+// the lookup and every object permission's row condition, with their
+// arguments (in cbuf and abuf when they fit). ok is false when r cannot
+// be written in place: it has an If-Match or If-None-Match, its lookup
+// value does not parse, or a permission must be checked in Go.
+func (g *Generic[T]) rowConditions(r *http.Request, p *plan[T], cbuf *[4]string, abuf *[4]any) (conds []string, args []any, ok bool) {
+	if !p.noETag && (r.Header["If-Match"] != nil || r.Header["If-None-Match"] != nil) {
+		return nil, nil, false
+	}
+	key, ok := p.parseLookup(chi.URLParam(r, p.urlParam))
+	if !ok {
+		return nil, nil, false
+	}
+	return permissions.RowConditions(r, p.table, g.Permissions, append(cbuf[:0], p.lookupWhere), append(abuf[:0], key))
+}
+
+// destroyInPlace is destroy in one statement. done is false when it
+// deleted nothing and the destroy must run as usual.
+func (g *Generic[T]) destroyInPlace(w http.ResponseWriter, r *http.Request, p *plan[T]) (done bool, err error) {
+	if g.OnCommit != nil && (p.computed != nil || len(p.relations) > 0) {
+		return false, nil // OnCommit gets the object as the read loads it
+	}
+	var cbuf [4]string
+	var abuf [4]any
+	conds, args, ok := g.rowConditions(r, p, &cbuf, &abuf)
+	if !ok {
+		return false, nil
+	}
+	obj := new(T)
+	deleted, err := p.run.deleteWhere(r.Context(), p.table, p.returning, obj, conds, args)
+	var ce *models.ConstraintError
+	switch {
+	case err != nil && errors.As(models.Classify(err), &ce):
+		return false, nil // reported as usual, after the object's checks
+	case err != nil:
+		return true, err
+	case !deleted:
+		return false, nil
+	}
+	g.committed(r, Deleted, obj)
+	w.WriteHeader(http.StatusNoContent)
+	return true, nil
 }
 
 // updateInPlace is update in one statement. done is false when it wrote
 // nothing and the update must run as usual.
 func (g *Generic[T]) updateInPlace(w http.ResponseWriter, r *http.Request, p *plan[T], mode serializers.Mode, body []byte) (done bool, err error) {
-	if !p.noETag && (r.Header["If-Match"] != nil || r.Header["If-None-Match"] != nil) {
-		return false, nil
-	}
-	key, ok := p.parseLookup(chi.URLParam(r, p.urlParam))
-	if !ok {
-		return false, nil
-	}
 	var cbuf [4]string
 	var abuf [4]any
-	conds, args, ok := permissions.RowConditions(r, p.table, g.Permissions, append(cbuf[:0], p.lookupWhere), append(abuf[:0], key))
+	conds, args, ok := g.rowConditions(r, p, &cbuf, &abuf)
 	if !ok {
 		return false, nil
 	}

@@ -3,6 +3,7 @@ package views_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sync/atomic"
@@ -141,5 +142,84 @@ func TestUpdateInPlaceNeedsRowPermissions(t *testing.T) {
 	dbtest.Must(t, db.NewSelect().Model(&b).Where("id = 1").Scan(context.Background()), "stored")
 	if b.Title != "Book 1" {
 		t.Fatalf("title %q: the refused update wrote", b.Title)
+	}
+}
+
+// TestDestroyInPlace: on PostgreSQL a destroy whose object permissions
+// are all RowPermissions is one DELETE ... RETURNING when it succeeds,
+// and OnCommit gets the deleted object; a refused, missing or
+// preconditioned destroy deletes nothing there and is answered as before.
+func TestDestroyInPlace(t *testing.T) {
+	dsn, _ := dbtest.PostgresSchemaURL(t)
+	u, err := url.Parse(dsn)
+	dbtest.Must(t, err, "parse %s", dsn)
+	proxy := faultproxy.Start(t, u.Host)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	db, err := models.Open(ctx, proxy.Rewrite(dsn), models.WithMaxConns(1))
+	dbtest.Must(t, err, "open through the proxy")
+	defer db.Close()
+	dbtest.Must(t, models.CreateTables(ctx, db, allModels...), "create tables")
+	seedBooks(t, db, "alice", "alice", "alice", "bob")
+	var deleted []Book
+	r := chi.NewRouter()
+	r.Use(authentication.Middleware(testAuth{}))
+	r.Handle("/books/{id}/", &views.RetrieveUpdateDestroyView[Book]{
+		DB: db,
+		Permissions: []permissions.Permission{
+			permissions.IsAuthenticatedOrReadOnly,
+			permissions.OwnerOrReadOnly[Book]{OwnerName: func(b *Book) string { return b.Owner }},
+		},
+		OnCommit: func(_ *http.Request, c views.Change, b *Book) {
+			if c == views.Deleted {
+				deleted = append(deleted, *b)
+			}
+		},
+	})
+	exists := func(id int64) bool {
+		t.Helper()
+		n, err := db.NewSelect().Model((*Book)(nil)).Where("id = ?", id).Count(ctx)
+		dbtest.Must(t, err, "count book %d", id)
+		return n == 1
+	}
+	const denied = `{"detail":"You do not have permission to perform this action."}`
+	tests := []struct {
+		name, path string
+		hdr        []string
+		code       int
+		want       string
+		trips      int
+	}{
+		{name: "not the owner", path: "/books/4/", hdr: as("alice"), code: 403, want: denied},
+		{name: "missing", path: "/books/99/", hdr: as("alice"), code: 404, want: `{"detail":"Not found."}`},
+		{name: "if-match", path: "/books/1/", hdr: append(as("alice"), "If-Match", `"0000000000000000"`), code: 412, want: `{"detail":"Precondition failed."}`},
+		{name: "owner, first", path: "/books/1/", hdr: as("alice"), code: 204},
+		{name: "owner", path: "/books/2/", hdr: as("alice"), code: 204, trips: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			deleted = nil
+			before := proxy.Sends()
+			w := do(r, "DELETE", tt.path, "", tt.hdr...)
+			sends := proxy.Sends() - before
+			if w.Code != tt.code {
+				t.Fatalf("DELETE %s: %d %s, want %d", tt.path, w.Code, w.Body, tt.code)
+			}
+			if w.Body.String() != tt.want {
+				t.Errorf("body %s, want %s", w.Body, tt.want)
+			}
+			var id int64
+			_, _ = fmt.Sscanf(tt.path, "/books/%d/", &id)
+			if tt.code == 204 {
+				if exists(id) || len(deleted) != 1 || deleted[0].ID != id || deleted[0].Title != fmt.Sprintf("Book %d", id) || deleted[0].Owner != "alice" {
+					t.Errorf("book %d still there (%v), or OnCommit got %+v", id, exists(id), deleted)
+				}
+			} else if id < 99 && !exists(id) {
+				t.Errorf("book %d deleted by a refused destroy", id)
+			}
+			if tt.trips > 0 && sends != tt.trips {
+				t.Errorf("%d round trips, want %d", sends, tt.trips)
+			}
+		})
 	}
 }

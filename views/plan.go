@@ -80,9 +80,10 @@ type plan[T any] struct {
 	// updateIdx are the indexes in fields.Fields of updateCols' serializer
 	// fields (the auto_now columns after them have none).
 	updateIdx []int
-	// inPlace says an update may run as one statement (inplace.go).
-	inPlace   bool
-	returning string // the model's columns, quoted: what inserts and updates return
+	// inPlace and destroyInPlace say an update or a destroy may run as
+	// one statement (inplace.go).
+	inPlace, destroyInPlace bool
+	returning               string // the model's columns, quoted: what inserts and updates return
 	// The unique and foreign-key lookups of writes (related.go); nil
 	// when T has none.
 	lookups           *related

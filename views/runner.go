@@ -49,9 +49,10 @@ type runner[T any] struct {
 	// and delete transactions (no hooks of theirs). pgread.Insert checks
 	// the insert hooks itself.
 	write, delete bool
-	// inPlace: an update may be one UPDATE ... WHERE with its fields as
-	// parameters (updateWhere; the model has no BeforeAppendModel hook).
-	inPlace bool
+	// inPlace and deleteInPlace: an update may be one UPDATE ... WHERE
+	// with its fields as parameters (updateWhere), a destroy one DELETE
+	// ... WHERE (deleteWhere); the model has no BeforeAppendModel hook.
+	inPlace, deleteInPlace bool
 }
 
 // newRunner chooses the engine for db, once.
@@ -60,6 +61,7 @@ func newRunner[T any](db *bun.DB) runner[T] {
 	if rn.pgx {
 		rn.write = pgread.Writable(db, new(T))
 		rn.inPlace = pgread.FieldsWritable(db, new(T))
+		rn.deleteInPlace = pgread.RowsDeletable(db, new(T))
 		rn.delete = pgread.Deletable(db, new(T))
 	}
 	return rn
@@ -121,6 +123,15 @@ func (rn *runner[T]) readVersion(ctx context.Context, obj *T, key any) (t *tx, o
 func (rn *runner[T]) updateWhere(ctx context.Context, table *schema.Table, fields []*schema.Field, returning string, obj *T, where []string, args []any) (updated bool, err error) {
 	_, updated, err = pgread.UpdateFieldsWhere(ctx, rn.db, table, fields, returning, obj, where, args)
 	return updated, err
+}
+
+// deleteWhere deletes the row that meets every condition of where (? for
+// each of args), in one auto-committed statement, and scans the deleted
+// row into obj. deleted is false when it deleted nothing (no row met
+// them, or it could not run here).
+func (rn *runner[T]) deleteWhere(ctx context.Context, table *schema.Table, returning string, obj *T, where []string, args []any) (deleted bool, err error) {
+	_, deleted, err = pgread.DeleteWhere(ctx, rn.db, table, returning, obj, where, args)
+	return deleted, err
 }
 
 // lookup reads the object whose lookup value is key through the prepared

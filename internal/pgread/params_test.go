@@ -282,6 +282,37 @@ func TestUpdateFieldsWhere(t *testing.T) {
 	}
 }
 
+// TestDeleteWhere: a delete of the row its conditions select removes it
+// and returns it as it was stored, in one statement; conditions no row
+// meets delete nothing.
+func TestDeleteWhere(t *testing.T) {
+	db := dbtest.Postgres(t, (*Item)(nil))
+	seed(t, db)
+	ctx := context.Background()
+	w := newItemWrite(db)
+	stored := storedItem(t, db, 2)
+	var got Item
+	n := queries(db)
+	handled, deleted, err := pgread.DeleteWhere(ctx, db, w.table, w.returning, &got,
+		[]string{`"item"."id" = ?`, `"item"."name" = ?`}, []any{pgread.Int64(2), stored.Name})
+	if !handled || !deleted || err != nil || queries(db) != n {
+		t.Fatalf("DeleteWhere: handled %v, deleted %v, %v, bun queries %d", handled, deleted, err, queries(db)-n)
+	}
+	if dump(&got) != dump(stored) {
+		t.Fatalf("returned %s, stored was %s", dump(&got), dump(stored))
+	}
+	if c, err := db.NewSelect().Model((*Item)(nil)).Where("id = 2").Count(ctx); err != nil || c != 0 {
+		t.Fatalf("row 2: count %d, %v; want deleted", c, err)
+	}
+	// Conditions no row meets: nothing is deleted.
+	handled, deleted, err = pgread.DeleteWhere(ctx, db, w.table, w.returning, new(Item),
+		[]string{`"item"."id" = ?`, `"item"."name" = ?`}, []any{int64(3), "someone else's"})
+	if !handled || deleted || err != nil {
+		t.Fatalf("unmet condition: handled %v, deleted %v, %v", handled, deleted, err)
+	}
+	storedItem(t, db, 3) // fails the test when it is gone
+}
+
 // TestDeleteIfVersion: a delete on condition of the version read deletes
 // the row; one whose row changed after the read deletes nothing and says
 // so; one the database refuses (a restricting foreign key) is its error.

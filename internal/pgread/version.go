@@ -107,7 +107,11 @@ func (st *Statement) ScanVersion(ctx context.Context, s *Session, db *bun.DB, ds
 // column is not one of the model's fields): nothing ran. It runs on s's
 // connection (ScanVersion's), and closes s.
 func UpdateFieldsIfVersion(ctx context.Context, s *Session, db *bun.DB, table *schema.Table, fields []*schema.Field, returning string, dst any, version uint32) (handled, updated bool, err error) {
-	return updateIf(ctx, s, db, table, fields, dst, func(b []byte, gen schema.QueryGen, elem reflect.Value, p *params) ([]byte, bool) {
+	if len(fields) == 0 {
+		s.Close()
+		return false, false, nil
+	}
+	return returningWrite(ctx, s, db, table, dst, true, func(b []byte, gen schema.QueryGen, elem reflect.Value, p *params) ([]byte, bool) {
 		return appendUpdateIf(b, gen, table, fields, returning, elem, p, version), true
 	})
 }
@@ -133,19 +137,50 @@ func FieldsWritable(db *bun.DB, dst any) bool {
 // handled is false when it did not run (as UpdateFieldsIfVersion, and
 // for a value of another type): nothing ran.
 func UpdateFieldsWhere(ctx context.Context, db *bun.DB, table *schema.Table, fields []*schema.Field, returning string, dst any, where []string, args []any) (handled, updated bool, err error) {
+	if len(fields) == 0 {
+		return false, false, nil
+	}
 	var s Session
-	return updateIf(ctx, &s, db, table, fields, dst, func(b []byte, gen schema.QueryGen, elem reflect.Value, p *params) ([]byte, bool) {
-		return appendUpdateWhere(b, gen, table, fields, returning, elem, p, where, args)
+	return returningWrite(ctx, &s, db, table, dst, true, func(b []byte, gen schema.QueryGen, elem reflect.Value, p *params) ([]byte, bool) {
+		b = appendUpdateSet(b, gen, table, fields, elem, p)
+		return appendWhere(b, p, where, args, returning)
 	})
 }
 
-// updateIf runs the conditional UPDATE appendSQL writes (its values in
-// p) on s's connection, auto-committed, scans the returned row into dst
-// and closes s; see UpdateFieldsIfVersion.
-func updateIf(ctx context.Context, s *Session, db *bun.DB, table *schema.Table, fields []*schema.Field, dst any, appendSQL func(b []byte, gen schema.QueryGen, elem reflect.Value, p *params) ([]byte, bool)) (handled, updated bool, err error) {
+// RowsDeletable reports whether DeleteWhere can run dst's deletes on db:
+// Deletable, and dst's model has no BeforeAppendModel hook.
+func RowsDeletable(db *bun.DB, dst any) bool {
+	m := txModel(db, dst)
+	return m != nil && m.deletable && !m.beforeAppend
+}
+
+// DeleteWhere runs the DELETE of the rows of table that meet every
+// condition of where (as UpdateFieldsWhere's) RETURNING returning (the
+// model's columns, quoted) into dst, auto-committed in one round trip on
+// a connection of db's pool, as a statement prepared per connection.
+// deleted is false when no row met them: nothing was deleted. handled is
+// false when it did not run (see RowsDeletable; a traced DB, a value of
+// another type, a returned column the model cannot hold): nothing ran.
+func DeleteWhere(ctx context.Context, db *bun.DB, table *schema.Table, returning string, dst any, where []string, args []any) (handled, deleted bool, err error) {
+	var s Session
+	return returningWrite(ctx, &s, db, table, dst, false, func(b []byte, _ schema.QueryGen, _ reflect.Value, p *params) ([]byte, bool) {
+		b = append(b, "DELETE FROM "...)
+		b = append(b, table.SQLName...)
+		b = append(b, " AS "...)
+		b = append(b, table.SQLAlias...)
+		b = append(b, " WHERE ("...)
+		return appendWhere(b, p, where, args, returning)
+	})
+}
+
+// returningWrite runs the UPDATE (update) or DELETE appendSQL writes (its
+// values in p) on s's connection, auto-committed, scans the returned row
+// into dst and closes s; see UpdateFieldsIfVersion.
+func returningWrite(ctx context.Context, s *Session, db *bun.DB, table *schema.Table, dst any, update bool, appendSQL func(b []byte, gen schema.QueryGen, elem reflect.Value, p *params) ([]byte, bool)) (handled, written bool, err error) {
 	defer s.Close() // the write is the session's last statement
 	m := txModel(db, dst)
-	if m == nil || !m.writable || m.beforeAppend || table.SoftDeleteField != nil || len(table.PKs) == 0 || len(fields) == 0 || traced(db) {
+	if m == nil || m.beforeAppend || table.SoftDeleteField != nil || len(table.PKs) == 0 || traced(db) ||
+		(update && !m.writable) || (!update && !m.deletable) {
 		return false, false, nil
 	}
 	elem := reflect.ValueOf(dst).Elem()
@@ -180,7 +215,7 @@ func updateIf(ctx context.Context, s *Session, db *bun.DB, table *schema.Table, 
 	if err != nil {
 		return true, false, err
 	}
-	// The returned columns are known before the UPDATE runs: one the
+	// The returned columns are known before the statement runs: one the
 	// model cannot hold leaves it to the caller's other way, which
 	// reports it before its COMMIT.
 	rp := ws.returning(m, sd)
@@ -199,12 +234,11 @@ func updateIf(ctx context.Context, s *Session, db *bun.DB, table *schema.Table, 
 	return true, err == nil, err
 }
 
-// appendUpdateWhere is appendUpdate with where's conditions (their ?s
-// numbered after the values, args appended to p) in place of the primary
-// key's; ok is false for an arg that cannot be sent as text or a count of
-// ?s that is not len(args).
-func appendUpdateWhere(b []byte, gen schema.QueryGen, table *schema.Table, fields []*schema.Field, returning string, elem reflect.Value, p *params, where []string, args []any) (_ []byte, ok bool) {
-	b = appendUpdateSet(b, gen, table, fields, elem, p)
+// appendWhere appends where's conditions, their ?s numbered after the
+// values already in p and args appended to p, then ") RETURNING " and
+// returning; b ends with "WHERE (". ok is false for an arg that cannot
+// be sent as text or a count of ?s that is not len(args).
+func appendWhere(b []byte, p *params, where []string, args []any, returning string) (_ []byte, ok bool) {
 	n := 0
 	for i, cond := range where {
 		if i > 0 {
