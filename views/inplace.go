@@ -66,15 +66,8 @@ func (g *Generic[T]) destroyInPlace(w http.ResponseWriter, r *http.Request, p *p
 		return false, nil
 	}
 	obj := new(T)
-	deleted, err := p.run.deleteWhere(r.Context(), p.table, p.returning, obj, conds, args)
-	var ce *models.ConstraintError
-	switch {
-	case err != nil && errors.As(models.Classify(err), &ce):
-		return false, nil // reported as usual, after the object's checks
-	case err != nil:
-		return true, err
-	case !deleted:
-		return false, nil
+	if done, err := wroteInPlace(p.run.deleteWhere(r.Context(), p.table, p.returning, obj, conds, args)); !done || err != nil {
+		return done, err
 	}
 	g.committed(r, Deleted, obj)
 	w.WriteHeader(http.StatusNoContent)
@@ -112,15 +105,8 @@ func (g *Generic[T]) updateInPlace(w http.ResponseWriter, r *http.Request, p *pl
 		return false, nil
 	}
 	ctx := r.Context()
-	updated, err := p.run.updateWhere(ctx, p.table, fields, p.returning, obj, conds, args)
-	var ce *models.ConstraintError
-	switch {
-	case err != nil && errors.As(models.Classify(err), &ce):
-		return false, nil // reported as usual, after the object's checks
-	case err != nil:
-		return true, err
-	case !updated:
-		return false, nil
+	if done, err := wroteInPlace(p.run.updateWhere(ctx, p.table, fields, p.returning, obj, conds, args)); !done || err != nil {
+		return done, err
 	}
 	g.committed(r, Updated, obj)
 	if err := g.reload(ctx, p, obj); err != nil {
@@ -134,4 +120,19 @@ func (g *Generic[T]) updateInPlace(w http.ResponseWriter, r *http.Request, p *pl
 	jsonbody.Write(w, http.StatusOK, *out)
 	jsonbody.PutBuffer(out)
 	return true, nil
+}
+
+// wroteInPlace is what a write in place that wrote a row (wrote) or
+// failed with err leaves to do: done, with err to answer, or not done
+// (nothing written), for the usual path, which reports a constraint
+// error after the object's checks, as DRF orders them.
+func wroteInPlace(wrote bool, err error) (done bool, _ error) {
+	var ce *models.ConstraintError
+	switch {
+	case err != nil && errors.As(models.Classify(err), &ce):
+		return false, nil
+	case err != nil:
+		return true, err
+	}
+	return wrote, nil
 }

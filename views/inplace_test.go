@@ -5,17 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/cosworth/cosworth/authentication"
 	"github.com/cosworth/cosworth/internal/dbtest"
-	"github.com/cosworth/cosworth/internal/faultproxy"
-	"github.com/cosworth/cosworth/models"
 	"github.com/cosworth/cosworth/permissions"
 	"github.com/cosworth/cosworth/views"
 )
@@ -26,16 +22,8 @@ import (
 // answered as before, in DRF's order (404, then 403, then 400), by the
 // usual read-then-write path.
 func TestUpdateInPlace(t *testing.T) {
-	dsn, _ := dbtest.PostgresSchemaURL(t)
-	u, err := url.Parse(dsn)
-	dbtest.Must(t, err, "parse %s", dsn)
-	proxy := faultproxy.Start(t, u.Host)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	db, err := models.Open(ctx, proxy.Rewrite(dsn), models.WithMaxConns(1))
-	dbtest.Must(t, err, "open through the proxy")
-	defer db.Close()
-	dbtest.Must(t, models.CreateTables(ctx, db, allModels...), "create tables")
+	db, proxy := proxiedPostgres(t)
+	ctx := t.Context()
 	seedBooks(t, db, "alice", "bob")
 	var commits atomic.Int32
 	r := chi.NewRouter()
@@ -150,16 +138,8 @@ func TestUpdateInPlaceNeedsRowPermissions(t *testing.T) {
 // and OnCommit gets the deleted object; a refused, missing or
 // preconditioned destroy deletes nothing there and is answered as before.
 func TestDestroyInPlace(t *testing.T) {
-	dsn, _ := dbtest.PostgresSchemaURL(t)
-	u, err := url.Parse(dsn)
-	dbtest.Must(t, err, "parse %s", dsn)
-	proxy := faultproxy.Start(t, u.Host)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	db, err := models.Open(ctx, proxy.Rewrite(dsn), models.WithMaxConns(1))
-	dbtest.Must(t, err, "open through the proxy")
-	defer db.Close()
-	dbtest.Must(t, models.CreateTables(ctx, db, allModels...), "create tables")
+	db, proxy := proxiedPostgres(t)
+	ctx := t.Context()
 	seedBooks(t, db, "alice", "alice", "alice", "bob")
 	var deleted []Book
 	r := chi.NewRouter()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/uptrace/bun"
 
 	"github.com/cosworth/cosworth/internal/dbtest"
 	"github.com/cosworth/cosworth/internal/faultproxy"
@@ -15,6 +16,25 @@ import (
 	"github.com/cosworth/cosworth/pagination"
 	"github.com/cosworth/cosworth/views"
 )
+
+// proxiedPostgres opens a DB on a fresh PostgreSQL schema with the test
+// models' tables, through a proxy that counts what the client sends, with
+// one pooled connection (so its statements, once prepared, stay
+// prepared); both close when the test ends.
+func proxiedPostgres(t *testing.T) (*bun.DB, *faultproxy.Proxy) {
+	t.Helper()
+	dsn, _ := dbtest.PostgresSchemaURL(t)
+	u, err := url.Parse(dsn)
+	dbtest.Must(t, err, "parse %s", dsn)
+	proxy := faultproxy.Start(t, u.Host)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	db, err := models.Open(ctx, proxy.Rewrite(dsn), models.WithMaxConns(1))
+	dbtest.Must(t, err, "open through the proxy")
+	t.Cleanup(func() { _ = db.Close() })
+	dbtest.Must(t, models.CreateTables(ctx, db, allModels...), "create tables")
+	return db, proxy
+}
 
 // TestWriteRoundTrips counts the round trips to PostgreSQL of a page of
 // a list with its count (one: both statements in one pipeline), a create
@@ -24,16 +44,7 @@ import (
 // once the connection has prepared its statements, through a proxy that
 // counts what the client sends.
 func TestWriteRoundTrips(t *testing.T) {
-	dsn, _ := dbtest.PostgresSchemaURL(t)
-	u, err := url.Parse(dsn)
-	dbtest.Must(t, err, "parse %s", dsn)
-	proxy := faultproxy.Start(t, u.Host)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	db, err := models.Open(ctx, proxy.Rewrite(dsn), models.WithMaxConns(1))
-	dbtest.Must(t, err, "open through the proxy")
-	defer db.Close()
-	dbtest.Must(t, models.CreateTables(ctx, db, allModels...), "create tables")
+	db, proxy := proxiedPostgres(t)
 	seedBooks(t, db, "alice")
 	r := chi.NewRouter()
 	r.Handle("/books/", &views.ListCreateView[Book]{DB: db, Paginator: pagination.LimitOffset{}})

@@ -190,6 +190,14 @@ func (tx *Tx) UpdateFieldsCommit(ctx context.Context, table *schema.Table, field
 // as $N parameters in p, or, with a nil p, as bun's literals.
 func appendUpdate(b []byte, gen schema.QueryGen, table *schema.Table, fields []*schema.Field, returning string, elem reflect.Value, p *params) []byte {
 	b = appendUpdateSet(b, gen, table, fields, elem, p)
+	b = appendPKs(b, gen, table, elem, p)
+	b = append(b, ") RETURNING "...)
+	return append(b, returning...)
+}
+
+// appendPKs appends the condition that the primary key is elem's, as bun
+// appends WherePK's: "alias"."pk" = value [AND ...].
+func appendPKs(b []byte, gen schema.QueryGen, table *schema.Table, elem reflect.Value, p *params) []byte {
 	for i, f := range table.PKs {
 		if i > 0 {
 			b = append(b, " AND "...)
@@ -200,8 +208,7 @@ func appendUpdate(b []byte, gen schema.QueryGen, table *schema.Table, fields []*
 		b = append(b, " = "...)
 		b = appendFieldValue(b, gen, f, elem, p)
 	}
-	b = append(b, ") RETURNING "...)
-	return append(b, returning...)
+	return b
 }
 
 // appendUpdateSet appends appendUpdate's SQL up to its WHERE's

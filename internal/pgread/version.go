@@ -376,16 +376,7 @@ func DeleteIfVersion(ctx context.Context, s *Session, db *bun.DB, table *schema.
 	b = append(b, " AS "...)
 	b = append(b, table.SQLAlias...)
 	b = append(b, " WHERE ("...)
-	for i, f := range table.PKs {
-		if i > 0 {
-			b = append(b, " AND "...)
-		}
-		b = append(b, table.SQLAlias...)
-		b = append(b, '.')
-		b = append(b, f.SQLName...)
-		b = append(b, " = "...)
-		b = p.appendValue(b, gen, f, elem)
-	}
+	b = appendPKs(b, gen, table, elem, p)
 	b = append(b, " AND "...)
 	b = append(b, table.SQLAlias...)
 	b = append(b, ".xmin = $"...)
