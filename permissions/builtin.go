@@ -3,6 +3,8 @@ package permissions
 import (
 	"net/http"
 
+	"github.com/uptrace/bun/schema"
+
 	"github.com/cosworth/cosworth/authentication"
 )
 
@@ -27,32 +29,40 @@ var (
 	IsAuthenticatedOrReadOnly = isAuthenticatedOrReadOnly{}
 )
 
-type allowAny struct{}
+// anyObject is the object level of a permission with no object-level
+// restriction: every object, and so every row, is granted.
+type anyObject struct{}
 
-func (allowAny) HasPermission(*http.Request) bool            { return true }
-func (allowAny) HasObjectPermission(*http.Request, any) bool { return true }
+// HasObjectPermission grants every object.
+func (anyObject) HasObjectPermission(*http.Request, any) bool { return true }
 
-type isAuthenticated struct{}
+// RowCondition grants every row.
+func (anyObject) RowCondition(*http.Request, *schema.Table) (string, []any, bool) {
+	return "", nil, true
+}
+
+type allowAny struct{ anyObject }
+
+func (allowAny) HasPermission(*http.Request) bool { return true }
+
+type isAuthenticated struct{ anyObject }
 
 func (isAuthenticated) HasPermission(r *http.Request) bool {
 	return authentication.PrincipalFrom(r.Context()) != nil
 }
-func (isAuthenticated) HasObjectPermission(*http.Request, any) bool { return true }
 
-type isAdminUser struct{}
+type isAdminUser struct{ anyObject }
 
 func (isAdminUser) HasPermission(r *http.Request) bool {
 	p := authentication.PrincipalFrom(r.Context())
 	return p != nil && p.IsStaff
 }
-func (isAdminUser) HasObjectPermission(*http.Request, any) bool { return true }
 
-type isAuthenticatedOrReadOnly struct{}
+type isAuthenticatedOrReadOnly struct{ anyObject }
 
 func (isAuthenticatedOrReadOnly) HasPermission(r *http.Request) bool {
 	return SafeMethod(r.Method) || authentication.PrincipalFrom(r.Context()) != nil
 }
-func (isAuthenticatedOrReadOnly) HasObjectPermission(*http.Request, any) bool { return true }
 
 // OwnerOrReadOnly grants safe methods on an object to anyone and other
 // methods only to the object's owner (and to staff when Staff is set). It

@@ -102,6 +102,7 @@ func HasPerm(db bun.IDB, codenames ...string) Permission {
 }
 
 type hasPerm struct {
+	anyObject
 	db    bun.IDB
 	codes []string
 }
@@ -118,5 +119,3 @@ func (h hasPerm) HasPermission(r *http.Request) bool {
 	}
 	return true
 }
-
-func (hasPerm) HasObjectPermission(*http.Request, any) bool { return true }

@@ -63,35 +63,9 @@ func RowConditions(r *http.Request, t *schema.Table, perms []Permission, conds [
 	return conds, args, true
 }
 
-// The permissions with no object-level restriction grant every row.
-
-// RowCondition grants every row.
-func (allowAny) RowCondition(*http.Request, *schema.Table) (string, []any, bool) {
-	return "", nil, true
-}
-
-// RowCondition grants every row.
-func (isAuthenticated) RowCondition(*http.Request, *schema.Table) (string, []any, bool) {
-	return "", nil, true
-}
-
-// RowCondition grants every row.
-func (isAdminUser) RowCondition(*http.Request, *schema.Table) (string, []any, bool) {
-	return "", nil, true
-}
-
-// RowCondition grants every row.
-func (isAuthenticatedOrReadOnly) RowCondition(*http.Request, *schema.Table) (string, []any, bool) {
-	return "", nil, true
-}
-
-// RowCondition grants every row.
+// RowCondition grants every row: DjangoModelPermissions has no
+// object-level check.
 func (ModelPerms) RowCondition(*http.Request, *schema.Table) (string, []any, bool) {
-	return "", nil, true
-}
-
-// RowCondition grants every row.
-func (hasPerm) RowCondition(*http.Request, *schema.Table) (string, []any, bool) {
 	return "", nil, true
 }
 

@@ -188,10 +188,10 @@ func (s *Serializer[T]) DecodeFields(body []byte, dst *T, mode Mode) (set uint64
 		return 0, false, nil
 	}
 	saved := *dst
-	var pend []pending
-	if _, err = decodeSet(st.plan, body, unsafe.Pointer(dst), mode, nil, &pend, &set); err != nil || len(pend) > 0 {
+	// Without inputs decodeSet leaves nothing pending: no pend to pass.
+	if _, err = decodeSet(st.plan, body, unsafe.Pointer(dst), mode, nil, nil, &set); err != nil {
 		*dst = saved
-		return 0, len(pend) == 0, err
+		return 0, true, err
 	}
 	return set, true, nil
 }

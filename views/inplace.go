@@ -30,11 +30,31 @@ import (
 // setInPlace says whether p's updates may run in place (see above): the
 // per-request conditions are checked by updateInPlace.
 func (g *Generic[T]) setInPlace(p *plan[T]) {
-	p.inPlace = p.caps&capUpdate != 0 && g.Queryset == nil && g.PerformUpdate == nil &&
-		p.computed == nil && p.run.get != nil && p.run.inPlace && len(p.updateIdx) > 0 &&
-		len(p.updateIdx) == len(p.updateFields) && p.lookupWhere != ""
-	p.destroyInPlace = p.caps&capDestroy != 0 && g.Queryset == nil && g.PerformDestroy == nil &&
-		p.run.get != nil && p.run.deleteInPlace && p.lookupWhere != ""
+	// run.get is set only on pgx for a view without a Queryset.
+	p.inPlace = p.caps&capUpdate != 0 && p.run.get != nil && p.run.inPlace && g.PerformUpdate == nil &&
+		p.computed == nil && len(p.updateIdx) > 0 && len(p.updateIdx) == len(p.updateFields)
+	p.destroyInPlace = p.caps&capDestroy != 0 && p.run.get != nil && p.run.deleteInPlace && g.PerformDestroy == nil
+}
+
+// writtenFields are the fields an update in place writes when the body
+// set the fields of set (DecodeFields' bits): all of updateFields, or
+// those of a PATCH that leaves some out.
+func (p *plan[T]) writtenFields(set uint64) []*schema.Field {
+	var fields []*schema.Field
+	for k, i := range p.updateIdx {
+		switch {
+		case set&(1<<i) != 0:
+			if fields != nil {
+				fields = append(fields, p.updateFields[k])
+			}
+		case fields == nil:
+			fields = append(make([]*schema.Field, 0, len(p.updateIdx)), p.updateFields[:k]...)
+		}
+	}
+	if fields == nil {
+		return p.updateFields
+	}
+	return fields
 }
 
 // rowConditions returns the conditions of the row r names and may write:
@@ -88,19 +108,7 @@ func (g *Generic[T]) updateInPlace(w http.ResponseWriter, r *http.Request, p *pl
 	if !ok || derr != nil {
 		return false, nil
 	}
-	fields := p.updateFields
-	for _, i := range p.updateIdx {
-		if set&(1<<i) == 0 {
-			// The body leaves fields out (PATCH): write only its own.
-			fields = make([]*schema.Field, 0, len(p.updateIdx))
-			for k, i := range p.updateIdx {
-				if set&(1<<i) != 0 {
-					fields = append(fields, p.updateFields[k])
-				}
-			}
-			break
-		}
-	}
+	fields := p.writtenFields(set)
 	if len(fields) == 0 {
 		return false, nil
 	}

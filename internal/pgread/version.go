@@ -143,7 +143,7 @@ func UpdateFieldsWhere(ctx context.Context, db *bun.DB, table *schema.Table, fie
 	var s Session
 	return returningWrite(ctx, &s, db, table, dst, true, func(b []byte, gen schema.QueryGen, elem reflect.Value, p *params) ([]byte, bool) {
 		b = appendUpdateSet(b, gen, table, fields, elem, p)
-		return appendWhere(b, p, where, args, returning)
+		return appendWhere(b, gen, p, where, args, returning)
 	})
 }
 
@@ -163,13 +163,13 @@ func RowsDeletable(db *bun.DB, dst any) bool {
 // another type, a returned column the model cannot hold): nothing ran.
 func DeleteWhere(ctx context.Context, db *bun.DB, table *schema.Table, returning string, dst any, where []string, args []any) (handled, deleted bool, err error) {
 	var s Session
-	return returningWrite(ctx, &s, db, table, dst, false, func(b []byte, _ schema.QueryGen, _ reflect.Value, p *params) ([]byte, bool) {
+	return returningWrite(ctx, &s, db, table, dst, false, func(b []byte, gen schema.QueryGen, _ reflect.Value, p *params) ([]byte, bool) {
 		b = append(b, "DELETE FROM "...)
 		b = append(b, table.SQLName...)
 		b = append(b, " AS "...)
 		b = append(b, table.SQLAlias...)
 		b = append(b, " WHERE ("...)
-		return appendWhere(b, p, where, args, returning)
+		return appendWhere(b, gen, p, where, args, returning)
 	})
 }
 
@@ -238,7 +238,9 @@ func returningWrite(ctx context.Context, s *Session, db *bun.DB, table *schema.T
 // values already in p and args appended to p, then ") RETURNING " and
 // returning; b ends with "WHERE (". ok is false for an arg that cannot
 // be sent as text or a count of ?s that is not len(args).
-func appendWhere(b []byte, p *params, where []string, args []any, returning string) (_ []byte, ok bool) {
+func appendWhere(b []byte, gen schema.QueryGen, p *params, where []string, args []any, returning string) (_ []byte, ok bool) {
+	c := getCollector(gen.Dialect())
+	defer putCollector(c)
 	n := 0
 	for i, cond := range where {
 		if i > 0 {
@@ -253,7 +255,7 @@ func appendWhere(b []byte, p *params, where []string, args []any, returning stri
 			if n == len(args) {
 				return b, false
 			}
-			if p.text, ok = appendTextArg(p.text, args[n]); !ok {
+			if p.text, ok = appendTextArg(p.text, c, args[n]); !ok {
 				return b, false
 			}
 			n++
@@ -273,15 +275,15 @@ func appendWhere(b []byte, p *params, where []string, args []any, returning stri
 
 // appendTextArg appends the text PostgreSQL reads v from as a text-format
 // parameter: an integer, a string (without NUL) or a boolean, bare or
-// wrapped by models.Param or models.IntParam. ok is false for any other
-// value.
-func appendTextArg(dst []byte, v any) (_ []byte, ok bool) {
-	if qa, isParam := v.(schema.QueryAppender); isParam {
-		var c unwrap
-		if _, err := qa.AppendQuery(schema.NewQueryGen(&c), nil); err != nil || !c.ok {
+// wrapped by models.Param or models.IntParam (unwrapped through c, by
+// the rules that make a value a parameter of a read). ok is false for
+// any other value.
+func appendTextArg(dst []byte, c *collector, v any) (_ []byte, ok bool) {
+	if _, isParam := v.(schema.QueryAppender); isParam {
+		if !c.appendArg(v) {
 			return dst, false
 		}
-		v = c.v
+		v = c.args[len(c.args)-1]
 	}
 	switch x := v.(type) {
 	case pgtype.Int64Valuer:
@@ -307,25 +309,10 @@ func appendTextArg(dst []byte, v any) (_ []byte, ok bool) {
 	return dst, false
 }
 
-// unwrap is the dialect that takes the value a models.Param wraps.
-type unwrap struct {
-	schema.Dialect
-	v  any
-	ok bool
-}
-
-// AppendParam takes v.
-func (u *unwrap) AppendParam(b []byte, v any) ([]byte, bool) {
-	u.v, u.ok = v, true
-	return b, true
-}
-
 // appendUpdateIf is appendUpdate with the version condition.
 func appendUpdateIf(b []byte, gen schema.QueryGen, table *schema.Table, fields []*schema.Field, returning string, elem reflect.Value, p *params, version uint32) []byte {
-	b = appendUpdate(b, gen, table, fields, "", elem, p)
-	// appendUpdate ends with ") RETURNING ": put the condition inside
-	// the WHERE's parentheses.
-	b = b[:len(b)-len(") RETURNING ")]
+	b = appendUpdateSet(b, gen, table, fields, elem, p)
+	b = appendPKs(b, gen, table, elem, p)
 	b = append(b, " AND "...)
 	b = append(b, table.SQLAlias...)
 	b = append(b, ".xmin = $"...)
