@@ -32,7 +32,7 @@ import (
 func (g *Generic[T]) setInPlace(p *plan[T]) {
 	// run.get is set only on pgx for a view without a Queryset.
 	p.inPlace = p.caps&capUpdate != 0 && p.run.get != nil && p.run.inPlace && g.PerformUpdate == nil &&
-		p.computed == nil && len(p.updateIdx) > 0 && len(p.updateIdx) == len(p.updateFields)
+		p.computed == nil && len(p.updateIdx) > 0
 	p.destroyInPlace = p.caps&capDestroy != 0 && p.run.get != nil && p.run.deleteInPlace && g.PerformDestroy == nil
 }
 
@@ -48,13 +48,14 @@ func (p *plan[T]) writtenFields(set uint64) []*schema.Field {
 				fields = append(fields, p.updateFields[k])
 			}
 		case fields == nil:
-			fields = append(make([]*schema.Field, 0, len(p.updateIdx)), p.updateFields[:k]...)
+			fields = append(make([]*schema.Field, 0, len(p.updateFields)), p.updateFields[:k]...)
 		}
 	}
 	if fields == nil {
 		return p.updateFields
 	}
-	return fields
+	// The auto_now columns follow the serializer's: always written.
+	return append(fields, p.updateFields[len(p.updateIdx):]...)
 }
 
 // rowConditions returns the conditions of the row r names and may write:

@@ -51,7 +51,7 @@ type runner[T any] struct {
 	write, delete bool
 	// inPlace and deleteInPlace: an update may be one UPDATE ... WHERE
 	// with its fields as parameters (updateWhere), a destroy one DELETE
-	// ... WHERE (deleteWhere); the model has no BeforeAppendModel hook.
+	// ... WHERE (deleteWhere); the model has no BeforeAppendModel hook of its own (models.Base's is called by pgread).
 	inPlace, deleteInPlace bool
 }
 

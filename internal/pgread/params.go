@@ -311,15 +311,18 @@ func marshalsToDefault(f *schema.Field, v reflect.Value) bool {
 // params), so PostgreSQL parses and plans it once. The first insert of
 // every shape is checked against bun's own SQL for it (q, with the values
 // inlined): a shape that differs runs through Insert with q, as does a
-// model with a BeforeAppendModel hook, and a
+// model with a BeforeAppendModel hook of its own (see isBaseHook), and a
 // session that does not read parameters as literals. handled is false
 // when bun must run q (see Insert); nothing ran then.
 func InsertFields(ctx context.Context, db *bun.DB, table *schema.Table, returning string, dst any, q func() *bun.InsertQuery) (handled bool, err error) {
 	m := txModel(db, dst)
-	if m == nil || !insertable(m.typ) || m.beforeAppend || table.Type != m.typ || traced(db) {
+	if m == nil || !insertable(m.typ) || m.opaqueHook || table.Type != m.typ || traced(db) {
 		return Insert(ctx, q(), dst)
 	}
 	elem := reflect.ValueOf(dst).Elem()
+	if err := m.stamp(ctx, elem, (*bun.InsertQuery)(nil)); err != nil {
+		return true, err
+	}
 	p := getParams()
 	defer putParams(p)
 	c := getCollector(db.Dialect())

@@ -145,20 +145,23 @@ func (tx *Tx) updateCommit(ctx context.Context, sqlText string, elem reflect.Val
 // without a bun query: the SQL is bun's UpdateQuery's for
 // Model(dst).Column(...).WherePK().Returning(returning), each value
 // appended by its field as bun appends it. handled is false, nothing
-// sent, when the model has a BeforeAppendModel hook (bun calls it with
+// sent, when the model has a BeforeAppendModel hook of its own (bun calls it with
 // the query) or a soft-delete field, before the model's first update
 // (see UpdateCommit), or when the session cannot take bun's literals in a
 // simple query: run UpdateCommit then. When the UPDATE fails nothing is
 // committed and its error is returned; call Close.
 func (tx *Tx) UpdateFieldsCommit(ctx context.Context, table *schema.Table, fields []*schema.Field, returning string, dst any) (handled bool, err error) {
 	m := tx.m
-	if m.beforeAppend || table.SoftDeleteField != nil || len(table.PKs) == 0 || len(fields) == 0 ||
+	if m.opaqueHook || table.SoftDeleteField != nil || len(table.PKs) == 0 || len(fields) == 0 ||
 		m.returning.Load() == nil || !tx.simple() {
 		return false, nil
 	}
 	elem := reflect.ValueOf(dst).Elem()
 	if elem.Type() != m.typ || table.Type != m.typ {
 		return false, nil
+	}
+	if err := m.stamp(ctx, elem, (*bun.UpdateQuery)(nil)); err != nil {
+		return true, err
 	}
 	c := getCollector(tx.db.Dialect())
 	defer putCollector(c)

@@ -27,7 +27,7 @@ type Statement struct {
 // Prepare formats q, whose model is dst (a pointer to a struct or to a
 // slice of structs) and which must hold exactly nargs Args, each sent as a
 // parameter. It returns nil when pgread would not run q on pgx (see the
-// package documentation), when q's model has a BeforeAppendModel hook
+// package documentation), when q's model has a BeforeAppendModel hook of its own
 // (bun calls it with each query), or when an Arg's value would be a
 // literal; run q with Scan then.
 func Prepare(q *bun.SelectQuery, dst any, nargs int) *Statement {
@@ -47,7 +47,7 @@ func Prepare(q *bun.SelectQuery, dst any, nargs int) *Statement {
 		return nil
 	}
 	m := modelFor(db, typ)
-	if !m.direct || m.beforeAppend {
+	if !m.direct || m.opaqueHook {
 		return nil
 	}
 	c := getCollector(db.Dialect())
@@ -59,6 +59,9 @@ func Prepare(q *bun.SelectQuery, dst any, nargs int) *Statement {
 	c.buf = b
 	s := string(b)
 	cols := analyze(s).cols
+	if cols == nil {
+		return nil // not plain columns: bun reads it
+	}
 	p := newPlan(m, cols)
 	if p == nil {
 		return nil

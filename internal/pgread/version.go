@@ -117,11 +117,11 @@ func UpdateFieldsIfVersion(ctx context.Context, s *Session, db *bun.DB, table *s
 }
 
 // FieldsWritable reports whether UpdateFieldsWhere can run dst's
-// updates on db: Writable, and dst's model has no BeforeAppendModel hook
+// updates on db: Writable, and dst's model has no BeforeAppendModel hook of its own
 // (bun calls it with its query) and no soft-delete field.
 func FieldsWritable(db *bun.DB, dst any) bool {
 	m := txModel(db, dst)
-	return m != nil && m.writable && !m.beforeAppend && db.Dialect().Tables().Get(m.typ).SoftDeleteField == nil
+	return m != nil && m.writable && !m.opaqueHook && db.Dialect().Tables().Get(m.typ).SoftDeleteField == nil
 }
 
 // UpdateFieldsWhere runs the UPDATE of fields of dst (fields are columns
@@ -148,10 +148,10 @@ func UpdateFieldsWhere(ctx context.Context, db *bun.DB, table *schema.Table, fie
 }
 
 // RowsDeletable reports whether DeleteWhere can run dst's deletes on db:
-// Deletable, and dst's model has no BeforeAppendModel hook.
+// Deletable, and dst's model has no BeforeAppendModel hook of its own.
 func RowsDeletable(db *bun.DB, dst any) bool {
 	m := txModel(db, dst)
-	return m != nil && m.deletable && !m.beforeAppend
+	return m != nil && m.deletable && !m.opaqueHook
 }
 
 // DeleteWhere runs the DELETE of the rows of table that meet every
@@ -179,13 +179,18 @@ func DeleteWhere(ctx context.Context, db *bun.DB, table *schema.Table, returning
 func returningWrite(ctx context.Context, s *Session, db *bun.DB, table *schema.Table, dst any, update bool, appendSQL func(b []byte, gen schema.QueryGen, elem reflect.Value, p *params) ([]byte, bool)) (handled, written bool, err error) {
 	defer s.Close() // the write is the session's last statement
 	m := txModel(db, dst)
-	if m == nil || m.beforeAppend || table.SoftDeleteField != nil || len(table.PKs) == 0 || traced(db) ||
+	if m == nil || m.opaqueHook || table.SoftDeleteField != nil || len(table.PKs) == 0 || traced(db) ||
 		(update && !m.writable) || (!update && !m.deletable) {
 		return false, false, nil
 	}
 	elem := reflect.ValueOf(dst).Elem()
 	if elem.Type() != m.typ || table.Type != m.typ {
 		return false, false, nil
+	}
+	if update {
+		if err := m.stamp(ctx, elem, (*bun.UpdateQuery)(nil)); err != nil {
+			return true, false, err
+		}
 	}
 	p := getParams()
 	defer putParams(p)
@@ -330,12 +335,12 @@ func appendUpdateIf(b []byte, gen schema.QueryGen, table *schema.Table, fields [
 // DeleteQuery.Model(dst).WherePK() with "AND alias.xmin = $N" in its
 // WHERE. deleted is false when no row was deleted (the row changed or
 // went since it was read): nothing was written. handled is false when it
-// did not run (see Deletable; a model with a BeforeAppendModel hook, a
+// did not run (see Deletable; a model with a BeforeAppendModel hook of its own, a
 // traced DB): nothing ran. It runs on s's connection (ScanVersion's), and
 // closes s.
 func DeleteIfVersion(ctx context.Context, s *Session, db *bun.DB, table *schema.Table, dst any, version uint32) (handled, deleted bool, err error) {
 	m := txModel(db, dst)
-	if m == nil || !m.deletable || m.beforeAppend || table.SoftDeleteField != nil || len(table.PKs) == 0 || traced(db) {
+	if m == nil || !m.deletable || m.opaqueHook || table.SoftDeleteField != nil || len(table.PKs) == 0 || traced(db) {
 		return false, false, nil
 	}
 	elem := reflect.ValueOf(dst).Elem()

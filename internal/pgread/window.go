@@ -22,7 +22,7 @@ import (
 // so use it when the window does not depend on the count (see
 // pagination.Window.Counted). handled is false when it did not run
 // (nothing was read; the query is not one this package counts or scans,
-// the model has a BeforeAppendModel hook, a tracer sees the queries, or
+// the model has a BeforeAppendModel hook of its own, a tracer sees the queries, or
 // the texts are beyond the bound of those kept prepared): call Count and
 // ScanWindow then.
 func (s *Session) CountScanWindow(ctx context.Context, q *bun.SelectQuery, dst any, limit, offset int64) (count int64, handled bool, err error) {
@@ -40,7 +40,7 @@ func (s *Session) CountScanWindow(ctx context.Context, q *bun.SelectQuery, dst a
 		return 0, false, nil
 	}
 	m := modelFor(db, typ)
-	if !m.direct || m.beforeAppend {
+	if !m.direct || m.opaqueHook {
 		return 0, false, nil
 	}
 	cc := getCollector(db.Dialect())
