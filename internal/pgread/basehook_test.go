@@ -38,16 +38,6 @@ func (o *OwnHooked) BeforeAppendModel(ctx context.Context, q bun.Query) error {
 	return o.Base.BeforeAppendModel(ctx, q)
 }
 
-// tableOf returns t's table and its columns, for RETURNING.
-func tableOf(db *bun.DB, t reflect.Type) (table *schema.Table, returning string) {
-	table = db.Dialect().Tables().Get(t)
-	var ret []string
-	for _, f := range table.Fields {
-		ret = append(ret, string(f.SQLName))
-	}
-	return table, strings.Join(ret, ", ")
-}
-
 // TestBaseHook checks that a model embedding models.Base takes pgread's
 // prepared reads and one-statement writes, with the timestamps bun's hook
 // would set (bun runs nothing), and that a model with a hook of its own
@@ -74,7 +64,8 @@ func TestBaseHook(t *testing.T) {
 
 	// Insert: both timestamps set to the same instant, as bun's insert
 	// does; created_at kept when the object already has one.
-	table, returning := tableOf(db, reflect.TypeFor[Stamped]())
+	w := newWrite(db, reflect.TypeFor[Stamped]())
+	table, returning := w.table, w.returning
 	given := time.Date(2020, 1, 2, 3, 4, 5, 6789, time.FixedZone("x", 3600))
 	for _, created := range []time.Time{{}, given} {
 		s := Stamped{Text: "a", Base: models.Base{CreatedAt: created}}
@@ -142,7 +133,8 @@ func TestBaseHook(t *testing.T) {
 	}
 
 	// A hook of the model's own runs, through bun's formatting.
-	otable, oreturning := tableOf(db, reflect.TypeFor[OwnHooked]())
+	ow := newWrite(db, reflect.TypeFor[OwnHooked]())
+	otable, oreturning := ow.table, ow.returning
 	o := OwnHooked{Text: "shout"}
 	handled, err = pgread.InsertFields(ctx, db, otable, oreturning, &o, func() *bun.InsertQuery {
 		return db.NewInsert().Model(&o).Returning(oreturning)

@@ -27,8 +27,11 @@ type itemWrite struct {
 	returning string
 }
 
-func newItemWrite(db *bun.DB) itemWrite {
-	w := itemWrite{table: db.Dialect().Tables().Get(reflect.TypeFor[Item]())}
+func newItemWrite(db *bun.DB) itemWrite { return newWrite(db, reflect.TypeFor[Item]()) }
+
+// newWrite is the write of every column but the key of model t.
+func newWrite(db *bun.DB, t reflect.Type) itemWrite {
+	w := itemWrite{table: db.Dialect().Tables().Get(t)}
 	var ret []string
 	for _, f := range w.table.Fields {
 		ret = append(ret, string(f.SQLName))
