@@ -189,7 +189,7 @@ func conditional(op *Operation, action string) {
 	op.Responses["412"] = responseDetail(`Precondition failed: {"detail": "` + drfmsg.PreconditionFailed + `"}`)
 }
 
-// etagHeader is the ETag of a view's answer: the CRC-64 of the
+// etagHeader is the ETag of a view's answer: the CRC-32C and CRC-32 of the
 // representation's bytes, 16 hex digits, quoted.
 func etagHeader() *Header {
 	return &Header{Description: "The strong entity tag of the representation: a checksum of its bytes.",

@@ -57,9 +57,9 @@ func ExampleGeneric_conditionalRequests() {
 	fmt.Println(v1 != v2, call("GET", "", "If-None-Match", v1) == v2) // the new version is served
 	// Output:
 	// GET  -> 200 {"id":1,"text":"buy milk","owner":"alice"}
-	// GET If-None-Match: "c2d0e0235a8c2993" -> 304
-	// PATCH If-Match: "c2d0e0235a8c2993" -> 200 {"id":1,"text":"buy oat milk","owner":"alice"}
-	// PATCH If-Match: "c2d0e0235a8c2993" -> 412 {"detail":"Precondition failed."}
-	// GET If-None-Match: "c2d0e0235a8c2993" -> 200 {"id":1,"text":"buy oat milk","owner":"alice"}
+	// GET If-None-Match: "f477e8a8ef7c630a" -> 304
+	// PATCH If-Match: "f477e8a8ef7c630a" -> 200 {"id":1,"text":"buy oat milk","owner":"alice"}
+	// PATCH If-Match: "f477e8a8ef7c630a" -> 412 {"detail":"Precondition failed."}
+	// GET If-None-Match: "f477e8a8ef7c630a" -> 200 {"id":1,"text":"buy oat milk","owner":"alice"}
 	// true true
 }
