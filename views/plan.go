@@ -252,7 +252,14 @@ func (g *Generic[T]) setLookup(p *plan[T], typ reflect.Type) string {
 	}
 	if g.Queryset == nil {
 		// The same query on every request but for the lookup value.
-		p.run.prepareGet(p.withRelations(p.newSelect(g.DB, new(T))).Where(p.lookupWhere, lookupSample(ftype)).Limit(1), p.forUpdate)
+		// LIMIT 1 only where the lookup column could name several rows:
+		// on the primary key or a unique column it adds a Limit node to
+		// PostgreSQL's plan and nothing else.
+		q := p.withRelations(p.newSelect(g.DB, new(T))).Where(p.lookupWhere, lookupSample(ftype))
+		if !(sf.IsPK && len(p.table.PKs) == 1 || isUnique(p.table, sf)) {
+			q = q.Limit(1)
+		}
+		p.run.prepareGet(q, p.forUpdate)
 	}
 	return lookup
 }
