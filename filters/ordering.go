@@ -11,7 +11,8 @@ import (
 	"github.com/cosworth/cosworth/models"
 )
 
-// OrderingParam is the query parameter Ordering reads.
+// OrderingParam is the query parameter Ordering reads unless its Param
+// names another (DRF's ORDERING_PARAM).
 const OrderingParam = "ordering"
 
 // MaxOrderingTerms is the number of ?ordering= fields used; later ones are
@@ -32,6 +33,11 @@ const maxOrderingScan = 100
 // tie-breaker (ascending, unless the ordering already names it), so pages
 // of a paginated list are stable.
 type Ordering struct {
+	// Param is the query parameter the ordering is read from (DRF's
+	// ordering_param); empty means OrderingParam. Set it before the first
+	// request.
+	Param string
+
 	allowed  []orderField
 	defaults []orderTerm
 	pk       orderField
@@ -114,6 +120,14 @@ func NewOrdering(table *schema.Table, allowed, defaults []string) (*Ordering, er
 	return o, nil
 }
 
+// param is the query parameter o reads.
+func (o *Ordering) param() string {
+	if o.Param != "" {
+		return o.Param
+	}
+	return OrderingParam
+}
+
 // Fields returns the JSON names clients may order by.
 func (o *Ordering) Fields() []string {
 	names := make([]string, len(o.allowed))
@@ -132,7 +146,7 @@ func (o *Ordering) Parameters() []Parameter {
 	for i, f := range o.allowed {
 		names[i] = "`" + f.name + "`"
 	}
-	return []Parameter{{Name: OrderingParam, Description: "Which field to use when ordering the results. Comma-separated fields among " +
+	return []Parameter{{Name: o.param(), Description: "Which field to use when ordering the results. Comma-separated fields among " +
 		strings.Join(names, ", ") + "; prefix a field with - for descending order. Unknown fields are ignored."}}
 }
 
@@ -145,7 +159,7 @@ func (o *Ordering) Apply(r *http.Request, q *bun.SelectQuery) (*bun.SelectQuery,
 		pkSet bool
 	)
 	if len(o.allowed) > 0 {
-		if raw, ok := querystring.Get(r.URL.RawQuery, OrderingParam); ok {
+		if raw, ok := querystring.Get(r.URL.RawQuery, o.param()); ok {
 			scanned := 0
 		terms:
 			for raw != "" && n < MaxOrderingTerms && scanned < maxOrderingScan {

@@ -26,7 +26,8 @@ const (
 	MaxSearchTermLen = 100
 )
 
-// SearchParam is the query parameter Search reads.
+// SearchParam is the query parameter Search reads unless its Param names
+// another (DRF's SEARCH_PARAM).
 const SearchParam = "search"
 
 // Search is DRF's SearchFilter: ?search= is split into terms on whitespace
@@ -47,6 +48,11 @@ const SearchParam = "search"
 // invalid UTF-8 becomes U+FFFD, so no search text can make the database
 // fail.
 type Search struct {
+	// Param is the query parameter the search terms are read from (DRF's
+	// search_param); empty means SearchParam. Set it before the first
+	// request.
+	Param string
+
 	fields []string // JSON names, for Fields
 	idents []any    // bun.Ident per field
 	modes  []byte   // match mode per field: 0 contains, '^' starts with, '=' exact
@@ -105,6 +111,14 @@ func NewSearch(table *schema.Table, fields []string) (*Search, error) {
 	return s, nil
 }
 
+// param is the query parameter s reads.
+func (s *Search) param() string {
+	if s.Param != "" {
+		return s.Param
+	}
+	return SearchParam
+}
+
 // isText reports whether f is a text column (compared without a cast).
 func isText(f *schema.Field) bool {
 	t := f.StructField.Type
@@ -133,7 +147,7 @@ func (s *Search) Parameters() []Parameter {
 	for i, f := range s.fields {
 		names[i] = "`" + f + "`"
 	}
-	return []Parameter{{Name: SearchParam, Description: "A search term. Matches, case-insensitively, any of " + strings.Join(names, ", ") + "."}}
+	return []Parameter{{Name: s.param(), Description: "A search term. Matches, case-insensitively, any of " + strings.Join(names, ", ") + "."}}
 }
 
 // Apply narrows q to the rows matching r's ?search= terms. It never
@@ -142,7 +156,7 @@ func (s *Search) Apply(r *http.Request, q *bun.SelectQuery) (*bun.SelectQuery, e
 	if len(s.idents) == 0 {
 		return q, nil
 	}
-	raw, ok := querystring.Get(r.URL.RawQuery, SearchParam)
+	raw, ok := querystring.Get(r.URL.RawQuery, s.param())
 	if !ok || raw == "" {
 		return q, nil
 	}

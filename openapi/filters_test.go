@@ -52,6 +52,7 @@ func TestFilterParameters(t *testing.T) {
 		Ordering: []string{"item_count"},
 		Filters:  []filters.Filter{colour{}},
 	})
+	r.Handle("/renamed/", &views.ListView[Shelf]{DB: db, Search: []string{"label"}, Ordering: []string{"label"}, SearchParam: "q", OrderingParam: "sort"})
 	doc, err := openapi.Generate(r, openapi.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -88,5 +89,12 @@ func TestFilterParameters(t *testing.T) {
 	}
 	if doc.Paths["/shelves/"].Get.Responses["400"] == nil {
 		t.Error("no 400 response for bad filter values")
+	}
+	names = nil
+	for _, p := range doc.Paths["/renamed/"].Get.Parameters {
+		names = append(names, p.Name)
+	}
+	if got := js(names); got != `["sort","q","format","If-Match","If-None-Match"]` {
+		t.Errorf("renamed search and ordering: parameters %s", got)
 	}
 }

@@ -293,20 +293,20 @@ func (g *generator) filterParams(info *views.Info) []*Parameter {
 	var out []*Parameter
 	seen := map[string]bool{}
 	for _, prm := range info.Parameters {
-		if seen[prm.Name] || prm.Name == "ordering" && len(info.Ordering) > 0 || prm.Name == "search" && len(info.Search) > 0 {
+		if seen[prm.Name] || prm.Name == info.OrderingParam && len(info.Ordering) > 0 || prm.Name == info.SearchParam && len(info.Search) > 0 {
 			continue
 		}
 		seen[prm.Name] = true
 		out = append(out, filterParam(prm))
 	}
 	if len(info.Ordering) > 0 {
-		out = append(out, &Parameter{Name: "ordering", In: "query",
+		out = append(out, &Parameter{Name: info.OrderingParam, In: "query",
 			Description: descOrdering + " Comma-separated fields among " + quoteList(info.Ordering) +
 				"; prefix a field with - for descending order. Unknown fields are ignored.",
 			Schema: &Schema{Type: Types{"string"}}})
 	}
 	if len(info.Search) > 0 {
-		out = append(out, &Parameter{Name: "search", In: "query",
+		out = append(out, &Parameter{Name: info.SearchParam, In: "query",
 			Description: descSearch + " Matches, case-insensitively, any of " + quoteList(info.Search) + ".",
 			Schema:      &Schema{Type: Types{"string"}}})
 	}

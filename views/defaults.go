@@ -37,6 +37,9 @@ type Defaults struct {
 	// DEFAULT_FILTER_BACKENDS beyond search, ordering and field filters,
 	// which each view names the fields of).
 	Filters []filters.Filter
+	// SearchParam and OrderingParam replace empty fields of the same name
+	// (DRF's SEARCH_PARAM and ORDERING_PARAM).
+	SearchParam, OrderingParam string
 	// Timeout, MaxBodyBytes and MaxResults replace zero values of the
 	// fields of the same name.
 	Timeout      time.Duration
@@ -91,6 +94,12 @@ func ApplyDefaults[T any](g *Generic[T], d Defaults) {
 	}
 	if len(d.Filters) > 0 {
 		g.Filters = append(g.Filters[:len(g.Filters):len(g.Filters)], d.Filters...)
+	}
+	if g.SearchParam == "" {
+		g.SearchParam = d.SearchParam
+	}
+	if g.OrderingParam == "" {
+		g.OrderingParam = d.OrderingParam
 	}
 	if g.Timeout <= 0 {
 		g.Timeout = d.Timeout

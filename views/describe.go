@@ -22,7 +22,10 @@ type Info struct {
 	Paginator   pagination.Paginator
 	Search      []string
 	Ordering    []string
-	Filter      []string
+	// SearchParam and OrderingParam are the query parameters of Search
+	// and Ordering ("search" and "ordering" unless renamed).
+	SearchParam, OrderingParam string
+	Filter                     []string
 	// Parameters are the query parameters of the field filters (Filter)
 	// and of the Filters that implement filters.Parameterized, in order.
 	Parameters  []filters.Parameter

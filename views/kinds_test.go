@@ -314,6 +314,9 @@ func TestMisconfiguration(t *testing.T) {
 		{"bad search", &views.ListView[Book]{DB: db, Search: []string{"titel"}}, `titel`},
 		{"bad ordering", &views.ListView[Book]{DB: db, Ordering: []string{"nope"}}, `nope`},
 		{"no primary key", &views.ListView[noPK]{DB: db}, "cosworth/views: model noPK has no primary key"},
+		{"bad search param", &views.ListView[Book]{DB: db, Search: []string{"title"}, SearchParam: "q&x"}, `SearchParam "q&x" of Book: use letters, digits and _ . ~ - only`},
+		{"same param", &views.ListView[Book]{DB: db, Search: []string{"title"}, Ordering: []string{"title"}, OrderingParam: "search"}, `SearchParam and OrderingParam of Book are both "search"`},
+		{"param is a filter", &views.ListView[Book]{DB: db, Filter: []string{"author"}, Search: []string{"title"}, SearchParam: "author"}, `Filter of Book: ?author= is also its search or ordering parameter`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

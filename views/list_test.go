@@ -36,6 +36,12 @@ func TestListFilters(t *testing.T) {
 				Ordering:        []string{"title", "price_cents"},
 				DefaultOrdering: []string{"-price_cents"},
 			})
+			// DRF's SEARCH_PARAM and ORDERING_PARAM, set through Defaults
+			// on one view and on the view itself on the other.
+			renamed := &views.ListView[Book]{DB: db, Search: []string{"title"}, Ordering: []string{"title"}, DefaultOrdering: []string{"-price_cents"}}
+			views.ApplyDefaults((*views.Generic[Book])(renamed), views.Defaults{SearchParam: "q", OrderingParam: "sort"})
+			r.Handle("/renamed/", renamed)
+			r.Handle("/own/", &views.ListView[Book]{DB: db, Search: []string{"title"}, Ordering: []string{"title"}, SearchParam: "find"})
 			r.Handle("/recent/", &views.ListView[Book]{
 				DB:        db,
 				Paginator: pagination.Cursor{PageSize: 2, Ordering: "-id"},
@@ -58,6 +64,11 @@ func TestListFilters(t *testing.T) {
 				{path: "/books/?search=9780000000002", ids: []int64{2}},
 				{path: "/books/?author=x", code: 400, body: `{"author":["Select a valid choice. That choice is not one of the available choices."]}`},
 				{path: "/recent/?ordering=title", ids: []int64{4, 3}},
+				{path: "/renamed/?q=weapons", ids: []int64{4}},
+				{path: "/renamed/?sort=title", ids: []int64{1, 2, 3, 4}},
+				{path: "/renamed/?search=weapons&ordering=title", ids: []int64{4, 3, 2, 1}}, // the old names are plain unknown parameters
+				{path: "/own/?find=weapons", ids: []int64{4}},
+				{path: "/own/?search=weapons&ordering=-title", ids: []int64{4, 3, 2, 1}},
 			}
 			for _, tt := range tests {
 				w := do(r, "GET", tt.path, "")

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"cmp"
 	"encoding"
 	"fmt"
 	"net/http"
@@ -273,6 +274,7 @@ func (g *Generic[T]) setList(p *plan[T], typ reflect.Type) {
 		}
 	}
 	p.filters = g.builtinFilters(p)
+	g.checkParamNames(typ.Name(), p.filters)
 }
 
 // describe sets the OPTIONS body and the description schema generation
@@ -290,17 +292,19 @@ func (g *Generic[T]) describe(p *plan[T], typ reflect.Type, detail bool, lookup 
 	p.options = optionsBody(name, g.Description)
 	p.fieldInfo = fieldInfo(p.fields, func(name string) bool { return p.ser.Represent[name] != nil })
 	p.info = Info{
-		Model:       typ,
-		Name:        typ.Name(),
-		Plan:        p.fields,
-		Methods:     p.methods,
-		Detail:      detail,
-		Paginator:   g.Paginator,
-		Search:      g.Search,
-		Ordering:    g.Ordering,
-		Filter:      g.Filter,
-		Permissions: g.Permissions,
-		ETag:        !g.NoETag,
+		Model:         typ,
+		Name:          typ.Name(),
+		Plan:          p.fields,
+		Methods:       p.methods,
+		Detail:        detail,
+		Paginator:     g.Paginator,
+		Search:        g.Search,
+		Ordering:      g.Ordering,
+		SearchParam:   cmp.Or(g.SearchParam, filters.SearchParam),
+		OrderingParam: cmp.Or(g.OrderingParam, filters.OrderingParam),
+		Filter:        g.Filter,
+		Permissions:   g.Permissions,
+		ETag:          !g.NoETag,
 	}
 	for _, f := range p.filters {
 		if fs, ok := f.(*filters.Fields); ok {
@@ -503,6 +507,7 @@ func (g *Generic[T]) builtinFilters(p *plan[T]) []filters.Filter {
 		if err != nil {
 			setupPanic("Search of %s: %v", name, err)
 		}
+		f.Param = g.SearchParam
 		fs = append(fs, f)
 	}
 	if so, ok := g.Paginator.(pagination.SelfOrdering); ok && so.OrdersQuery() {
@@ -515,5 +520,32 @@ func (g *Generic[T]) builtinFilters(p *plan[T]) []filters.Filter {
 		}
 		setupPanic("Ordering of %s: %v", name, err)
 	}
+	f.Param = g.OrderingParam
 	return append(fs, f)
+}
+
+// checkParamNames panics at setup when SearchParam or OrderingParam is
+// not a plain query parameter name, or names the same parameter as the
+// other or as a field filter (a request could not tell them apart).
+func (g *Generic[T]) checkParamNames(name string, fs []filters.Filter) {
+	search, ordering := cmp.Or(g.SearchParam, filters.SearchParam), cmp.Or(g.OrderingParam, filters.OrderingParam)
+	for _, prm := range [...]struct{ field, value string }{{"SearchParam", g.SearchParam}, {"OrderingParam", g.OrderingParam}} {
+		if prm.value != "" && strings.Trim(prm.value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.~-") != "" {
+			setupPanic("%s %q of %s: use letters, digits and _ . ~ - only", prm.field, prm.value, name)
+		}
+	}
+	if len(g.Search) > 0 && len(g.Ordering) > 0 && search == ordering {
+		setupPanic("SearchParam and OrderingParam of %s are both %q: give them different names", name, search)
+	}
+	for _, f := range fs {
+		fields, ok := f.(*filters.Fields)
+		if !ok {
+			continue
+		}
+		for _, prm := range fields.Parameters() {
+			if len(g.Search) > 0 && prm.Name == search || len(g.Ordering) > 0 && prm.Name == ordering {
+				setupPanic("Filter of %s: ?%s= is also its search or ordering parameter; rename it with SearchParam or OrderingParam", name, prm.Name)
+			}
+		}
+	}
 }

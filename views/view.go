@@ -47,6 +47,10 @@ type Generic[T any] struct {
 	// DefaultOrdering orders lists when ?ordering= gives none ("-created_at");
 	// empty means the primary key, ascending.
 	DefaultOrdering []string
+	// SearchParam and OrderingParam rename the query parameters of Search
+	// and Ordering (DRF's SEARCH_PARAM and ORDERING_PARAM settings, e.g.
+	// "q" and "sort"); empty means Defaults' or "search" and "ordering".
+	SearchParam, OrderingParam string
 	// Filter lists the field filters (django-filter's filterset_fields): a
 	// JSON field name for its exact value (?author=3) or field__lookup
 	// (?price_cents__gte=500, ?author__in=1,2, ?published_on__isnull=true);
