@@ -13,7 +13,7 @@
 #
 # Environment: COSWORTH_PG (PostgreSQL URL), BENCH_DURATION (seconds of one wrk
 # round, default 5), BENCH_ROUNDS (wrk rounds per server and endpoint, default
-# 3), BENCH_LATENCY_DURATION (vegeta seconds per server, default 20), BENCH_CONNS (wrk
+# 3), BENCH_LATENCY_DURATION (seconds of one vegeta round, default 10), BENCH_CONNS (wrk
 # connections, default 32), BENCH_PORT (first of two loopback ports, default
 # 18081), BENCH_SOAK_MINUTES (default 10), BENCH_COSWORTH_DSN_EXTRA (appended to
 # the Cosworth server's PostgreSQL URL only, to try a pgx setting without a code
@@ -26,11 +26,11 @@ cd "$(dirname "$0")/.."
 soak=0
 dur=${BENCH_DURATION:-5}
 rounds=${BENCH_ROUNDS:-3}
-latdur=${BENCH_LATENCY_DURATION:-20}
+latdur=${BENCH_LATENCY_DURATION:-10}
 for a in "$@"; do
   case "$a" in
     -soak) soak=1 ;;
-    -quick) dur=2; rounds=1; latdur=4 ;;
+    -quick) dur=2; rounds=1; latdur=2 ;;
     *) echo "usage: scripts/bench.sh [-soak] [-quick]" >&2; exit 2 ;;
   esac
 done
@@ -109,7 +109,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; els
 
 echo
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u '+%Y-%m-%d %H:%M UTC'), $(go version | cut -d' ' -f3)"
-echo "rows: $books books, 50 authors; pool 16 connections each; wrk -t2 -c$conns, $rounds x ${dur}s; vegeta ${latdur}s"
+echo "rows: $books books, 50 authors; pool 16 connections each; wrk -t2 -c$conns, $rounds x ${dur}s; vegeta $rounds x ${latdur}s"
 load() { cut -d' ' -f1 /proc/loadavg; }
 [ -z "${BENCH_COSWORTH_DSN_EXTRA:-}" ] || echo "cosworth DSN extra: ${BENCH_COSWORTH_DSN_EXTRA}"
 echo "load average at start: $(load) (on $(nproc) CPUs; other work on the machine skews every figure)"
@@ -167,9 +167,12 @@ throughput list retrieve
 # PostgreSQL, and vegeta (a Go HTTP client) costs far more per request than
 # wrk, so "max rate" here is the baseline's max under vegeta itself: a
 # closed loop of $vworkers workers. Each server is then attacked at half of
-# it, open loop, in two interleaved rounds (baseline, cosworth, baseline,
-# cosworth) so drift of the machine hits both alike; percentiles are over
-# both rounds.
+# it, open loop, in $rounds rounds alternating which goes first, as the
+# throughput rounds are, so drift of the machine hits both alike. Each
+# figure is the median over the rounds of that round's percentile: a
+# disturbance of the machine during one round (it may be shared) lands on
+# one server only and would decide a tail pooled over all rounds. The
+# p99.9 of every round is printed too.
 vworkers=16
 # Bodies are read in full (vegeta's default): a -max-body smaller than a response
 # leaves it unread and the connection is not reused, which measures TCP setup.
@@ -192,28 +195,36 @@ targets() { # name endpoint -> vegeta targets on stdout
   esac
 }
 declare -A lat vmax
-half=$(( (latdur + 1) / 2 ))
+half=$latdur
 for ep in list retrieve; do
   for n in baseline cosworth; do targets "$n" "$ep" >"$tmp/$n.$ep.targets"; done
   vmax[$ep]=$("$vegeta" attack -rate=0 -workers=$vworkers -max-workers=$vworkers -duration=5s \
     -targets="$tmp/baseline.$ep.targets" | "$vegeta" report -type=json | grep -o '"throughput":[0-9.]*' | cut -d: -f2)
   rate=$(awk -v r="${vmax[$ep]}" 'BEGIN { printf "%d", r / 2 }')
-  for round in 1 2; do
-    for n in baseline cosworth; do
+  for round in $(seq 1 "$rounds"); do
+    order="baseline cosworth"; [ $((round % 2)) = 1 ] || order="cosworth baseline"
+    for n in $order; do
       "$vegeta" attack -rate="$rate/s" -duration="${half}s" "${vflags[@]}" -targets="$tmp/$n.$ep.targets" >"$tmp/$n.$ep.$round.bin"
     done
   done
+  declare -A per=()
   for n in baseline cosworth; do
-    lat[$n.$ep]=$(percentiles "$tmp/$n.$ep.1.bin" "$tmp/$n.$ep.2.bin")
-    bad=$(cat "$tmp/bad")
-    [ "$bad" = 0 ] || echo "warning: $n $ep: $bad responses were not 2xx" >&2
+    : >"$tmp/$n.$ep.pct"
+    for round in $(seq 1 "$rounds"); do
+      percentiles "$tmp/$n.$ep.$round.bin" >>"$tmp/$n.$ep.pct"
+      bad=$(cat "$tmp/bad")
+      [ "$bad" = 0 ] || echo "warning: $n $ep round $round: $bad responses were not 2xx" >&2
+    done
+    # Median of each column over the rounds.
+    lat[$n.$ep]=$(for c in 1 2 3 4; do cut -d' ' -f$c "$tmp/$n.$ep.pct" | median; done | tr '\n' ' ')
+    per[$n]=$(cut -d' ' -f3 "$tmp/$n.$ep.pct" | tr '\n' ' ' | sed 's/ $//')
   done
   read -r b50 b99 b999 bmax <<<"${lat[baseline.$ep]}"
   read -r c50 c99 c999 cmax <<<"${lat[cosworth.$ep]}"
   printf "%-10s %-22s %12.0f %12s %8s\n" "$ep" "req/s (vegeta, max)" "${vmax[$ep]}" "" ""
   printf "%-10s %-22s %12s %12s %8s\n" "$ep" "p50 ms @ $rate/s" "$b50" "$c50" "$(ratio "$c50" "$b50")"
   printf "%-10s %-22s %12s %12s %8s\n" "$ep" "p99 ms @ $rate/s" "$b99" "$c99" "$(ratio "$c99" "$b99")"
-  printf "%-10s %-22s %12s %12s %8s\n" "$ep" "p99.9 ms @ $rate/s" "$b999" "$c999" "$(ratio "$c999" "$b999")"
+  printf "%-10s %-22s %12s %12s %8s   (rounds: baseline %s; cosworth %s)\n" "$ep" "p99.9 ms @ $rate/s" "$b999" "$c999" "$(ratio "$c999" "$b999")" "${per[baseline]}" "${per[cosworth]}"
   printf "%-10s %-22s %12s %12s %8s\n" "$ep" "max ms @ $rate/s" "$bmax" "$cmax" "$(ratio "$cmax" "$bmax")"
 done
 throughput create update
