@@ -19,7 +19,8 @@ import (
 // then writing it; when that statement finds no row, the view reads the
 // object and answers 404 or 403 (or writes it) exactly as it does without
 // RowPermissions. The
-// built-in permissions are all RowPermissions.
+// built-in permissions are all RowPermissions, and so are And and Or of
+// RowPermissions (Not is checked in Go).
 //
 // RowCondition returns SQL over the columns of t, the view's table, with
 // a ? for each of args (integers, strings or booleans; no other ? in
@@ -84,6 +85,48 @@ func (a and) RowCondition(r *http.Request, t *schema.Table) (string, []any, bool
 	s := "(" + conds[0]
 	for _, c := range conds[1:] {
 		s += ") AND (" + c
+	}
+	return s + ")", args, true
+}
+
+// RowCondition is the condition of Or's object check: a row passes when
+// one of the permissions that grants the request (HasPermission, asked
+// again as HasObjectPermission does) grants the row. One of those that
+// grants every row grants every row; ok is false when one of them is not
+// a RowPermission or cannot say for r, or when none grants the request.
+func (o or) RowCondition(r *http.Request, t *schema.Table) (string, []any, bool) {
+	var (
+		buf  [4]string
+		args []any
+	)
+	conds := buf[:0]
+	for _, p := range o {
+		if !p.HasPermission(r) {
+			continue
+		}
+		rp, isRow := p.(RowPermission)
+		if !isRow {
+			return "", nil, false
+		}
+		cond, a, ok := rp.RowCondition(r, t)
+		switch {
+		case !ok:
+			return "", nil, false
+		case cond == "":
+			return "", nil, true
+		}
+		conds = append(conds, cond)
+		args = append(args, a...)
+	}
+	switch len(conds) {
+	case 0:
+		return "", nil, false
+	case 1:
+		return conds[0], args, true
+	}
+	s := "(" + conds[0]
+	for _, c := range conds[1:] {
+		s += ") OR (" + c
 	}
 	return s + ")", args, true
 }

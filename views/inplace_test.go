@@ -9,9 +9,11 @@ import (
 	"testing"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/uptrace/bun"
 
 	"github.com/cosworth/cosworth/authentication"
 	"github.com/cosworth/cosworth/internal/dbtest"
+	"github.com/cosworth/cosworth/internal/faultproxy"
 	"github.com/cosworth/cosworth/permissions"
 	"github.com/cosworth/cosworth/views"
 )
@@ -23,18 +25,29 @@ import (
 // usual read-then-write path.
 func TestUpdateInPlace(t *testing.T) {
 	db, proxy := proxiedPostgres(t)
-	ctx := t.Context()
 	seedBooks(t, db, "alice", "bob")
 	var commits atomic.Int32
+	owner := permissions.OwnerOrReadOnly[Book]{OwnerName: func(b *Book) string { return b.Owner }}
+	staffToo := owner
+	staffToo.Staff = true
+	for name, perms := range map[string][]permissions.Permission{
+		"owner or staff": {permissions.IsAuthenticatedOrReadOnly, staffToo},
+		// The same grants through Or: its row condition is the owner's
+		// for a user who is not staff, and none for staff.
+		"Or": {permissions.IsAuthenticatedOrReadOnly, permissions.Or(owner, permissions.IsAdminUser)},
+	} {
+		t.Run(name, func(t *testing.T) { testUpdateInPlace(t, db, proxy, &commits, perms) })
+	}
+}
+
+func testUpdateInPlace(t *testing.T, db *bun.DB, proxy *faultproxy.Proxy, commits *atomic.Int32, perms []permissions.Permission) {
+	ctx := t.Context()
 	r := chi.NewRouter()
 	r.Use(authentication.Middleware(testAuth{}))
 	r.Handle("/books/{id}/", &views.RetrieveUpdateDestroyView[Book]{
-		DB: db,
-		Permissions: []permissions.Permission{
-			permissions.IsAuthenticatedOrReadOnly,
-			permissions.OwnerOrReadOnly[Book]{OwnerName: func(b *Book) string { return b.Owner }, Staff: true},
-		},
-		OnCommit: func(*http.Request, views.Change, *Book) { commits.Add(1) },
+		DB:          db,
+		Permissions: perms,
+		OnCommit:    func(*http.Request, views.Change, *Book) { commits.Add(1) },
 	})
 	stored := func(id int64) Book {
 		t.Helper()
