@@ -14,6 +14,7 @@ import (
 	"github.com/cosworth/cosworth/models"
 	"github.com/cosworth/cosworth/openapi"
 	"github.com/cosworth/cosworth/openapi/openapitest"
+	"github.com/cosworth/cosworth/pagination"
 	"github.com/cosworth/cosworth/views"
 )
 
@@ -52,7 +53,8 @@ func TestFilterParameters(t *testing.T) {
 		Ordering: []string{"item_count"},
 		Filters:  []filters.Filter{colour{}},
 	})
-	r.Handle("/renamed/", &views.ListView[Shelf]{DB: db, Search: []string{"label"}, Ordering: []string{"label"}, SearchParam: "q", OrderingParam: "sort"})
+	r.Handle("/renamed/", &views.ListView[Shelf]{DB: db, Search: []string{"label"}, Ordering: []string{"label"}, SearchParam: "q", OrderingParam: "sort",
+		Paginator: pagination.LimitOffset{LimitQueryParam: "take", OffsetQueryParam: "skip"}})
 	doc, err := openapi.Generate(r, openapi.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +96,7 @@ func TestFilterParameters(t *testing.T) {
 	for _, p := range doc.Paths["/renamed/"].Get.Parameters {
 		names = append(names, p.Name)
 	}
-	if got := js(names); got != `["sort","q","format","If-Match","If-None-Match"]` {
+	if got := js(names); got != `["take","skip","sort","q","format","If-Match","If-None-Match"]` {
 		t.Errorf("renamed search and ordering: parameters %s", got)
 	}
 }

@@ -256,11 +256,12 @@ func (g *generator) limitOffset(p pagination.LimitOffset, name string, item *Sch
 	if limit <= 0 {
 		limit = pagination.DefaultPageSize
 	}
+	lp, op := p.Params()
 	params := []*Parameter{
-		{Name: "limit", In: "query", Description: fmt.Sprintf("%s Default %d, at most %d.", descLimit, min(limit, maxLimit), maxLimit), Schema: &Schema{Type: Types{"integer"}}},
-		{Name: "offset", In: "query", Description: descOffset, Schema: &Schema{Type: Types{"integer"}}},
+		{Name: lp, In: "query", Description: fmt.Sprintf("%s Default %d, at most %d.", descLimit, min(limit, maxLimit), maxLimit), Schema: &Schema{Type: Types{"integer"}}},
+		{Name: op, In: "query", Description: descOffset, Schema: &Schema{Type: Types{"integer"}}},
 	}
-	return params, g.envelope("Paginated"+name+"List", item, true, "?offset=400&limit=100", "?offset=200&limit=100"), false, nil
+	return params, g.envelope("Paginated"+name+"List", item, true, "?"+op+"=400&"+lp+"=100", "?"+op+"=200&"+lp+"=100"), false, nil
 }
 
 func (g *generator) cursor(p pagination.Cursor, name string, item *Schema) ([]*Parameter, *Schema, bool, error) {

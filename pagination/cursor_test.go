@@ -336,6 +336,7 @@ func TestCursorValidate(t *testing.T) {
 	for _, p := range []pagination.Validator{
 		pagination.PageNumber{PageSize: -1}, pagination.LimitOffset{MaxLimit: -5},
 		pagination.PageNumber{BaseURL: "api.example.com"}, pagination.LimitOffset{BaseURL: "ftp://x/"},
+		pagination.LimitOffset{LimitQueryParam: "offset"}, pagination.LimitOffset{OffsetQueryParam: "from&to"},
 	} {
 		if err := p.Validate(table); err == nil {
 			t.Errorf("%+v: no error", p)
@@ -343,6 +344,7 @@ func TestCursorValidate(t *testing.T) {
 	}
 	for _, p := range []pagination.Validator{
 		pagination.PageNumber{}, pagination.LimitOffset{BaseURL: "https://api.example.com/v1/"},
+		pagination.LimitOffset{LimitQueryParam: "take", OffsetQueryParam: "skip"},
 	} {
 		if err := p.Validate(table); err != nil {
 			t.Errorf("%+v: %v", p, err)

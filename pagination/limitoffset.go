@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
@@ -26,15 +27,26 @@ type LimitOffset struct {
 	DefaultLimit int
 	// MaxLimit bounds ?limit=; 0 means 100 (never unbounded).
 	MaxLimit int
+	// LimitQueryParam and OffsetQueryParam name the two parameters (DRF's
+	// limit_query_param and offset_query_param); "" means "limit" and
+	// "offset".
+	LimitQueryParam, OffsetQueryParam string
 	// BaseURL, when set, replaces the request's scheme and host in next and
 	// previous links; see PageNumber.BaseURL.
 	BaseURL string
 }
 
-const (
-	limitParam  = "limit"
-	offsetParam = "offset"
-)
+// Params returns the names of the limit and offset parameters.
+func (p LimitOffset) Params() (limit, offset string) {
+	limit, offset = p.LimitQueryParam, p.OffsetQueryParam
+	if limit == "" {
+		limit = "limit"
+	}
+	if offset == "" {
+		offset = "offset"
+	}
+	return limit, offset
+}
 
 // window returns the limit and offset r asks for, as DRF's get_limit and
 // get_offset.
@@ -48,6 +60,7 @@ func (p LimitOffset) window(r *http.Request) (limit, offset int) {
 		limit = DefaultPageSize
 	}
 	limit = min(limit, maxLimit)
+	limitParam, offsetParam := p.Params()
 	if v, ok := querystring.Get(r.URL.RawQuery, limitParam); ok {
 		if n, ok := positiveInt(v, true, maxLimit); ok {
 			limit = n
@@ -61,15 +74,29 @@ func (p LimitOffset) window(r *http.Request) (limit, offset int) {
 	return limit, offset
 }
 
-// Validate checks the configuration: limits must not be negative and
+// Validate checks the configuration: limits must not be negative, the
+// parameter names must be plain (letters, digits, _ . ~ -) and differ, and
 // BaseURL, when set, must be an absolute http(s) URL without a query. Views
 // call it once, on first use, and panic with its error.
 func (p LimitOffset) Validate(*schema.Table) error {
 	if p.DefaultLimit < 0 || p.MaxLimit < 0 {
 		return fmt.Errorf("cosworth/pagination: LimitOffset{DefaultLimit: %d, MaxLimit: %d}: limits must not be negative (0 means the default, 10 and 100)", p.DefaultLimit, p.MaxLimit)
 	}
+	limit, offset := p.Params()
+	for _, name := range [...]string{limit, offset} {
+		if strings.Trim(name, plainParamChars) != "" {
+			return fmt.Errorf("cosworth/pagination: LimitOffset parameter %q: use letters, digits and _ . ~ - only", name)
+		}
+	}
+	if limit == offset {
+		return fmt.Errorf("cosworth/pagination: LimitOffset: LimitQueryParam and OffsetQueryParam are both %q: give them different names", limit)
+	}
 	return checkBaseURL("LimitOffset", p.BaseURL)
 }
+
+// plainParamChars are the characters of a query parameter name that
+// needs no escaping in a link.
+const plainParamChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.~-"
 
 // Apply returns q and the window r asks for, counted. It never returns
 // an error.
@@ -85,6 +112,7 @@ func (p LimitOffset) Page(r *http.Request, w Window, count int64, _ any) (*Page,
 	hasNext := offset < count-limit // offset+limit < count, without overflow
 	hasPrev := offset > 0
 	if hasNext || hasPrev {
+		limitParam, offsetParam := p.Params()
 		l := newLinks(r, p.BaseURL)
 		ls := strconv.FormatInt(limit, 10)
 		if hasNext {

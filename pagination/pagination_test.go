@@ -302,6 +302,12 @@ func TestLimitOffset(t *testing.T) {
 		got, err := run(t, db, pagination.LimitOffset{DefaultLimit: 3, MaxLimit: 4}, base+"?limit=9")
 		dbtest.Must(t, err, "custom")
 		checkPage(t, got, 25, seq(1, 4), str(base+"?limit=4&offset=4"), nil)
+		// DRF's limit_query_param and offset_query_param: the links use
+		// the new names, and the old ones are unknown parameters, kept.
+		renamed := pagination.LimitOffset{LimitQueryParam: "take", OffsetQueryParam: "skip"}
+		got, err = run(t, db, renamed, base+"?take=5&skip=5&limit=2&offset=20")
+		dbtest.Must(t, err, "renamed")
+		checkPage(t, got, 25, seq(6, 10), str(base+"?limit=2&offset=20&skip=10&take=5"), str(base+"?limit=2&offset=20&take=5"))
 	})
 }
 
