@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
@@ -84,7 +83,7 @@ func (p LimitOffset) Validate(*schema.Table) error {
 	}
 	limit, offset := p.Params()
 	for _, name := range [...]string{limit, offset} {
-		if strings.Trim(name, plainParamChars) != "" {
+		if !querystring.PlainName(name) {
 			return fmt.Errorf("cosworth/pagination: LimitOffset parameter %q: use letters, digits and _ . ~ - only", name)
 		}
 	}
@@ -93,10 +92,6 @@ func (p LimitOffset) Validate(*schema.Table) error {
 	}
 	return checkBaseURL("LimitOffset", p.BaseURL)
 }
-
-// plainParamChars are the characters of a query parameter name that
-// needs no escaping in a link.
-const plainParamChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.~-"
 
 // Apply returns q and the window r asks for, counted. It never returns
 // an error.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/cosworth/cosworth/filters"
 	"github.com/cosworth/cosworth/internal/jsonbody"
+	"github.com/cosworth/cosworth/internal/querystring"
 	"github.com/cosworth/cosworth/models"
 	"github.com/cosworth/cosworth/pagination"
 	"github.com/cosworth/cosworth/serializers"
@@ -530,7 +531,7 @@ func (g *Generic[T]) builtinFilters(p *plan[T]) []filters.Filter {
 func (g *Generic[T]) checkParamNames(name string, fs []filters.Filter) {
 	search, ordering := cmp.Or(g.SearchParam, filters.SearchParam), cmp.Or(g.OrderingParam, filters.OrderingParam)
 	for _, prm := range [...]struct{ field, value string }{{"SearchParam", g.SearchParam}, {"OrderingParam", g.OrderingParam}} {
-		if prm.value != "" && strings.Trim(prm.value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.~-") != "" {
+		if prm.value != "" && !querystring.PlainName(prm.value) {
 			setupPanic("%s %q of %s: use letters, digits and _ . ~ - only", prm.field, prm.value, name)
 		}
 	}

@@ -80,3 +80,10 @@ func unhex(c byte) byte {
 	}
 	return c - 'a' + 10
 }
+
+// PlainName reports whether name can be a query parameter's name as it
+// is: not empty, and only letters, digits and _ . ~ - (URL-unreserved
+// characters), so links carry it without escaping and Get finds it.
+func PlainName(name string) bool {
+	return name != "" && strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.~-") == ""
+}

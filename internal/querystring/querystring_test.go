@@ -56,3 +56,14 @@ func TestUnescape(t *testing.T) {
 		}
 	}
 }
+
+func TestPlainName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"q": true, "page_size": true, "sort.by": true, "a~b-c": true, "Take2": true,
+		"": false, "a b": false, "a&b": false, "a=b": false, "é": false, "a%20": false, "a+b": false,
+	} {
+		if got := querystring.PlainName(name); got != want {
+			t.Errorf("PlainName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
