@@ -74,19 +74,26 @@ func (ModelPerms) RowCondition(*http.Request, *schema.Table) (string, []any, boo
 func (a and) RowCondition(r *http.Request, t *schema.Table) (string, []any, bool) {
 	var buf [4]string
 	conds, args, ok := RowConditions(r, t, a, buf[:0], nil)
-	switch {
-	case !ok:
+	if !ok {
 		return "", nil, false
-	case len(conds) == 0:
-		return "", nil, true
-	case len(conds) == 1:
-		return conds[0], args, true
+	}
+	return joinConds(conds, "AND"), args, true
+}
+
+// joinConds joins conds with op (AND, OR), each in parentheses when there
+// are several; none is "".
+func joinConds(conds []string, op string) string {
+	switch len(conds) {
+	case 0:
+		return ""
+	case 1:
+		return conds[0]
 	}
 	s := "(" + conds[0]
 	for _, c := range conds[1:] {
-		s += ") AND (" + c
+		s += ") " + op + " (" + c
 	}
-	return s + ")", args, true
+	return s + ")"
 }
 
 // RowCondition is the condition of Or's object check: a row passes when
@@ -118,17 +125,10 @@ func (o or) RowCondition(r *http.Request, t *schema.Table) (string, []any, bool)
 		conds = append(conds, cond)
 		args = append(args, a...)
 	}
-	switch len(conds) {
-	case 0:
+	if len(conds) == 0 {
 		return "", nil, false
-	case 1:
-		return conds[0], args, true
 	}
-	s := "(" + conds[0]
-	for _, c := range conds[1:] {
-		s += ") OR (" + c
-	}
-	return s + ")", args, true
+	return joinConds(conds, "OR"), args, true
 }
 
 // RowCondition compares the owner's column with the principal's id (or

@@ -293,20 +293,19 @@ func (g *Generic[T]) describe(p *plan[T], typ reflect.Type, detail bool, lookup 
 	p.options = optionsBody(name, g.Description)
 	p.fieldInfo = fieldInfo(p.fields, func(name string) bool { return p.ser.Represent[name] != nil })
 	p.info = Info{
-		Model:         typ,
-		Name:          typ.Name(),
-		Plan:          p.fields,
-		Methods:       p.methods,
-		Detail:        detail,
-		Paginator:     g.Paginator,
-		Search:        g.Search,
-		Ordering:      g.Ordering,
-		SearchParam:   cmp.Or(g.SearchParam, filters.SearchParam),
-		OrderingParam: cmp.Or(g.OrderingParam, filters.OrderingParam),
-		Filter:        g.Filter,
-		Permissions:   g.Permissions,
-		ETag:          !g.NoETag,
+		Model:       typ,
+		Name:        typ.Name(),
+		Plan:        p.fields,
+		Methods:     p.methods,
+		Detail:      detail,
+		Paginator:   g.Paginator,
+		Search:      g.Search,
+		Ordering:    g.Ordering,
+		Filter:      g.Filter,
+		Permissions: g.Permissions,
+		ETag:        !g.NoETag,
 	}
+	p.info.SearchParam, p.info.OrderingParam = g.paramNames()
 	for _, f := range p.filters {
 		if fs, ok := f.(*filters.Fields); ok {
 			p.info.Parameters = append(p.info.Parameters, fs.Parameters()...)
@@ -525,11 +524,17 @@ func (g *Generic[T]) builtinFilters(p *plan[T]) []filters.Filter {
 	return append(fs, f)
 }
 
+// paramNames returns the query parameters of the view's search and
+// ordering: SearchParam and OrderingParam, or filters' defaults.
+func (g *Generic[T]) paramNames() (search, ordering string) {
+	return cmp.Or(g.SearchParam, filters.SearchParam), cmp.Or(g.OrderingParam, filters.OrderingParam)
+}
+
 // checkParamNames panics at setup when SearchParam or OrderingParam is
 // not a plain query parameter name, or names the same parameter as the
 // other or as a field filter (a request could not tell them apart).
 func (g *Generic[T]) checkParamNames(name string, fs []filters.Filter) {
-	search, ordering := cmp.Or(g.SearchParam, filters.SearchParam), cmp.Or(g.OrderingParam, filters.OrderingParam)
+	search, ordering := g.paramNames()
 	for _, prm := range [...]struct{ field, value string }{{"SearchParam", g.SearchParam}, {"OrderingParam", g.OrderingParam}} {
 		if prm.value != "" && !querystring.PlainName(prm.value) {
 			setupPanic("%s %q of %s: use letters, digits and _ . ~ - only", prm.field, prm.value, name)
