@@ -81,7 +81,9 @@ type Slug struct {
 	Field string
 	// Lookup returns the primary key of the related object whose Field is
 	// value, models.ErrNotFound when there is none. models.LookupPK builds
-	// one that runs a query with value as a bound parameter.
+	// one that runs a query with value as a bound parameter. A read-only
+	// field (DRF's SlugRelatedField(read_only=True), e.g. a book's owner
+	// shown by username) takes no input and needs none.
 	Lookup func(ctx context.Context, value string) (int64, error)
 }
 
@@ -330,8 +332,8 @@ func (s *Serializer[T]) addRelated(st *compiled[T]) {
 		if !ok || !in.codecs[i].fk || in.codecs[i].kind != kindInt {
 			panicf("Slug %q is not an integer foreign-key field of %v", sl.Name, t)
 		}
-		if sl.Lookup == nil {
-			panicf("Slug %q of %v has no Lookup; use models.LookupPK", sl.Name, t)
+		if sl.Lookup == nil && !p.Fields[i].ReadOnly {
+			panicf("Slug %q of %v has no Lookup; use models.LookupPK, or make the field read-only", sl.Name, t)
 		}
 		rf, elem := relationOf(t, sl.Relation)
 		if rf.shape >= relSlice {

@@ -94,6 +94,17 @@ func TestRelated(t *testing.T) {
 		t.Errorf("null slug: %s", errJSON(err))
 	}
 
+	// A read-only slug (DRF's SlugRelatedField(read_only=True)) needs no
+	// Lookup: it shows the related field and ignores input.
+	shown := &serializers.Serializer[relBook]{ReadOnly: []string{"author"}, Slugs: []serializers.Slug{{Name: "author", Relation: "Author", Field: "name"}}}
+	b = relBook{Title: "T", AuthorID: 3, Author: &relAuthor{ID: 3, Name: "ursula"}}
+	if err := shown.Decode(ctx, []byte(`{"title":"U","author":"someone"}`), &b, serializers.Partial); err != nil || b.AuthorID != 3 || b.Title != "U" {
+		t.Errorf("read-only slug input: %v %+v", err, b)
+	}
+	if got := string(shown.AppendJSON(nil, &b)); got != `{"id":0,"title":"U","author":"ursula"}` {
+		t.Errorf("read-only slug output %s", got)
+	}
+
 	// A Write hook takes nested input; without one it is refused, unless ReadOnly.
 	var got string
 	hooked := &serializers.Serializer[relShelf]{Nested: []serializers.Nested[relShelf]{{Name: "books", Relation: "Books", Serializer: &serializers.Serializer[relBook]{},
@@ -164,6 +175,9 @@ func TestRelatedSetupErrors(t *testing.T) {
 		},
 		"method named like a field": func() {
 			(&serializers.Serializer[relBook]{Methods: []serializers.Method[relBook]{{Name: "title", Append: func(_ context.Context, d []byte, _ *relBook) []byte { return d }}}}).Plan()
+		},
+		"writable slug without a lookup": func() {
+			(&serializers.Serializer[relBook]{Slugs: []serializers.Slug{{Name: "author", Relation: "Author", Field: "name"}}}).Plan()
 		},
 		"slug on a non-key": func() {
 			(&serializers.Serializer[relBook]{Slugs: []serializers.Slug{{Name: "title", Relation: "Author", Field: "name", Lookup: func(context.Context, string) (int64, error) { return 0, nil }}}}).Plan()

@@ -9,7 +9,9 @@ import "net/http"
 // generic views: change feeds (package realtime) hang from it. It is
 // called on the request's goroutine once per committed create, update or
 // delete, after the COMMIT and before the response is written; never for
-// a write that failed or rolled back. The hook must not block (enqueue and
+// a write that failed or rolled back. A created or updated obj carries
+// the relations the representation shows (nested and slug fields), as
+// the answer does. The hook must not block (enqueue and
 // return) and must not change obj, which the view encodes into the
 // response after the hook returns; it may keep obj, which the view does
 // not reuse. Set it before the view serves its first request.
@@ -40,7 +42,10 @@ func (c Change) String() string {
 }
 
 // committed calls the view's OnCommit hook, if any; every commit site of
-// the generic views calls it once, right after its COMMIT succeeded.
+// the generic views calls it once, after its COMMIT succeeded and the
+// relations the representation shows were read (reload), so that the
+// hook sees the object as the answer shows it; it is called even when
+// that read failed, as the write stands.
 func (g *Generic[T]) committed(r *http.Request, c Change, obj *T) {
 	if g.OnCommit != nil {
 		g.OnCommit(r, c, obj)

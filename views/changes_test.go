@@ -3,11 +3,13 @@ package views_test
 import (
 	"errors"
 	"net/http"
+	"reflect"
 	"testing"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/uptrace/bun"
 
+	"github.com/cosworth/cosworth/authentication"
 	"github.com/cosworth/cosworth/internal/dbtest"
 	"github.com/cosworth/cosworth/views"
 )
@@ -92,5 +94,50 @@ func TestOnCommit(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestOnCommitRelations: OnCommit sees a created or updated object with
+// the relations its representation shows (here the nested writer), on
+// every update path: in place and read-then-write on PostgreSQL, and on
+// SQLite. An If-Match is compared with the representation the caller
+// was shown, relations and method fields included.
+func TestOnCommitRelations(t *testing.T) {
+	for name, open := range dbtest.Dialects(t, nestedModels...) {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			seedNovels(t, db, 1)
+			var got []string
+			record := func(_ *http.Request, c views.Change, n *Novel) {
+				writer := "<none>"
+				if n.Writer != nil {
+					writer = n.Writer.Name
+				}
+				got = append(got, c.String()+" "+n.Title+" by "+writer)
+			}
+			r := chi.NewRouter()
+			r.Use(authentication.Middleware(testAuth{}))
+			r.Handle("/novels/", &views.ListCreateView[Novel]{DB: db, Serializer: novelSerializer(), OnCommit: record})
+			r.Handle("/novels/{id}/", &views.RetrieveUpdateDestroyView[Novel]{DB: db, Serializer: novelSerializer(), OnCommit: record})
+			// The ETag of what ursula sees: her novel, "mine": true.
+			etag := do(r, "GET", "/novels/1/", "", as("ursula")...).Header().Get("ETag")
+			for _, s := range []struct {
+				method, path, body string
+				hdr                []string
+			}{
+				{"POST", "/novels/", `{"title":"N02","writer":2}`, nil},
+				{"PATCH", "/novels/2/", `{"writer":1}`, nil},                                        // in place on PostgreSQL
+				{"PUT", "/novels/2/", `{"title":"N02b","writer":2}`, nil},                           // in place on PostgreSQL
+				{"PATCH", "/novels/1/", `{"title":"N01b"}`, append(as("ursula"), "If-Match", etag)}, // read, then write
+			} {
+				if w := do(r, s.method, s.path, s.body, s.hdr...); w.Code/100 != 2 {
+					t.Fatalf("%s %s: %d %s", s.method, s.path, w.Code, w.Body)
+				}
+			}
+			want := []string{"created N02 by iain", "updated N02 by ursula", "updated N02b by iain", "updated N01b by ursula"}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("OnCommit saw %q, want %q", got, want)
+			}
+		})
 	}
 }

@@ -57,13 +57,14 @@ func (g *Generic[T]) create(w http.ResponseWriter, r *http.Request, p *plan[T]) 
 	if err != nil {
 		return p.ser.RelatedError(ctx, err, obj, serializers.Create, p.relLazy)
 	}
-	g.committed(r, Created, obj)
 	if g.PerformCreate == nil && rec == nil {
 		// The relations a nested representation shows (createInTx read
 		// them in its transaction).
-		if err := g.reload(ctx, p, obj); err != nil {
-			return err
-		}
+		err = g.reload(ctx, p, obj)
+	}
+	g.committed(r, Created, obj)
+	if err != nil {
+		return err
 	}
 	out := jsonbody.GetBuffer()
 	*out = p.ser.AppendJSONContext(ctx, *out, obj)

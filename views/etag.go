@@ -133,7 +133,7 @@ func (g *Generic[T]) checkPreconditions(r *http.Request, p *plan[T], obj *T) err
 		return nil
 	}
 	out := jsonbody.GetBuffer()
-	*out = p.ser.AppendJSON(*out, obj)
+	*out = p.ser.AppendJSONContext(r.Context(), *out, obj)
 	var tag [etagLen]byte
 	appendETag(&tag, *out)
 	jsonbody.PutBuffer(out)

@@ -117,8 +117,9 @@ func (g *Generic[T]) updateInPlace(w http.ResponseWriter, r *http.Request, p *pl
 	if done, err := wroteInPlace(p.run.updateWhere(ctx, p.table, fields, p.returning, obj, conds, args)); !done || err != nil {
 		return done, err
 	}
+	err = g.reload(ctx, p, obj)
 	g.committed(r, Updated, obj)
-	if err := g.reload(ctx, p, obj); err != nil {
+	if err != nil {
 		return true, err
 	}
 	out := jsonbody.GetBuffer()

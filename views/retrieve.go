@@ -93,7 +93,10 @@ func (g *Generic[T]) lock(r *http.Request, p *plan[T], direct, opt bool) (*T, *t
 		t, ok, err = p.run.lockKey(ctx, obj, v, direct)
 	}
 	if !ok {
-		t, err = p.run.lock(ctx, g.lookupQuery(r, p, obj, v), obj, p.forUpdate, direct)
+		// With the relations the representation shows, as the prepared
+		// reads have them: an If-Match compares the representation, and
+		// OnCommit sees a deleted object as a read shows it.
+		t, err = p.run.lock(ctx, p.withRelations(g.lookupQuery(r, p, obj, v)), obj, p.forUpdate, direct)
 	}
 	if err != nil {
 		return nil, nil, err

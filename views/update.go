@@ -100,8 +100,9 @@ func (g *Generic[T]) updateOnce(w http.ResponseWriter, r *http.Request, p *plan[
 		t.close(ctx)
 		return p.ser.RelatedError(ctx, err, obj, mode, p.relLazy)
 	}
+	err = g.reload(ctx, p, obj)
 	g.committed(r, Updated, obj)
-	if err := g.reload(ctx, p, obj); err != nil {
+	if err != nil {
 		return err
 	}
 	out := jsonbody.GetBuffer()
