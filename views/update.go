@@ -100,6 +100,10 @@ func (g *Generic[T]) updateOnce(w http.ResponseWriter, r *http.Request, p *plan[
 		t.close(ctx)
 		return p.ser.RelatedError(ctx, err, obj, mode, p.relLazy)
 	}
+	// The transaction's connection goes back first: the reload takes
+	// one, and a request holds one at a time (a pool of one, or a busy
+	// pool, would otherwise wait on itself).
+	t.close(ctx)
 	err = g.reload(ctx, p, obj)
 	g.committed(r, Updated, obj)
 	if err != nil {
