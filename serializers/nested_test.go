@@ -104,6 +104,15 @@ func TestRelated(t *testing.T) {
 	if got := string(shown.AppendJSON(nil, &b)); got != `{"id":0,"title":"U","author":"ursula"}` {
 		t.Errorf("read-only slug output %s", got)
 	}
+	// An update in place may decode it (the slug takes no input); not a
+	// writable slug, whose lookup needs the stored object's query.
+	var in relBook
+	if set, ok, err := shown.DecodeFields([]byte(`{"title":"V","author":"x"}`), &in, serializers.Partial); !ok || err != nil || in.Title != "V" || in.AuthorID != 0 || set == 0 {
+		t.Errorf("DecodeFields with a read-only slug: %b %v %v %+v", set, ok, err, in)
+	}
+	if _, ok, _ := slug.DecodeFields([]byte(`{"title":"V"}`), &in, serializers.Partial); ok {
+		t.Errorf("DecodeFields took a writable slug")
+	}
 
 	// A Write hook takes nested input; without one it is refused, unless ReadOnly.
 	var got string

@@ -181,14 +181,21 @@ func (s *Serializer[T]) Decode(ctx context.Context, body []byte, dst *T, mode Mo
 // leaves out keeps dst's zero value and its bit clear). ok is false, and
 // nothing is decoded, when the body alone cannot say what Decode into the
 // stored object would: the serializer has a Validate hook, a nested or
-// slug input, or more than 64 fields. On error dst is left as it was.
+// slug input that is not read-only, or more than 64 fields. On error dst
+// is left as it was.
 func (s *Serializer[T]) DecodeFields(body []byte, dst *T, mode Mode) (set uint64, ok bool, err error) {
 	st := s.compiled()
-	if s.Validate != nil || len(st.plan.in.inputs) > 0 || len(st.plan.Fields) > 64 {
+	if s.Validate != nil || len(st.plan.Fields) > 64 {
 		return 0, false, nil
 	}
+	for i := range st.plan.in.inputs {
+		if st.plan.in.inputs[i].mode != inReadOnly {
+			return 0, false, nil
+		}
+	}
 	saved := *dst
-	// Without inputs decodeSet leaves nothing pending: no pend to pass.
+	// Read-only inputs are ignored: decodeSet leaves nothing pending, so
+	// there is no pend to pass.
 	if _, err = decodeSet(st.plan, body, unsafe.Pointer(dst), mode, nil, nil, &set); err != nil {
 		*dst = saved
 		return 0, true, err

@@ -30,12 +30,26 @@ func (p *plan[T]) setRelations(db *bun.DB, typ reflect.Type) {
 				setupPanic("nested serializers of %s nest relations deeper than %d (%s%s)", typ.Name(), maxNestedDepth, prefix, n.Relation)
 			}
 			path := prefix + n.Relation
-			if !slices.Contains(p.relations, path) {
+			rt := db.Table(rel.JoinTable.Type)
+			var cols []string
+			if f := n.Plan.Meta.Field(n.Slug); n.Slug != "" && f != nil && f.Column != "" {
+				// A slug shows one field: its column and the key, not
+				// every column (a user's password hash).
+				for _, pk := range rt.PKs {
+					cols = append(cols, pk.Name)
+				}
+				cols = append(cols, f.Column)
+			}
+			switch i := slices.Index(p.relations, path); {
+			case i < 0:
 				p.relations = append(p.relations, path)
+				p.relColumns = append(p.relColumns, cols)
+			case cols == nil:
+				p.relColumns[i] = nil // a nested serializer shows more
 			}
 			if n.Slug == "" {
 				// db.Table: the related table with its own relations resolved.
-				walk(db.Table(rel.JoinTable.Type), n.Plan, path+".", depth+1)
+				walk(rt, n.Plan, path+".", depth+1)
 			}
 		}
 	}
@@ -49,7 +63,11 @@ func (p *plan[T]) setRelations(db *bun.DB, typ reflect.Type) {
 // whatever its page size. A Queryset that names the same relation refines
 // the same join.
 func (p *plan[T]) withRelations(q *bun.SelectQuery) *bun.SelectQuery {
-	for _, rel := range p.relations {
+	for i, rel := range p.relations {
+		if cols := p.relColumns[i]; cols != nil {
+			q = q.Relation(rel, func(q *bun.SelectQuery) *bun.SelectQuery { return q.Column(cols...) })
+			continue
+		}
 		q = q.Relation(rel)
 	}
 	return q

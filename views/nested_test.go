@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -401,6 +402,104 @@ func TestNestedTwoLevels(t *testing.T) {
 				if n != 3 {
 					t.Fatalf("queries for page sizes 1, 2, 5: %v; want 3 each (count, page with writers, their novels)", counts)
 				}
+			}
+		})
+	}
+}
+
+// Penname and Signed: a slug whose related table holds a column the slug
+// does not show.
+type Penname struct {
+	bun.BaseModel `bun:"table:pennames,alias:penname"`
+	ID            int64  `bun:",pk,autoincrement" json:"id"`
+	Name          string `bun:",notnull,unique" json:"name"`
+	Secret        string `bun:",notnull" json:"-"`
+}
+
+type Signed struct {
+	bun.BaseModel `bun:"table:signed,alias:signed"`
+	ID            int64    `bun:",pk,autoincrement" json:"id" cosworth:"read_only"`
+	Title         string   `bun:",notnull" json:"title"`
+	PennameID     int64    `bun:"penname_id,notnull" json:"penname" cosworth:"read_only"`
+	Penname       *Penname `bun:"rel:belongs-to,join:penname_id=id" json:"-"`
+}
+
+// queryTexts records the SQL a database runs, as queryCounter counts it.
+type queryTexts struct {
+	mu  sync.Mutex
+	sql []string
+}
+
+func (c *queryTexts) add(s string) { c.mu.Lock(); c.sql = append(c.sql, s); c.mu.Unlock() }
+func (c *queryTexts) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	c.add(d.SQL)
+	return ctx
+}
+func (c *queryTexts) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (c *queryTexts) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context {
+	c.add(e.Query)
+	return ctx
+}
+func (c *queryTexts) AfterQuery(context.Context, *bun.QueryEvent) {}
+
+// TestSlugColumns: the views join a read-only slug's relation for its
+// key and shown field only, never the related table's other columns,
+// on every read: list, detail, and the reads of an update in place and
+// of an update that checks If-Match first.
+func TestSlugColumns(t *testing.T) {
+	for name, open := range map[string]func(t *testing.T) (*bun.DB, *queryTexts){
+		"postgres": func(t *testing.T) (*bun.DB, *queryTexts) {
+			c := &queryTexts{}
+			dsn, _ := dbtest.PostgresSchemaURL(t)
+			db, err := models.Open(t.Context(), dsn, models.WithTracer(c))
+			dbtest.Must(t, err, "open")
+			t.Cleanup(func() { _ = db.Close() })
+			dbtest.Must(t, models.CreateTables(t.Context(), db, (*Penname)(nil), (*Signed)(nil)), "tables")
+			return db, c
+		},
+		"sqlite": func(t *testing.T) (*bun.DB, *queryTexts) {
+			c := &queryTexts{}
+			return dbtest.SQLite(t, (*Penname)(nil), (*Signed)(nil)).WithQueryHook(c), c
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			db, texts := open(t)
+			_, err := db.NewInsert().Model(&Penname{Name: "ellis", Secret: "hidden"}).Exec(t.Context())
+			dbtest.Must(t, err, "penname")
+			_, err = db.NewInsert().Model(&Signed{Title: "A", PennameID: 1}).Exec(t.Context())
+			dbtest.Must(t, err, "signed")
+			texts.mu.Lock()
+			texts.sql = nil // the views' queries only
+			texts.mu.Unlock()
+			ser := &serializers.Serializer[Signed]{Slugs: []serializers.Slug{{Name: "penname", Relation: "Penname", Field: "name"}}}
+			r := chi.NewRouter()
+			r.Handle("/signed/", &views.ListView[Signed]{DB: db, Serializer: ser})
+			r.Handle("/signed/{id}/", &views.RetrieveUpdateView[Signed]{DB: db, Serializer: ser})
+			etag := do(r, "GET", "/signed/1/", "").Header().Get("ETag")
+			for _, s := range []step{
+				{name: "list", method: "GET", path: "/signed/", status: 200, want: `[{"id":1,"title":"A","penname":"ellis"}]`},
+				{name: "detail", method: "GET", path: "/signed/1/", status: 200, want: `{"id":1,"title":"A","penname":"ellis"}`},
+				{name: "update in place", method: "PATCH", path: "/signed/1/", body: `{"title":"B","penname":"x"}`, status: 200, want: `{"id":1,"title":"B","penname":"ellis"}`},
+				{name: "update after If-Match", method: "PATCH", path: "/signed/1/", body: `{"title":"C"}`, hdr: []string{"If-Match", etag}, status: 412},
+			} {
+				s.run(t, r)
+			}
+			etag = do(r, "GET", "/signed/1/", "").Header().Get("ETag")
+			step{name: "update after a matching If-Match", method: "PATCH", path: "/signed/1/", body: `{"title":"C"}`, hdr: []string{"If-Match", etag}, status: 200,
+				want: `{"id":1,"title":"C","penname":"ellis"}`}.run(t, r)
+			texts.mu.Lock()
+			defer texts.mu.Unlock()
+			joined := 0
+			for _, q := range texts.sql {
+				if strings.Contains(q, "secret") {
+					t.Errorf("a query selects the related table's other column: %s", q)
+				}
+				if strings.Contains(q, "JOIN") {
+					joined++
+				}
+			}
+			if joined == 0 {
+				t.Fatalf("no query joined the relation: %q", texts.sql)
 			}
 		})
 	}

@@ -63,6 +63,10 @@ type plan[T any] struct {
 	// relations are the bun relations the serializer's nested and slug
 	// fields show, loaded with every read (nested.go).
 	relations []string
+	// relColumns are, by index in relations, the columns a slug's
+	// relation selects (the related primary key and the slug's column);
+	// nil selects every column of the related table.
+	relColumns [][]string
 
 	// Detail views.
 	urlParam    string
