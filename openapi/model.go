@@ -74,6 +74,13 @@ func (g *generator) modelSchema(model string, p *serializers.Plan, use schemaUse
 			}
 		}
 		fs := g.fieldSchema(model, f)
+		if use == useResponse {
+			if _, override := g.cfg.FieldSchemas[model+"."+f.Name]; !override {
+				if n := nestedOf(p, f.Name); n != nil {
+					fs = g.nestedSchema(model, n, f.Nullable)
+				}
+			}
+		}
 		switch {
 		case use == useResponse && f.ReadOnly:
 			fs = markRef(fs, func(s *Schema) { s.ReadOnly = true })
@@ -83,11 +90,6 @@ func (g *generator) modelSchema(model string, p *serializers.Plan, use schemaUse
 		if use != useResponse && f.Required && fs.Type.Has("string") && fs.MinLength == nil && fs.Const == nil {
 			// A required string may not be blank (DRF's allow_blank=False).
 			fs.MinLength = intp(1)
-		}
-		if use == useResponse {
-			if n := nestedOf(p, f.Name); n != nil {
-				fs = g.nestedSchema(model, n, f.Nullable)
-			}
 		}
 		s.Properties.Set(f.Name, fs)
 		switch {

@@ -52,6 +52,19 @@ type SlugNovel struct {
 	Writer        *Writer `bun:"rel:belongs-to,join:writer_id=id" json:"-"`
 }
 
+// ShownNovel and NamedNovel show their writer by a read-only slug (DRF's
+// SlugRelatedField(read_only=True)); NamedNovel's schema is replaced by
+// Config.FieldSchemas.
+type ShownNovel struct {
+	bun.BaseModel `bun:"table:novels,alias:novel"`
+	ID            int64   `bun:",pk,autoincrement" json:"id" cosworth:"read_only"`
+	Title         string  `bun:",notnull" json:"title"`
+	WriterID      int64   `bun:"writer_id,notnull" json:"writer" cosworth:"read_only"`
+	Writer        *Writer `bun:"rel:belongs-to,join:writer_id=id" json:"-"`
+}
+
+type NamedNovel ShownNovel
+
 // TestNestedSchemas checks the schemas of nested, slug and method fields
 // and of bulk create, and that real responses match them.
 func TestNestedSchemas(t *testing.T) {
@@ -73,7 +86,15 @@ func TestNestedSchemas(t *testing.T) {
 	r.Handle("/slugs/", &views.ListView[SlugNovel]{DB: db, Serializer: &serializers.Serializer[SlugNovel]{
 		Slugs: []serializers.Slug{{Name: "writer", Relation: "Writer", Field: "name", Lookup: models.LookupPK[Writer](db, "name")}},
 	}})
-	doc, err := openapi.Generate(r, openapi.Config{})
+	r.Handle("/shown/", &views.ListView[ShownNovel]{DB: db, Serializer: &serializers.Serializer[ShownNovel]{
+		Slugs: []serializers.Slug{{Name: "writer", Relation: "Writer", Field: "name"}},
+	}})
+	r.Handle("/named/", &views.ListView[NamedNovel]{DB: db, Serializer: &serializers.Serializer[NamedNovel]{
+		Slugs: []serializers.Slug{{Name: "writer", Relation: "Writer", Field: "name"}},
+	}})
+	doc, err := openapi.Generate(r, openapi.Config{FieldSchemas: map[string]*openapi.Schema{
+		"NamedNovel.writer": {Type: openapi.Types{"string"}, Description: "The writer's name."},
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +111,8 @@ func TestNestedSchemas(t *testing.T) {
 		{"method field not in requests", js(s["NovelRequest"].Properties.Get("length")), `null`},
 		{"nested to-many", js(s["WriterNovels"].Properties.Get("novels")), `{"type":"array","items":{"type":"object","properties":{"id":{"type":"integer","format":"int64","readOnly":true},"title":{"type":"string","maxLength":100}},"required":["id","title"]},"readOnly":true}`},
 		{"slug", js(s["SlugNovel"].Properties.Get("writer")), `{"type":"string","maxLength":50}`},
+		{"read-only slug", js(s["ShownNovel"].Properties.Get("writer")), `{"type":"string","maxLength":50,"readOnly":true}`},
+		{"FieldSchemas replaces a slug's schema", js(s["NamedNovel"].Properties.Get("writer")), `{"description":"The writer's name.","type":"string","readOnly":true}`},
 		{"bulk request", js(doc.Paths["/novels/"].Post.RequestBody.Content["application/json"].Schema), `{"oneOf":[{"$ref":"#/components/schemas/NovelRequest"},{"type":"array","items":{"$ref":"#/components/schemas/NovelRequest"},"maxItems":10}]}`},
 	} {
 		if c.got != c.want {
@@ -105,6 +128,8 @@ func TestNestedSchemas(t *testing.T) {
 		{"GET", "/novels/", ""},
 		{"GET", "/writers/", ""},
 		{"GET", "/slugs/", ""},
+		{"GET", "/shown/", ""},
+		{"GET", "/named/", ""},
 	} {
 		hr, _ := http.NewRequest(req.method, srv.URL+req.path, strings.NewReader(req.body))
 		if req.body != "" {
