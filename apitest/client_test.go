@@ -195,3 +195,37 @@ func TestLiveForceAuthenticate(t *testing.T) {
 		t.Error("JSON of a failed request returns no error")
 	}
 }
+
+// TestForceAuthenticatePerRequest: every request gets its own copy of the
+// forced principal, as an authenticator would give it one: its
+// permissions are loaded per request, so a grant between two requests
+// shows in the second, and concurrent clients may share the principal.
+func TestForceAuthenticatePerRequest(t *testing.T) {
+	t.Setenv(apitest.DatabaseEnv, dbtest.PostgresURL())
+	db := apitest.DB(t, append(notesModels, models.AuthModels()...)...)
+	ctx := context.Background()
+	dbtest.Must(t, models.CreatePermissions(ctx, db, (*Note)(nil)), "permissions")
+	u, err := models.CreateUser(ctx, db, "ada", "ada-pass-123", false)
+	dbtest.Must(t, err, "user")
+	mux := http.NewServeMux()
+	mux.Handle("/can/", authentication.Middleware()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := authentication.PrincipalFrom(r.Context())
+		fmt.Fprint(w, p.HasPerm(r.Context(), db, "change_note"))
+	})))
+	p := &authentication.Principal{ID: u.ID, Username: "ada"}
+	c := apitest.New(mux).ForceAuthenticate(p)
+	if got := c.Get("/can/").AssertStatus(t, http.StatusOK).Body; string(got) != "false" {
+		t.Fatalf("before the grant: %s", got)
+	}
+	dbtest.Must(t, models.GrantUser(ctx, db, u.ID, "change_note"), "grant")
+	if got := c.Get("/can/").AssertStatus(t, http.StatusOK).Body; string(got) != "true" {
+		t.Fatalf("after the grant: %s, want true (permissions loaded again)", got)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.Clone().Get("/can/")
+	}()
+	c.Get("/can/")
+	<-done
+}

@@ -58,11 +58,18 @@ func WithPrincipal(ctx context.Context, p *Principal) context.Context {
 // principal taken from the request would open that door, so call it only
 // in tests or with a principal the server established itself. A nil p
 // leaves ctx as it is.
+//
+// The request gets a copy of p, as it would get a principal of its own
+// from an authenticator: its permissions are loaded for it (a group
+// change between two requests shows in the second), and requests on
+// other goroutines may force the same p.
 func ForceAuthenticate(ctx context.Context, p *Principal) context.Context {
 	if p == nil {
 		return ctx
 	}
-	return &stateContext{Context: ctx, st: state{principal: p, configured: true, forced: true}}
+	cp := *p
+	cp.perms = nil
+	return &stateContext{Context: ctx, st: state{principal: &cp, configured: true, forced: true}}
 }
 
 // PrincipalFrom returns the principal of ctx, or nil for an anonymous request.
