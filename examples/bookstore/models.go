@@ -40,11 +40,11 @@ type Book struct {
 	AuthorID    int64        `bun:"author_id,notnull" json:"author" validate:"required"`
 	PriceCents  int64        `bun:"price_cents,notnull" json:"price_cents" validate:"required,min=0"`
 	PublishedOn *models.Date `bun:"published_on,type:date" json:"published_on"`
-	OwnerID     int64        `bun:"owner_id,notnull" json:"-"`
+	OwnerID     int64        `bun:"owner_id,notnull" json:"owner" cosworth:"read_only"`
 
-	// Owner is loaded with the book (the views' Queryset joins it) and
-	// represented by its username.
-	Owner *models.User `bun:"rel:belongs-to,join:owner_id=id,on_delete:cascade" json:"owner" cosworth:"read_only"`
+	// Owner is the relation the owner field shows by its username (a
+	// Slug: the views join its id and username to every read).
+	Owner *models.User `bun:"rel:belongs-to,join:owner_id=id,on_delete:cascade" json:"-"`
 	// Author is only declared for its foreign key: deleting an author
 	// deletes its books.
 	Author *Author `bun:"rel:belongs-to,join:author_id=id,on_delete:cascade" json:"-"`
@@ -76,30 +76,18 @@ func authorSerializer() *serializers.Serializer[Author] {
 func bookSerializer() *serializers.Serializer[Book] {
 	return &serializers.Serializer[Book]{
 		Fields: []string{"id", "title", "isbn", "author", "price_cents", "published_on", "owner", "created_at"},
-		Represent: map[string]func(dst []byte, b *Book) []byte{
-			"owner": func(dst []byte, b *Book) []byte {
-				if b.Owner == nil {
-					return append(dst, "null"...)
-				}
-				return serializers.AppendString(dst, b.Owner.Username)
-			},
-		},
+		// DRF: owner = serializers.SlugRelatedField(read_only=True,
+		// slug_field="username").
+		Slugs: []serializers.Slug{{Name: "owner", Relation: "Owner", Field: "username"}},
 	}
 }
 
-// withOwner joins each book's owner, whose username represents it.
-func withOwner(_ *http.Request, q *bun.SelectQuery) *bun.SelectQuery {
-	return q.Relation("Owner", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Column("id", "username") })
-}
-
-// createBook saves a new book as the caller's (DRF's perform_create with
-// serializer.save(owner=request.user)).
-func createBook(r *http.Request, tx bun.Tx, b *Book) error {
+// ownBook makes a new book the caller's (DRF's perform_create with
+// serializer.save(owner=request.user)), before its INSERT.
+func ownBook(r *http.Request, b *Book) error {
 	p := authentication.PrincipalFrom(r.Context())
 	b.OwnerID = p.ID
-	b.Owner = &models.User{Username: p.Username}
-	_, err := tx.NewInsert().Model(b).Returning("*").Exec(r.Context())
-	return err
+	return nil
 }
 
 // bookOwner is the owner of a book, for IsOwnerOrStaffOrReadOnly.

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/cosworth/cosworth/apitest"
+	"github.com/cosworth/cosworth/authentication"
+	"github.com/cosworth/cosworth/internal/dbtest"
+	"github.com/cosworth/cosworth/internal/faultproxy"
+	"github.com/cosworth/cosworth/models"
+)
+
+// TestBookRoundTrips counts the round trips to PostgreSQL of the book
+// detail, through a proxy that counts what the service's pool sends: the
+// owner is a serializer's slug, not a Queryset, so a read is one
+// prepared statement (the owner joined), and the owner's PATCH is the
+// lookup of the caller's permissions (bookWriters ORs ownership with
+// ModelPermissions; a principal's permissions load once per request), one
+// UPDATE ... RETURNING in place (no transaction, no row lock held between
+// round trips), and the read of the owner's username for the answer. The pool has one connection: a
+// request that held one while taking another would wait on itself.
+func TestBookRoundTrips(t *testing.T) {
+	dsn, _ := dbtest.PostgresSchemaURL(t)
+	u, err := url.Parse(dsn)
+	dbtest.Must(t, err, "parse %s", dsn)
+	proxy := faultproxy.Start(t, u.Host)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	// One connection, so that its statements, once prepared, stay so.
+	db, err := models.Open(ctx, proxy.Rewrite(dsn), models.WithMaxConns(1))
+	dbtest.Must(t, err, "open through the proxy")
+	t.Cleanup(func() { _ = db.Close() })
+	dbtest.Must(t, models.CreateTables(ctx, db, tables()...), "tables")
+	dctx, stop := context.WithCancel(context.Background())
+	d := newDeps(dctx, db, nil, config{secret: "in-process test secret of 32 bytes"}, nil)
+	t.Cleanup(func() { stop(); d.streams.Wait() })
+	dbtest.Must(t, setupAccounts(ctx, db, false, slog.New(slog.NewTextHandler(io.Discard, nil))), "accounts")
+	h, err := routes(d)
+	dbtest.Must(t, err, "routes")
+
+	alice, err := models.CreateUser(ctx, db, "alice", "alice-pass-123", false)
+	dbtest.Must(t, err, "alice")
+	anon := apitest.New(h)
+	owner := anon.Clone().ForceAuthenticate(&authentication.Principal{ID: alice.ID, Username: "alice"})
+	var author, book struct{ ID int64 }
+	dbtest.Must(t, owner.Post("/api/authors/", map[string]any{"name": "Frank Herbert", "email": "frank@example.com"}).
+		AssertStatus(t, http.StatusCreated).JSON(&author), "author")
+	dbtest.Must(t, owner.Post("/api/books/", map[string]any{"title": "Dune", "isbn": "9780441013593", "author": author.ID, "price_cents": 1000}).
+		AssertStatus(t, http.StatusCreated).JSON(&book), "book")
+	path := fmt.Sprintf("/api/books/%d/", book.ID)
+
+	for _, tt := range []struct {
+		name  string
+		send  func() *apitest.Response
+		trips int
+	}{
+		{"GET", func() *apitest.Response { return anon.Get(path) }, 1},
+		{"owner's PATCH", func() *apitest.Response { return owner.Patch(path, map[string]any{"price_cents": 900}) }, 3},
+	} {
+		// The first run prepares the connection's statements; count the second.
+		tt.send().AssertStatus(t, http.StatusOK)
+		before := proxy.Sends()
+		res := tt.send().AssertStatus(t, http.StatusOK)
+		if got := proxy.Sends() - before; got != tt.trips {
+			t.Errorf("%s: %d round trips, want %d", tt.name, got, tt.trips)
+		}
+		if o := jsonField(t, res, "owner"); o != "alice" {
+			t.Errorf("%s: owner %v, want alice", tt.name, o)
+		}
+	}
+}
