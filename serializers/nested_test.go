@@ -113,6 +113,16 @@ func TestRelated(t *testing.T) {
 	if _, ok, _ := slug.DecodeFields([]byte(`{"title":"V"}`), &in, serializers.Partial); ok {
 		t.Errorf("DecodeFields took a writable slug")
 	}
+	// A nested field without a Write hook: the key is the field's input,
+	// an object refused, as Decode answers them.
+	refusing := &serializers.Serializer[relBook]{Nested: []serializers.Nested[relBook]{{Name: "author", Relation: "Author", Serializer: &serializers.Serializer[relAuthor]{}}}}
+	in = relBook{}
+	if _, ok, err := refusing.DecodeFields([]byte(`{"author":3}`), &in, serializers.Partial); !ok || err != nil || in.AuthorID != 3 {
+		t.Errorf("DecodeFields with a nested field, a key: %v %v %+v", ok, err, in)
+	}
+	if _, ok, err := refusing.DecodeFields([]byte(`{"author":{"id":4}}`), &in, serializers.Partial); !ok || errJSON(err) != `{"author":["Nested writes are not supported; send the primary key."]}` || in.AuthorID != 3 {
+		t.Errorf("DecodeFields with a nested field, an object: %v %s %+v", ok, errJSON(err), in)
+	}
 
 	// A Write hook takes nested input; without one it is refused, unless ReadOnly.
 	var got string

@@ -180,22 +180,23 @@ func (s *Serializer[T]) Decode(ctx context.Context, body []byte, dst *T, mode Mo
 // Plan().Fields[i] the body gave a value, null included (a field the body
 // leaves out keeps dst's zero value and its bit clear). ok is false, and
 // nothing is decoded, when the body alone cannot say what Decode into the
-// stored object would: the serializer has a Validate hook, a nested or
-// slug input that is not read-only, or more than 64 fields. On error dst
-// is left as it was.
+// stored object would: the serializer has a Validate hook, a Write hook
+// of a nested field or a writable slug (both need more than the body),
+// or more than 64 fields. A nested field without a Write hook is decoded
+// as Decode does: ignored when read-only, refused when it is an object.
+// On error dst is left as it was.
 func (s *Serializer[T]) DecodeFields(body []byte, dst *T, mode Mode) (set uint64, ok bool, err error) {
 	st := s.compiled()
 	if s.Validate != nil || len(st.plan.Fields) > 64 {
 		return 0, false, nil
 	}
 	for i := range st.plan.in.inputs {
-		if st.plan.in.inputs[i].mode != inReadOnly {
+		if m := st.plan.in.inputs[i].mode; m != inReadOnly && m != inRefuse {
 			return 0, false, nil
 		}
 	}
 	saved := *dst
-	// Read-only inputs are ignored: decodeSet leaves nothing pending, so
-	// there is no pend to pass.
+	// Ignored and refused inputs leave nothing pending: no pend to pass.
 	if _, err = decodeSet(st.plan, body, unsafe.Pointer(dst), mode, nil, nil, &set); err != nil {
 		*dst = saved
 		return 0, true, err
