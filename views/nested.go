@@ -8,6 +8,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
 
+	"github.com/cosworth/cosworth/models"
 	"github.com/cosworth/cosworth/serializers"
 )
 
@@ -76,11 +77,38 @@ func (p *plan[T]) withRelations(q *bun.SelectQuery) *bun.SelectQuery {
 // reload reads the relations the representation shows for an object just
 // written (its keys may name other rows now): one query by primary key,
 // plus one per to-many relation. It does nothing when there are none.
+//
+// The key is a parameter: one SQL text for every row, prepared once per
+// connection (with the key inline, each row's text was new, so each
+// reload took a round trip more to prepare it and filled the statement
+// cache).
 func (g *Generic[T]) reload(ctx context.Context, p *plan[T], obj *T) error {
 	if len(p.relations) == 0 {
 		return nil
 	}
-	return p.run.object(ctx, p.withRelations(g.DB.NewSelect().Model(obj).WherePK()), obj)
+	if p.pkWhere == "" {
+		return p.run.object(ctx, p.withRelations(g.DB.NewSelect().Model(obj).WherePK()), obj)
+	}
+	pk := p.table.PKs[0]
+	key := pkParam(pk.Value(reflect.ValueOf(obj).Elem()))
+	if p.run.reload != nil {
+		if ok, err := p.run.reload.Scan(ctx, g.DB, obj, key); ok || err != nil {
+			return err
+		}
+	}
+	return p.run.object(ctx, p.withRelations(p.newSelect(g.DB, obj)).Where(p.pkWhere, key), obj)
+}
+
+// pkParam is a primary key's value v as a query parameter.
+func pkParam(v reflect.Value) any {
+	for v.Kind() == reflect.Pointer && !v.IsNil() {
+		v = v.Elem()
+	}
+	switch v.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return models.IntParam(v.Int())
+	}
+	return models.Param(v.Interface())
 }
 
 // reloadTx is reload inside a create's transaction tx, before the answer

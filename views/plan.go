@@ -67,6 +67,9 @@ type plan[T any] struct {
 	// relation selects (the related primary key and the slug's column);
 	// nil selects every column of the related table.
 	relColumns [][]string
+	// pkWhere is `"book"."id" = ?`, the condition of reload's query, set
+	// when there are relations and a single-column primary key.
+	pkWhere string
 
 	// Detail views.
 	urlParam    string
@@ -193,6 +196,11 @@ func (g *Generic[T]) setModel(p *plan[T], typ reflect.Type) {
 	p.setComputed()
 	p.setRelations(g.DB, typ)
 	p.run = newRunner[T](g.DB)
+	if len(p.relations) > 0 && len(p.table.PKs) == 1 {
+		pk := p.table.PKs[0]
+		p.pkWhere = string(p.table.SQLAlias) + "." + string(pk.SQLName) + " = ?"
+		p.run.prepareReload(p.withRelations(p.newSelect(g.DB, new(T))).Where(p.pkWhere, lookupSample(pk.IndirectType)))
+	}
 }
 
 // setWrites sets the columns an update writes and those inserts and

@@ -45,6 +45,10 @@ type runner[T any] struct {
 	// getLocked is get's locked read (FOR UPDATE), which begins a write's
 	// transaction.
 	getLocked *pgread.Statement
+	// reload is the read of one object by primary key with the relations
+	// its representation shows, after a write (nil without relations, or
+	// when pgread would not run it on pgx).
+	reload *pgread.Statement
 	// write and delete report whether pgread can run the model's update
 	// and delete transactions (no hooks of theirs). pgread.Insert checks
 	// the insert hooks itself.
@@ -76,6 +80,13 @@ func (rn *runner[T]) prepareGet(q *bun.SelectQuery, forUpdate string) {
 		if forUpdate != "" {
 			rn.getLocked = pgread.Prepare(q.For(forUpdate), new(T), 1)
 		}
+	}
+}
+
+// prepareReload formats q, the read by primary key after a write, once.
+func (rn *runner[T]) prepareReload(q *bun.SelectQuery) {
+	if rn.pgx {
+		rn.reload = pgread.Prepare(q, new(T), 1)
 	}
 }
 
