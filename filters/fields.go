@@ -259,7 +259,24 @@ func (fs *Fields) Parameters() []Parameter {
 // fit its field, and the database's error when a foreign key check fails
 // to run.
 func (fs *Fields) Apply(r *http.Request, q *bun.SelectQuery) (*bun.SelectQuery, error) {
+	return fs.apply(r, q, nil)
+}
+
+// ApplyDeferred is Apply for a list view that runs the query itself:
+// the check that an exact foreign-key value (?author=3) names a row is
+// left in pending, for the view to run with Check only when the list
+// comes back empty, since a row whose key is the value proves that the
+// related row exists (the foreign key enforces it). A list filtered by
+// an existing key thus costs no query more. When another parameter is
+// bad, every check runs here, so that the 400 lists every bad parameter
+// as Apply's does.
+func (fs *Fields) ApplyDeferred(r *http.Request, q *bun.SelectQuery, pending *PendingKeys) (*bun.SelectQuery, error) {
+	return fs.apply(r, q, pending)
+}
+
+func (fs *Fields) apply(r *http.Request, q *bun.SelectQuery, pending *PendingKeys) (*bun.SelectQuery, error) {
 	var fe *models.ValidationError
+	deferred := 0
 	for i := range fs.fields {
 		f := &fs.fields[i]
 		raw, ok := querystring.Get(r.URL.RawQuery, f.param)
@@ -268,7 +285,15 @@ func (fs *Fields) Apply(r *http.Request, q *bun.SelectQuery) (*bun.SelectQuery, 
 		}
 		var msg string
 		var err error
-		q, msg, err = f.apply(r, q, raw)
+		if pending != nil && f.lookup == "exact" && f.fkTable != nil && deferred < len(pending.keys) {
+			var key any
+			if q, key, msg = f.applyExactKey(q, raw); key != nil {
+				pending.keys[deferred] = pendingKey{f: f, key: key}
+				deferred++
+			}
+		} else {
+			q, msg, err = f.apply(r, q, raw)
+		}
 		if err != nil {
 			return q, err
 		}
@@ -279,10 +304,80 @@ func (fs *Fields) Apply(r *http.Request, q *bun.SelectQuery) (*bun.SelectQuery, 
 			fe.Add(f.param, msg)
 		}
 	}
+	if fe != nil && deferred > 0 {
+		// Every bad parameter in one 400, in the filters' order: the
+		// deferred checks run now, in their places.
+		all := &models.ValidationError{}
+		for i := range fs.fields {
+			f := &fs.fields[i]
+			for _, e := range fe.Fields {
+				if e.Field == f.param {
+					all.Fields = append(all.Fields, e)
+				}
+			}
+			for _, pk := range pending.keys[:deferred] {
+				if pk.f != f {
+					continue
+				}
+				msg, err := f.checkKeys(r, q, []any{pk.key})
+				if err != nil {
+					return q, err
+				}
+				if msg != "" {
+					all.Add(f.param, msg)
+				}
+			}
+		}
+		return q, all
+	}
 	if fe != nil {
 		return q, fe
 	}
+	if pending != nil {
+		pending.n, pending.q = deferred, q
+	}
 	return q, nil
+}
+
+// PendingKeys holds the foreign-key checks ApplyDeferred left to the
+// view (at most four; more run at once). Its zero value holds none.
+type PendingKeys struct {
+	n    int
+	keys [4]pendingKey
+	q    *bun.SelectQuery
+}
+
+type pendingKey struct {
+	f   *lookupFilter
+	key any
+}
+
+// Len returns the number of checks pending.
+func (pk *PendingKeys) Len() int { return pk.n }
+
+// Check runs the pending checks, one query each: a
+// *models.ValidationError naming every parameter whose value is not the
+// key of a related row (django-filter's "Select a valid choice. That
+// choice is not one of the available choices."), the database's error
+// when a check cannot run, or nil.
+func (pk *PendingKeys) Check(r *http.Request) error {
+	var fe *models.ValidationError
+	for _, k := range pk.keys[:pk.n] {
+		msg, err := k.f.checkKeys(r, pk.q, []any{k.key})
+		if err != nil {
+			return err
+		}
+		if msg != "" {
+			if fe == nil {
+				fe = &models.ValidationError{}
+			}
+			fe.Add(k.f.param, msg)
+		}
+	}
+	if fe != nil {
+		return fe
+	}
+	return nil
 }
 
 // matchNone is the condition of a value nothing equals.
@@ -332,6 +427,18 @@ func (f *lookupFilter) apply(r *http.Request, q *bun.SelectQuery, raw string) (*
 		}
 	}
 	return f.conds.compare(q, f.lookup, v), "", nil
+}
+
+// applyExactKey adds the exact condition of a foreign-key filter for the
+// raw value to q, without checking that the key names a row: key is the
+// value to check (nil when there is no condition, or msg says why the
+// value is bad).
+func (f *lookupFilter) applyExactKey(q *bun.SelectQuery, raw string) (_ *bun.SelectQuery, key any, msg string) {
+	v, msg, ok := f.parse(raw)
+	if msg != "" || !ok {
+		return q, nil, msg
+	}
+	return f.conds.compare(q, f.lookup, v), v, ""
 }
 
 // conds are the conditions of a column, built once.

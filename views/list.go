@@ -5,6 +5,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/cosworth/cosworth/filters"
 	"github.com/cosworth/cosworth/internal/jsonbody"
 )
 
@@ -23,7 +24,8 @@ func (v *ListView[T]) Describe() Info { return (*Generic[T])(v).setup(capList).i
 func (g *Generic[T]) list(w http.ResponseWriter, r *http.Request, p *plan[T]) error {
 	rows := p.getRows()
 	defer p.putRows(rows)
-	q, err := g.listQuery(r, p, rows)
+	var keys filters.PendingKeys
+	q, err := g.listQuery(r, p, rows, &keys)
 	if err != nil {
 		return err
 	}
@@ -33,10 +35,13 @@ func (g *Generic[T]) list(w http.ResponseWriter, r *http.Request, p *plan[T]) er
 		if err := p.run.rows(r.Context(), q.Limit(int64(p.maxResults)), rows); err != nil {
 			return err
 		}
+		if err := checkKeys(r, &keys, *rows, nil); err != nil {
+			return err
+		}
 		*out = p.ser.AppendListContext(r.Context(), *out, *rows)
 	} else {
 		page, err := paginate(r, &p.run, q, g.Paginator, rows)
-		if err != nil {
+		if err := checkKeys(r, &keys, *rows, err); err != nil {
 			return err
 		}
 		*out = page.AppendOpen(*out)
@@ -47,16 +52,35 @@ func (g *Generic[T]) list(w http.ResponseWriter, r *http.Request, p *plan[T]) er
 	return nil
 }
 
+// checkKeys runs the foreign-key checks the field filters left pending
+// (filters.Fields.ApplyDeferred) when the list read rows none of (an
+// empty page says nothing of the key) or failed (a 400 on the filter
+// comes before the paginator's 404, as in DRF): their error, else err.
+func checkKeys[T any](r *http.Request, keys *filters.PendingKeys, rows []T, err error) error {
+	if keys.Len() > 0 && (len(rows) == 0 || err != nil) {
+		if kerr := keys.Check(r); kerr != nil {
+			return kerr
+		}
+	}
+	return err
+}
+
 // listQuery is the list's query, read into rows: the Queryset scope, then
-// the built-in filters, then the extra Filters.
-func (g *Generic[T]) listQuery(r *http.Request, p *plan[T], rows *[]T) (*bun.SelectQuery, error) {
+// the built-in filters, then the extra Filters. The foreign-key checks
+// of the field filters are left in keys (see checkKeys).
+func (g *Generic[T]) listQuery(r *http.Request, p *plan[T], rows *[]T, keys *filters.PendingKeys) (*bun.SelectQuery, error) {
 	q := p.withRelations(p.newSelect(g.DB, rows))
 	if g.Queryset != nil {
 		q = g.Queryset(r, q)
 	}
 	var err error
 	for _, f := range p.filters {
-		if q, err = f.Apply(r, q); err != nil {
+		if fs, ok := f.(*filters.Fields); ok {
+			q, err = fs.ApplyDeferred(r, q, keys)
+		} else {
+			q, err = f.Apply(r, q)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
