@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"testing"
 
@@ -28,12 +26,8 @@ func TestBooksInProcess(t *testing.T) {
 				t.Setenv(apitest.DatabaseEnv, "")
 			}
 			db := apitest.DB(t, tables()...)
-			ctx, cancel := context.WithCancel(context.Background())
-			d := newDeps(ctx, db, nil, config{secret: "in-process test secret of 32 bytes"}, nil)
-			t.Cleanup(func() { cancel(); d.streams.Wait() })
-			dbtest.Must(t, setupAccounts(ctx, db, false, slog.New(slog.NewTextHandler(io.Discard, nil))), "accounts")
-			h, err := routes(d)
-			dbtest.Must(t, err, "routes")
+			ctx := context.Background()
+			h := inProcess(t, db)
 
 			user := func(name string, staff bool, groups ...string) *authentication.Principal {
 				u, err := models.CreateUser(ctx, db, name, name+"-pass-123", staff)

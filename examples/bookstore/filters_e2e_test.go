@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,13 +20,8 @@ func TestFiltersAndBookCount(t *testing.T) {
 	for name, open := range dbtest.Dialects(t, tables()...) {
 		t.Run(name, func(t *testing.T) {
 			db := open(t)
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			dbtest.Must(t, createDemoUsers(ctx, db, slog.New(slog.NewTextHandler(io.Discard, nil))), "demo users")
-			d := newDeps(ctx, db, nil, config{secret: "filters-e2e-secret-of-at-least-32-bytes"}, nil)
-			h, err := routes(d)
-			dbtest.Must(t, err, "routes")
-			walkFilters(t, apitest.New(h))
+			dbtest.Must(t, createDemoUsers(t.Context(), db, slog.New(slog.NewTextHandler(io.Discard, nil))), "demo users")
+			walkFilters(t, apitest.New(inProcess(t, db)))
 		})
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"testing"
 
@@ -40,12 +38,8 @@ func TestBooksOptions(t *testing.T) {
 				t.Setenv(apitest.DatabaseEnv, "")
 			}
 			db := apitest.DB(t, tables()...)
-			ctx, cancel := context.WithCancel(context.Background())
-			d := newDeps(ctx, db, nil, config{secret: "in-process test secret of 32 bytes"}, nil)
-			t.Cleanup(func() { cancel(); d.streams.Wait() })
-			dbtest.Must(t, setupAccounts(ctx, db, false, slog.New(slog.NewTextHandler(io.Discard, nil))), "accounts")
-			h, err := routes(d)
-			dbtest.Must(t, err, "routes")
+			ctx := context.Background()
+			h := inProcess(t, db)
 			user := func(name string) *authentication.Principal {
 				u, err := models.CreateUser(ctx, db, name, name+"-pass-123", false)
 				dbtest.Must(t, err, "create %s", name)

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"testing"
@@ -39,12 +37,7 @@ func TestBookRoundTrips(t *testing.T) {
 	dbtest.Must(t, err, "open through the proxy")
 	t.Cleanup(func() { _ = db.Close() })
 	dbtest.Must(t, models.CreateTables(ctx, db, tables()...), "tables")
-	dctx, stop := context.WithCancel(context.Background())
-	d := newDeps(dctx, db, nil, config{secret: "in-process test secret of 32 bytes"}, nil)
-	t.Cleanup(func() { stop(); d.streams.Wait() })
-	dbtest.Must(t, setupAccounts(ctx, db, false, slog.New(slog.NewTextHandler(io.Discard, nil))), "accounts")
-	h, err := routes(d)
-	dbtest.Must(t, err, "routes")
+	h := inProcess(t, db)
 
 	alice, err := models.CreateUser(ctx, db, "alice", "alice-pass-123", false)
 	dbtest.Must(t, err, "alice")
