@@ -1,11 +1,9 @@
 package views_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -25,18 +23,7 @@ import (
 // one pooled connection (so its statements, once prepared, stay
 // prepared); both close when the test ends.
 func proxiedPostgres(t *testing.T) (*bun.DB, *faultproxy.Proxy) {
-	t.Helper()
-	dsn, _ := dbtest.PostgresSchemaURL(t)
-	u, err := url.Parse(dsn)
-	dbtest.Must(t, err, "parse %s", dsn)
-	proxy := faultproxy.Start(t, u.Host)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	db, err := models.Open(ctx, proxy.Rewrite(dsn), models.WithMaxConns(1))
-	dbtest.Must(t, err, "open through the proxy")
-	t.Cleanup(func() { _ = db.Close() })
-	dbtest.Must(t, models.CreateTables(ctx, db, allModels...), "create tables")
-	return db, proxy
+	return dbtest.ProxiedPostgres(t, allModels...)
 }
 
 // TestWriteRoundTrips counts the round trips to PostgreSQL of a page of

@@ -1,17 +1,13 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"testing"
-	"time"
 
 	"github.com/cosworth/cosworth/apitest"
 	"github.com/cosworth/cosworth/authentication"
 	"github.com/cosworth/cosworth/internal/dbtest"
-	"github.com/cosworth/cosworth/internal/faultproxy"
 	"github.com/cosworth/cosworth/models"
 )
 
@@ -19,24 +15,16 @@ import (
 // detail, through a proxy that counts what the service's pool sends: the
 // owner is a serializer's slug, not a Queryset, so a read is one
 // prepared statement (the owner joined), a create the INSERT and the
-// read of the owner's username, and the owner's PATCH is the
-// lookup of the caller's permissions (bookWriters ORs ownership with
-// ModelPermissions; a principal's permissions load once per request), one
-// UPDATE ... RETURNING in place (no transaction, no row lock held between
-// round trips), and the read of the owner's username for the answer. The pool has one connection: a
-// request that held one while taking another would wait on itself.
+// read of the owner's username, and the owner's PATCH the lookup of the
+// caller's permissions (bookWriters ORs ownership with ModelPermissions;
+// a principal's permissions load once per request), one UPDATE ...
+// RETURNING in place (no transaction, no row lock held between round
+// trips), and the read of the owner's username for the answer. The pool
+// has one connection: a request that held one while taking another
+// would wait on itself.
 func TestBookRoundTrips(t *testing.T) {
-	dsn, _ := dbtest.PostgresSchemaURL(t)
-	u, err := url.Parse(dsn)
-	dbtest.Must(t, err, "parse %s", dsn)
-	proxy := faultproxy.Start(t, u.Host)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	// One connection, so that its statements, once prepared, stay so.
-	db, err := models.Open(ctx, proxy.Rewrite(dsn), models.WithMaxConns(1))
-	dbtest.Must(t, err, "open through the proxy")
-	t.Cleanup(func() { _ = db.Close() })
-	dbtest.Must(t, models.CreateTables(ctx, db, tables()...), "tables")
+	db, proxy := dbtest.ProxiedPostgres(t, tables()...)
+	ctx := t.Context()
 	h := inProcess(t, db)
 
 	alice, err := models.CreateUser(ctx, db, "alice", "alice-pass-123", false)

@@ -22,6 +22,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/uptrace/bun"
 
+	"github.com/cosworth/cosworth/internal/faultproxy"
 	"github.com/cosworth/cosworth/models"
 )
 
@@ -210,4 +211,25 @@ func Must(t testing.TB, err error, what string, args ...any) {
 	if err != nil {
 		t.Fatalf("%s: %v", fmt.Sprintf(what, args...), err)
 	}
+}
+
+// ProxiedPostgres opens a DB on a fresh PostgreSQL schema with the
+// tables of modelsToCreate, through a proxy that counts what the client
+// sends (round trips), with one pooled connection, so that its
+// statements, once prepared, stay prepared and a request that held one
+// connection while taking another would wait on itself. Both close when
+// the test ends.
+func ProxiedPostgres(t *testing.T, modelsToCreate ...any) (*bun.DB, *faultproxy.Proxy) {
+	t.Helper()
+	dsn, _ := PostgresSchemaURL(t)
+	u, err := url.Parse(dsn)
+	Must(t, err, "parse %s", dsn)
+	proxy := faultproxy.Start(t, u.Host)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	db, err := models.Open(ctx, proxy.Rewrite(dsn), models.WithMaxConns(1))
+	Must(t, err, "open through the proxy")
+	t.Cleanup(func() { _ = db.Close() })
+	Must(t, models.CreateTables(ctx, db, modelsToCreate...), "create tables")
+	return db, proxy
 }
