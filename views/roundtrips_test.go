@@ -148,21 +148,34 @@ func TestNestedWriteRoundTrips(t *testing.T) {
 	r.Handle("/novels/", &views.ListCreateView[Novel]{DB: db, Serializer: novelSerializer()})
 	r.Handle("/novels/{id}/", &views.RetrieveUpdateDestroyView[Novel]{DB: db, Serializer: novelSerializer()})
 	n := 0
+	ifMatch := func() []string {
+		return []string{"If-Match", do(r, "GET", "/novels/1/", "").Header().Get("ETag")}
+	}
 	for _, tt := range []struct {
 		method, path string
 		body         func() string
+		hdr          func() []string
 		status       int
 		want         string
 		trips        int
 	}{
-		{"POST", "/novels/", func() string { n++; return fmt.Sprintf(`{"title":"N%d","writer":2}`, n) }, http.StatusCreated, `"writer":{"id":2,"name":"iain"}`, 2},
-		{"PATCH", "/novels/1/", func() string { return `{"writer":2}` }, http.StatusOK, `"writer":{"id":2,"name":"iain"}`, 2},
-		{"GET", "/novels/1/", func() string { return "" }, http.StatusOK, `"writer":{"id":2,"name":"iain"}`, 1},
+		{"POST", "/novels/", func() string { n++; return fmt.Sprintf(`{"title":"N%d","writer":2}`, n) }, nil, http.StatusCreated, `"writer":{"id":2,"name":"iain"}`, 2},
+		{"PATCH", "/novels/1/", func() string { return `{"writer":2}` }, nil, http.StatusOK, `"writer":{"id":2,"name":"iain"}`, 2},
+		// With If-Match: the read with the row version, the UPDATE of
+		// that version, the read of the writer (after the first
+		// connection went back: the pool has one).
+		{"PATCH", "/novels/1/", func() string { return `{"title":"N"}` }, ifMatch, http.StatusOK, `"writer":{"id":2,"name":"iain"}`, 3},
+		{"GET", "/novels/1/", func() string { return "" }, nil, http.StatusOK, `"writer":{"id":2,"name":"iain"}`, 1},
 	} {
+		hdr := func() []string { return nil }
+		if tt.hdr != nil {
+			hdr = tt.hdr
+		}
 		// The first run prepares the connection's statements; count the second.
-		do(r, tt.method, tt.path, tt.body())
+		do(r, tt.method, tt.path, tt.body(), hdr()...)
+		h := hdr()
 		before := proxy.Sends()
-		w := do(r, tt.method, tt.path, tt.body())
+		w := do(r, tt.method, tt.path, tt.body(), h...)
 		if w.Code != tt.status || !strings.Contains(w.Body.String(), tt.want) {
 			t.Fatalf("%s %s: %d %s, want %d with %s", tt.method, tt.path, w.Code, w.Body, tt.status, tt.want)
 		}
