@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/uptrace/bun"
 
+	"github.com/cosworth/cosworth/apitest"
 	"github.com/cosworth/cosworth/internal/dbtest"
 )
 
@@ -24,54 +24,53 @@ import (
 func TestConditionalRequests(t *testing.T) {
 	for name, open := range dbtest.Dialects(t, tables()...) {
 		t.Run(name, func(t *testing.T) {
-			srv := condServer(t, open(t))
-			alice := "Bearer " + condLogin(t, srv, "alice", "alice-pass-123")
-			author := condID(t, condDo(t, srv, "POST", "/api/authors/", alice, `{"name":"Ann Leckie","email":"ann@example.com"}`).want(t, 201, ""))
-			book := condID(t, condDo(t, srv, "POST", "/api/books/", alice,
-				fmt.Sprintf(`{"title":"Ancillary Justice","isbn":"9780316246620","author":%d,"price_cents":1500}`, author)).want(t, 201, ""))
+			anon := condServer(t, open(t))
+			alice := condLogin(t, anon, "alice", "alice-pass-123")
+			author := condID(t, alice.Post("/api/authors/", `{"name":"Ann Leckie","email":"ann@example.com"}`).AssertStatus(t, 201))
+			book := condID(t, alice.Post("/api/books/",
+				fmt.Sprintf(`{"title":"Ancillary Justice","isbn":"9780316246620","author":%d,"price_cents":1500}`, author)).AssertStatus(t, 201))
 			for _, path := range []string{
 				fmt.Sprintf("/api/books/%d/", book), fmt.Sprintf("/api/authors/%d/", author), "/api/books/", "/api/authors/",
 			} {
-				get := condDo(t, srv, "GET", path, "", "").want(t, 200, "")
-				etag := get.header.Get("ETag")
+				get := anon.Get(path).AssertStatus(t, 200)
+				etag := get.Header.Get("ETag")
 				if len(etag) < 3 || etag[0] != '"' {
 					t.Fatalf("GET %s: ETag %q", path, etag)
 				}
-				if head := condDo(t, srv, "HEAD", path, "", "").want(t, 200, ""); head.header.Get("ETag") != etag {
-					t.Fatalf("HEAD %s: ETag %q, GET's %q", path, head.header.Get("ETag"), etag)
-				}
+				anon.Head(path).AssertStatus(t, 200).AssertHeader(t, "ETag", etag)
 				for _, m := range []string{"GET", "HEAD"} {
-					nm := condDo(t, srv, m, path, "", "", "If-None-Match", etag).want(t, 304, "")
-					if len(nm.body) != 0 || nm.header.Get("ETag") != etag {
-						t.Fatalf("%s %s with If-None-Match: body %q, ETag %q", m, path, nm.body, nm.header.Get("ETag"))
+					nm := anon.Do(m, path, nil, apitest.Header("If-None-Match", etag)).AssertStatus(t, 304).AssertHeader(t, "ETag", etag)
+					if len(nm.Body) != 0 {
+						t.Fatalf("%s %s with If-None-Match: body %q", m, path, nm.Body)
 					}
 				}
-				condDo(t, srv, "GET", path, "", "", "If-None-Match", `"stale"`).want(t, 200, string(get.body))
+				condExactJSON(t, anon.Get(path, apitest.Header("If-None-Match", `"stale"`)).AssertStatus(t, 200), string(get.Body))
 			}
 
 			// If-Match on writes, checked on the locked row.
 			b := fmt.Sprintf("/api/books/%d/", book)
 			a := fmt.Sprintf("/api/authors/%d/", author)
-			bookTag := condDo(t, srv, "GET", b, "", "").header.Get("ETag")
-			authorTag := condDo(t, srv, "GET", a, "", "").header.Get("ETag")
+			bookTag := anon.Get(b).Header.Get("ETag")
+			authorTag := anon.Get(a).Header.Get("ETag")
 			const failed = `{"detail": "Precondition failed."}`
-			condDo(t, srv, "PATCH", b, alice, `{"price_cents":1}`, "If-Match", `"0000000000000000"`).want(t, 412, failed)
-			condDo(t, srv, "PUT", a, alice, `{"name":"X","email":"x@example.com"}`, "If-Match", `"0000000000000000"`).want(t, 412, failed)
-			condDo(t, srv, "DELETE", b, alice, "", "If-Match", `"0000000000000000"`).want(t, 412, failed)
-			if got := condDo(t, srv, "GET", b, "", ""); got.header.Get("ETag") != bookTag || !strings.Contains(string(got.body), `"price_cents":1500`) {
-				t.Fatalf("a refused write changed the book: %s", got.body)
+			stale := apitest.Header("If-Match", `"0000000000000000"`)
+			alice.Patch(b, `{"price_cents":1}`, stale).AssertStatus(t, 412).AssertJSON(t, failed)
+			alice.Put(a, `{"name":"X","email":"x@example.com"}`, stale).AssertStatus(t, 412).AssertJSON(t, failed)
+			alice.Delete(b, stale).AssertStatus(t, 412).AssertJSON(t, failed)
+			if got := anon.Get(b); got.Header.Get("ETag") != bookTag || !strings.Contains(string(got.Body), `"price_cents":1500`) {
+				t.Fatalf("a refused write changed the book: %s", got)
 			}
 			// Two clients edit from the same version: the second is refused.
-			first := condDo(t, srv, "PATCH", b, alice, `{"price_cents":1400}`, "If-Match", bookTag).want(t, 200, "")
-			condDo(t, srv, "PATCH", b, alice, `{"title":"Ancillary Sword"}`, "If-Match", bookTag).want(t, 412, failed)
-			next := first.header.Get("ETag")
-			if next == "" || next == bookTag || condDo(t, srv, "GET", b, "", "").header.Get("ETag") != next {
+			first := alice.Patch(b, `{"price_cents":1400}`, apitest.Header("If-Match", bookTag)).AssertStatus(t, 200)
+			alice.Patch(b, `{"title":"Ancillary Sword"}`, apitest.Header("If-Match", bookTag)).AssertStatus(t, 412).AssertJSON(t, failed)
+			next := first.Header.Get("ETag")
+			if next == "" || next == bookTag || anon.Get(b).Header.Get("ETag") != next {
 				t.Fatalf("PATCH answered ETag %q; old %q", next, bookTag)
 			}
-			condDo(t, srv, "PATCH", b, alice, `{"title":"Ancillary Sword"}`, "If-Match", next).want(t, 200, "")
-			condDo(t, srv, "PUT", a, alice, `{"name":"Ann Leckie","email":"ann@example.org"}`, "If-Match", authorTag).want(t, 200, "")
-			condDo(t, srv, "DELETE", b, alice, "", "If-Match", "*").want(t, 204, "")
-			condDo(t, srv, "DELETE", b, alice, "", "If-Match", "*").want(t, 404, `{"detail": "Not found."}`)
+			alice.Patch(b, `{"title":"Ancillary Sword"}`, apitest.Header("If-Match", next)).AssertStatus(t, 200)
+			alice.Put(a, `{"name":"Ann Leckie","email":"ann@example.org"}`, apitest.Header("If-Match", authorTag)).AssertStatus(t, 200)
+			alice.Delete(b, apitest.Header("If-Match", "*")).AssertStatus(t, 204)
+			alice.Delete(b, apitest.Header("If-Match", "*")).AssertStatus(t, 404).AssertJSON(t, `{"detail": "Not found."}`)
 		})
 	}
 }
@@ -82,35 +81,35 @@ func TestConditionalRequests(t *testing.T) {
 func TestAllFieldErrors(t *testing.T) {
 	for name, open := range dbtest.Dialects(t, tables()...) {
 		t.Run(name, func(t *testing.T) {
-			srv := condServer(t, open(t))
-			alice := "Bearer " + condLogin(t, srv, "alice", "alice-pass-123")
-			author := condID(t, condDo(t, srv, "POST", "/api/authors/", alice, `{"name":"Ann Leckie","email":"ann@example.com"}`).want(t, 201, ""))
-			condDo(t, srv, "POST", "/api/books/", alice, fmt.Sprintf(`{"title":"Ancillary Justice","isbn":"9780316246620","author":%d,"price_cents":1500}`, author)).want(t, 201, "")
+			anon := condServer(t, open(t))
+			alice := condLogin(t, anon, "alice", "alice-pass-123")
+			author := condID(t, alice.Post("/api/authors/", `{"name":"Ann Leckie","email":"ann@example.com"}`).AssertStatus(t, 201))
+			alice.Post("/api/books/", fmt.Sprintf(`{"title":"Ancillary Justice","isbn":"9780316246620","author":%d,"price_cents":1500}`, author)).AssertStatus(t, 201)
 			allWrong := `{"title":"Copy","isbn":"9780316246620","author":99,"price_cents":-1,"published_on":"yesterday"}`
 			want := `{"isbn":["book with this isbn already exists."],"author":["Invalid pk \"99\" - object does not exist."],` +
 				`"price_cents":["Ensure this value is greater than or equal to 0."],"published_on":["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]}`
-			condDo(t, srv, "POST", "/api/books/", alice, allWrong).want(t, 400, want)
+			condExactJSON(t, alice.Post("/api/books/", allWrong).AssertStatus(t, 400), want)
 			// Valid otherwise: the database finds both, both are reported.
-			condDo(t, srv, "POST", "/api/books/", alice, `{"title":"Copy","isbn":"9780316246620","author":99,"price_cents":1}`).
-				want(t, 400, `{"isbn":["book with this isbn already exists."],"author":["Invalid pk \"99\" - object does not exist."]}`)
-			condDo(t, srv, "POST", "/api/authors/", alice, `{"name":"","email":"ann@example.com"}`).
-				want(t, 400, `{"name":["This field may not be blank."],"email":["author with this email already exists."]}`)
+			condExactJSON(t, alice.Post("/api/books/", `{"title":"Copy","isbn":"9780316246620","author":99,"price_cents":1}`).AssertStatus(t, 400),
+				`{"isbn":["book with this isbn already exists."],"author":["Invalid pk \"99\" - object does not exist."]}`)
+			condExactJSON(t, alice.Post("/api/authors/", `{"name":"","email":"ann@example.com"}`).AssertStatus(t, 400),
+				`{"name":["This field may not be blank."],"email":["author with this email already exists."]}`)
 
 			long := strings.Repeat("a", 243) + "@example.com" // 255 characters
-			condDo(t, srv, "POST", "/api/authors/", alice, `{"name":"Long","email":"`+long+`"}`).
-				want(t, 400, `{"email":["Ensure this field has no more than 254 characters."]}`)
-			condDo(t, srv, "POST", "/api/authors/", alice, `{"name":"Long","email":"`+long[1:]+`"}`).want(t, 201, "")
-			condDo(t, srv, "POST", "/api/register/", "", `{"username":"carol","password":"`+strings.Repeat("p", 129)+`"}`).
-				want(t, 400, `{"password":["Ensure this field has no more than 128 characters."]}`)
-			condDo(t, srv, "POST", "/api/me/password/", alice, `{"old_password":"alice-pass-123","new_password":"`+strings.Repeat("é", 129)+`"}`).
-				want(t, 400, `{"new_password":["Ensure this field has no more than 128 characters."]}`)
+			alice.Post("/api/authors/", `{"name":"Long","email":"`+long+`"}`).AssertStatus(t, 400).
+				AssertJSON(t, `{"email":["Ensure this field has no more than 254 characters."]}`)
+			alice.Post("/api/authors/", `{"name":"Long","email":"`+long[1:]+`"}`).AssertStatus(t, 201)
+			anon.Post("/api/register/", `{"username":"carol","password":"`+strings.Repeat("p", 129)+`"}`).AssertStatus(t, 400).
+				AssertJSON(t, `{"password":["Ensure this field has no more than 128 characters."]}`)
+			alice.Post("/api/me/password/", `{"old_password":"alice-pass-123","new_password":"`+strings.Repeat("é", 129)+`"}`).AssertStatus(t, 400).
+				AssertJSON(t, `{"new_password":["Ensure this field has no more than 128 characters."]}`)
 		})
 	}
 }
 
-// condServer serves the bookstore's routes over db in process, with the
-// demo users.
-func condServer(t *testing.T, db *bun.DB) *httptest.Server {
+// condServer serves the bookstore's routes over db on a test server, with
+// the demo users, and returns an anonymous client of it.
+func condServer(t *testing.T, db *bun.DB) *apitest.Client {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -121,66 +120,35 @@ func condServer(t *testing.T, db *bun.DB) *httptest.Server {
 	dbtest.Must(t, err, "routes")
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return srv
+	return apitest.NewLive(srv.URL, srv.Client())
 }
 
-// condReply is an answer: status, headers, body.
-type condReply struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-// condDo sends one request; hdr holds header name/value pairs.
-func condDo(t *testing.T, srv *httptest.Server, method, path, auth, body string, hdr ...string) condReply {
+// condExactJSON checks, beyond AssertJSON, that the body is want once both
+// are compacted: the same keys in the same order, as the errors of a 400
+// come in field order.
+func condExactJSON(t *testing.T, res *apitest.Response, want string) *apitest.Response {
 	t.Helper()
-	req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-	dbtest.Must(t, err, "request")
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+	res.AssertJSON(t, want)
+	var got, exp bytes.Buffer
+	if json.Compact(&got, res.Body) != nil || json.Compact(&exp, []byte(want)) != nil || got.String() != exp.String() {
+		t.Fatalf("body\n%s\nwant (in this order)\n%s", res.Body, want)
 	}
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := srv.Client().Do(req)
-	dbtest.Must(t, err, "%s %s", method, path)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	dbtest.Must(t, err, "read body")
-	return condReply{status: resp.StatusCode, header: resp.Header, body: b}
+	return res
 }
 
-// want checks the status and, when body is not empty, the JSON body.
-func (rp condReply) want(t *testing.T, status int, body string) condReply {
-	t.Helper()
-	if rp.status != status {
-		t.Fatalf("status %d, want %d: %s", rp.status, status, rp.body)
-	}
-	if body != "" {
-		var got, exp bytes.Buffer
-		if json.Compact(&got, rp.body) != nil || json.Compact(&exp, []byte(body)) != nil || got.String() != exp.String() {
-			t.Fatalf("body\n%s\nwant\n%s", rp.body, body)
-		}
-	}
-	return rp
-}
-
-// condLogin returns an access token of user.
-func condLogin(t *testing.T, srv *httptest.Server, user, password string) string {
+// condLogin returns a clone of c with the access token of user.
+func condLogin(t *testing.T, c *apitest.Client, user, password string) *apitest.Client {
 	t.Helper()
 	var m struct{ Access string }
-	rp := condDo(t, srv, "POST", "/api/token/", "", `{"username":"`+user+`","password":"`+password+`"}`).want(t, 200, "")
-	dbtest.Must(t, json.Unmarshal(rp.body, &m), "token")
-	return m.Access
+	res := c.Post("/api/token/", `{"username":"`+user+`","password":"`+password+`"}`).AssertStatus(t, 200)
+	dbtest.Must(t, res.JSON(&m), "token")
+	return c.Clone().Credentials("Bearer " + m.Access)
 }
 
-// condID is the id of the object in a reply.
-func condID(t *testing.T, rp condReply) int64 {
+// condID is the id of the object in a response.
+func condID(t *testing.T, res *apitest.Response) int64 {
 	t.Helper()
 	var m struct{ ID int64 }
-	dbtest.Must(t, json.Unmarshal(rp.body, &m), "id")
+	dbtest.Must(t, res.JSON(&m), "id")
 	return m.ID
 }
