@@ -55,6 +55,71 @@ func (p *plan[T]) setRelations(db *bun.DB, typ reflect.Type) {
 		}
 	}
 	walk(p.table, p.fields, "", 0)
+	for _, path := range p.relations {
+		rel := p.table.Relations[path] // nil for "A.B"
+		if rel == nil || rel.Type != schema.BelongsToRelation && rel.Type != schema.HasOneRelation ||
+			len(rel.Condition) > 0 || rel.PolymorphicField != nil || len(rel.BasePKs) != len(rel.JoinPKs) {
+			p.toOne = nil
+			return
+		}
+		p.toOne = append(p.toOne, rel)
+	}
+}
+
+// relationsLoaded reports whether obj holds every relation its
+// representation shows already, matching its keys: each is a to-one
+// relation (see plan.toOne) whose object is set and whose keys equal
+// obj's (a belongs-to relation's primary key is obj's foreign key). A
+// hook that saved the object with its relation set (a BeforeCreate that
+// sets the owner from the request), or a read that loaded it when the
+// write left its key alone, then needs no reload: the answer shows the
+// object as it was saved, as DRF's serializer.data does.
+func (p *plan[T]) relationsLoaded(obj *T) bool {
+	if len(p.toOne) == 0 {
+		return false
+	}
+	v := reflect.ValueOf(obj).Elem()
+	for _, rel := range p.toOne {
+		rv := rel.Field.Value(v)
+		if rv.Kind() != reflect.Pointer || rv.IsNil() {
+			return false
+		}
+		rv = rv.Elem()
+		for i, base := range rel.BasePKs {
+			if !sameKey(base.Value(v), rel.JoinPKs[i].Value(rv)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// sameKey reports whether two key values are equal and set (not a nil
+// pointer).
+func sameKey(a, b reflect.Value) bool {
+	for a.Kind() == reflect.Pointer {
+		if a.IsNil() {
+			return false
+		}
+		a = a.Elem()
+	}
+	for b.Kind() == reflect.Pointer {
+		if b.IsNil() {
+			return false
+		}
+		b = b.Elem()
+	}
+	switch {
+	case a.CanInt() && b.CanInt():
+		return a.Int() == b.Int()
+	case a.CanUint() && b.CanUint():
+		return a.Uint() == b.Uint()
+	case a.Kind() == reflect.String && b.Kind() == reflect.String:
+		return a.String() == b.String()
+	case a.Type() == b.Type() && a.Comparable():
+		return a.Equal(b)
+	}
+	return false
 }
 
 // withRelations adds the relations the representation shows to q: bun
@@ -76,14 +141,15 @@ func (p *plan[T]) withRelations(q *bun.SelectQuery) *bun.SelectQuery {
 
 // reload reads the relations the representation shows for an object just
 // written (its keys may name other rows now): one query by primary key,
-// plus one per to-many relation. It does nothing when there are none.
+// plus one per to-many relation. It does nothing when there are none, or
+// when obj holds them already (relationsLoaded).
 //
 // The key is a parameter: one SQL text for every row, prepared once per
 // connection (with the key inline, each row's text was new, so each
 // reload took a round trip more to prepare it and filled the statement
 // cache).
 func (g *Generic[T]) reload(ctx context.Context, p *plan[T], obj *T) error {
-	if len(p.relations) == 0 {
+	if len(p.relations) == 0 || p.relationsLoaded(obj) {
 		return nil
 	}
 	if p.pkWhere == "" {

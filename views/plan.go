@@ -70,6 +70,10 @@ type plan[T any] struct {
 	// pkWhere is `"book"."id" = ?`, the condition of reload's query, set
 	// when there are relations and a single-column primary key.
 	pkWhere string
+	// toOne are the relations, when every one is a plain to-one relation
+	// of T (belongs-to or has-one, no condition), whose presence on an
+	// object reload can see (relationsLoaded); nil otherwise.
+	toOne []*schema.Relation
 
 	// Detail views.
 	urlParam    string

@@ -14,8 +14,8 @@ import (
 // TestBookRoundTrips counts the round trips to PostgreSQL of the book
 // detail, through a proxy that counts what the service's pool sends: the
 // owner is a serializer's slug, not a Queryset, so a read is one
-// prepared statement (the owner joined), a create the INSERT and the
-// read of the owner's username, and the owner's PATCH the lookup of the
+// prepared statement (the owner joined), a create the INSERT alone (its
+// BeforeCreate sets the owner), and the owner's PATCH the lookup of the
 // caller's permissions (bookWriters ORs ownership with ModelPermissions;
 // a principal's permissions load once per request), one UPDATE ...
 // RETURNING in place (no transaction, no row lock held between round
@@ -50,7 +50,7 @@ func TestBookRoundTrips(t *testing.T) {
 		trips int
 	}{
 		{"GET", func() *apitest.Response { return anon.Get(path).AssertStatus(t, http.StatusOK) }, 1},
-		{"POST", create, 2}, // the INSERT ... RETURNING, the owner's username
+		{"POST", create, 1}, // the INSERT ... RETURNING (ownBook set the owner)
 		{"owner's PATCH", func() *apitest.Response {
 			return owner.Patch(path, map[string]any{"price_cents": 900}).AssertStatus(t, http.StatusOK)
 		}, 3},
