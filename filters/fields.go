@@ -276,7 +276,10 @@ func (fs *Fields) ApplyDeferred(r *http.Request, q *bun.SelectQuery, pending *Pe
 
 func (fs *Fields) apply(r *http.Request, q *bun.SelectQuery, pending *PendingKeys) (*bun.SelectQuery, error) {
 	var fe *models.ValidationError
-	deferred := 0
+	deferred := 0 // pending.keys[:deferred]: those of an earlier Fields, then ours
+	if pending != nil {
+		deferred = pending.n
+	}
 	for i := range fs.fields {
 		f := &fs.fields[i]
 		raw, ok := querystring.Get(r.URL.RawQuery, f.param)
@@ -304,7 +307,7 @@ func (fs *Fields) apply(r *http.Request, q *bun.SelectQuery, pending *PendingKey
 			fe.Add(f.param, msg)
 		}
 	}
-	if fe != nil && deferred > 0 {
+	if fe != nil && pending != nil && deferred > pending.n {
 		// Every bad parameter in one 400, in the filters' order: the
 		// deferred checks run now, in their places.
 		all := &models.ValidationError{}
@@ -315,7 +318,7 @@ func (fs *Fields) apply(r *http.Request, q *bun.SelectQuery, pending *PendingKey
 					all.Fields = append(all.Fields, e)
 				}
 			}
-			for _, pk := range pending.keys[:deferred] {
+			for _, pk := range pending.keys[pending.n:deferred] {
 				if pk.f != f {
 					continue
 				}
