@@ -544,3 +544,68 @@ func TestWithJoin(t *testing.T) {
 		}
 	})
 }
+
+// TestApplyDeferred: a generic list view's way of applying Fields. An
+// exact foreign key is left pending (no query) and checked by Check, the
+// checks of several Fields add up, and with another bad parameter they
+// all run at once so that one 400 lists every bad parameter in order.
+func TestApplyDeferred(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *bun.DB, log *queryLog) {
+		byAuthor, err := filters.NewFields(table(db), []string{"author"})
+		dbtest.Must(t, err, "NewFields")
+		byPrice, err := filters.NewFields(table(db), []string{"price_cents__gte"})
+		dbtest.Must(t, err, "NewFields")
+		apply := func(query string) (filters.PendingKeys, error) {
+			var keys filters.PendingKeys
+			r := httptest.NewRequest("GET", "/books/?"+query, nil)
+			q := db.NewSelect().Model((*book)(nil))
+			log.mu.Lock()
+			log.queries = nil
+			log.mu.Unlock()
+			for _, fs := range []*filters.Fields{byAuthor, byPrice} {
+				if q, err = fs.ApplyDeferred(r, q, &keys); err != nil {
+					return keys, err
+				}
+			}
+			if n := len(log.queries); n != 0 {
+				t.Errorf("%s: %d queries while applying, want none: %q", query, n, log.queries)
+			}
+			return keys, keys.Check(r)
+		}
+		if keys, err := apply("author=1&price_cents__gte=1"); keys.Len() != 1 || err != nil {
+			t.Errorf("an existing author: %d pending, %v", keys.Len(), err)
+		}
+		const choice = `{"author":["Select a valid choice. That choice is not one of the available choices."]}`
+		// The second Fields keeps the first one's pending check.
+		if keys, err := apply("author=9&price_cents__gte=1"); keys.Len() != 1 || errJSON(err) != choice {
+			t.Errorf("a missing author: %d pending, %s", keys.Len(), errJSON(err))
+		}
+		var keys filters.PendingKeys
+		r := httptest.NewRequest("GET", "/books/?author=9&price_cents__gte=x", nil)
+		q, err := byAuthor.ApplyDeferred(r, db.NewSelect().Model((*book)(nil)), &keys)
+		dbtest.Must(t, err, "author")
+		if _, err = byPrice.ApplyDeferred(r, q, &keys); errJSON(err) != `{"price_cents__gte":["Enter a number."]}` {
+			t.Errorf("a bad price: %s", errJSON(err))
+		}
+		both, err := filters.NewFields(table(db), []string{"author", "price_cents__gte"})
+		dbtest.Must(t, err, "NewFields")
+		keys = filters.PendingKeys{}
+		_, err = both.ApplyDeferred(r, db.NewSelect().Model((*book)(nil)), &keys)
+		if want := `{"author":["Select a valid choice. That choice is not one of the available choices."],"price_cents__gte":["Enter a number."]}`; errJSON(err) != want {
+			t.Errorf("a missing author and a bad price: %s, want %s", errJSON(err), want)
+		}
+	})
+}
+
+// errJSON is err's body as the views write it: a *models.ValidationError
+// as JSON, another error as its text, nil as "".
+func errJSON(err error) string {
+	var fe *models.ValidationError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &fe):
+		return string(fe.AppendJSON(nil))
+	}
+	return err.Error()
+}
