@@ -280,6 +280,7 @@ func (s *Serializer[T]) addRelated(st *compiled[T]) {
 			in.byName[ip.name] = ip.slot
 		}
 		in.inputs = append(in.inputs, ip)
+		in.pends = in.pends || ip.mode == inHook || ip.mode == inSlug
 		st.rel.hooks = append(st.rel.hooks, hook)
 		st.rel.lookup = append(st.rel.lookup, lookup)
 		st.rel.slugOf = append(st.rel.slugOf, slug)

@@ -65,6 +65,9 @@ type planInternal struct {
 	// after the codecs').
 	inputs     []input
 	extraSlots int
+	// pends: some input is handed to a Write hook or a Slug's lookup
+	// (DecodeFields cannot decode it from the body alone).
+	pends bool
 }
 
 var planCache sync.Map // reflect.Type -> *Plan

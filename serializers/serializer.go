@@ -187,13 +187,8 @@ func (s *Serializer[T]) Decode(ctx context.Context, body []byte, dst *T, mode Mo
 // On error dst is left as it was.
 func (s *Serializer[T]) DecodeFields(body []byte, dst *T, mode Mode) (set uint64, ok bool, err error) {
 	st := s.compiled()
-	if s.Validate != nil || len(st.plan.Fields) > 64 {
+	if s.Validate != nil || st.plan.in.pends || len(st.plan.Fields) > 64 {
 		return 0, false, nil
-	}
-	for i := range st.plan.in.inputs {
-		if m := st.plan.in.inputs[i].mode; m != inReadOnly && m != inRefuse {
-			return 0, false, nil
-		}
 	}
 	saved := *dst
 	// Ignored and refused inputs leave nothing pending: no pend to pass.

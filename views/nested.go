@@ -8,9 +8,16 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
 
-	"github.com/cosworth/cosworth/models"
 	"github.com/cosworth/cosworth/serializers"
 )
+
+// shownRelation is a bun relation the representation shows.
+type shownRelation struct {
+	path string // "Author", or "Author.Books" for a relation of a relation
+	// cols are the columns a slug's relation selects (the related
+	// primary key and the slug's column); nil selects every column.
+	cols []string
+}
 
 // maxNestedDepth bounds how deep nested serializers may nest relations.
 const maxNestedDepth = 4
@@ -41,12 +48,11 @@ func (p *plan[T]) setRelations(db *bun.DB, typ reflect.Type) {
 				}
 				cols = append(cols, f.Column)
 			}
-			switch i := slices.Index(p.relations, path); {
+			switch i := slices.IndexFunc(p.relations, func(r shownRelation) bool { return r.path == path }); {
 			case i < 0:
-				p.relations = append(p.relations, path)
-				p.relColumns = append(p.relColumns, cols)
+				p.relations = append(p.relations, shownRelation{path: path, cols: cols})
 			case cols == nil:
-				p.relColumns[i] = nil // a nested serializer shows more
+				p.relations[i].cols = nil // a nested serializer shows more
 			}
 			if n.Slug == "" {
 				// db.Table: the related table with its own relations resolved.
@@ -55,8 +61,8 @@ func (p *plan[T]) setRelations(db *bun.DB, typ reflect.Type) {
 		}
 	}
 	walk(p.table, p.fields, "", 0)
-	for _, path := range p.relations {
-		rel := p.table.Relations[path] // nil for "A.B"
+	for _, sr := range p.relations {
+		rel := p.table.Relations[sr.path] // nil for "A.B"
 		if rel == nil || rel.Type != schema.BelongsToRelation && rel.Type != schema.HasOneRelation ||
 			len(rel.Condition) > 0 || rel.PolymorphicField != nil || len(rel.BasePKs) != len(rel.JoinPKs) {
 			p.toOne = nil
@@ -129,12 +135,12 @@ func sameKey(a, b reflect.Value) bool {
 // whatever its page size. A Queryset that names the same relation refines
 // the same join.
 func (p *plan[T]) withRelations(q *bun.SelectQuery) *bun.SelectQuery {
-	for i, rel := range p.relations {
-		if cols := p.relColumns[i]; cols != nil {
-			q = q.Relation(rel, func(q *bun.SelectQuery) *bun.SelectQuery { return q.Column(cols...) })
+	for _, sr := range p.relations {
+		if cols := sr.cols; cols != nil {
+			q = q.Relation(sr.path, func(q *bun.SelectQuery) *bun.SelectQuery { return q.Column(cols...) })
 			continue
 		}
-		q = q.Relation(rel)
+		q = q.Relation(sr.path)
 	}
 	return q
 }
@@ -156,25 +162,13 @@ func (g *Generic[T]) reload(ctx context.Context, p *plan[T], obj *T) error {
 		return p.run.object(ctx, p.withRelations(g.DB.NewSelect().Model(obj).WherePK()), obj)
 	}
 	pk := p.table.PKs[0]
-	key := pkParam(pk.Value(reflect.ValueOf(obj).Elem()))
+	key := keyParam(pk.Value(reflect.ValueOf(obj).Elem()))
 	if p.run.reload != nil {
 		if ok, err := p.run.reload.Scan(ctx, g.DB, obj, key); ok || err != nil {
 			return err
 		}
 	}
 	return p.run.object(ctx, p.withRelations(p.newSelect(g.DB, obj)).Where(p.pkWhere, key), obj)
-}
-
-// pkParam is a primary key's value v as a query parameter.
-func pkParam(v reflect.Value) any {
-	for v.Kind() == reflect.Pointer && !v.IsNil() {
-		v = v.Elem()
-	}
-	switch v.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return models.IntParam(v.Int())
-	}
-	return models.Param(v.Interface())
 }
 
 // reloadTx is reload inside a create's transaction tx, before the answer

@@ -62,11 +62,7 @@ type plan[T any] struct {
 
 	// relations are the bun relations the serializer's nested and slug
 	// fields show, loaded with every read (nested.go).
-	relations []string
-	// relColumns are, by index in relations, the columns a slug's
-	// relation selects (the related primary key and the slug's column);
-	// nil selects every column of the related table.
-	relColumns [][]string
+	relations []shownRelation
 	// pkWhere is `"book"."id" = ?`, the condition of reload's query, set
 	// when there are relations and a single-column primary key.
 	pkWhere string
@@ -467,11 +463,20 @@ func lookupSample(t reflect.Type) any {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	switch t.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return models.IntParam(0)
+	return keyParam(reflect.Zero(t))
+}
+
+// keyParam is the key value v as a query parameter, as lookupArgParser
+// makes them: a signed integer as models.IntParam, else models.Param.
+func keyParam(v reflect.Value) any {
+	for v.Kind() == reflect.Pointer && !v.IsNil() {
+		v = v.Elem()
 	}
-	return models.Param(reflect.Zero(t).Interface())
+	switch v.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return models.IntParam(v.Int())
+	}
+	return models.Param(v.Interface())
 }
 
 // splitCamel turns "BookAuthor" into "Book Author", as DRF's
