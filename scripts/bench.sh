@@ -6,15 +6,16 @@
 #
 #   scripts/bench.sh            # throughput (wrk) of list, retrieve, create, update;
 #                               # latency percentiles (vegeta) at a constant 50% of
-#                               # the baseline's max rate for list and retrieve (~3 min)
+#                               # the baseline's max rate for list and retrieve (~8 min in all)
 #   scripts/bench.sh -soak      # also: a 10-minute constant-rate soak of both servers
 #                               # (mixed list/retrieve/update), p99 and RSS per minute
 #   scripts/bench.sh -quick     # shorter runs, for trying the script out
 #
 # Environment: COSWORTH_PG (PostgreSQL URL), BENCH_DURATION (seconds of one wrk
-# round, default 5), BENCH_ROUNDS (wrk rounds per server and endpoint, default
-# 3), BENCH_LATENCY_DURATION (seconds of one vegeta round, default 10), BENCH_CONNS (wrk
-# connections, default 32), BENCH_PORT (first of two loopback ports, default
+# round, default 5), BENCH_ROUNDS (wrk and vegeta rounds per server and
+# endpoint, default 5: one round's p99.9 moves by 2x on a shared machine, and
+# the median of five moves less than that of three), BENCH_LATENCY_DURATION
+# (seconds of one vegeta round, default 10), BENCH_CONNS (wrk connections, default 32), BENCH_PORT (first of two loopback ports, default
 # 18081), BENCH_SOAK_MINUTES (default 10), BENCH_COSWORTH_DSN_EXTRA (appended to
 # the Cosworth server's PostgreSQL URL only, to try a pgx setting without a code
 # change, e.g. '&default_query_exec_mode=exec'). Needs wrk and vegeta: installs wrk
@@ -25,7 +26,7 @@ cd "$(dirname "$0")/.."
 
 soak=0
 dur=${BENCH_DURATION:-5}
-rounds=${BENCH_ROUNDS:-3}
+rounds=${BENCH_ROUNDS:-5}
 latdur=${BENCH_LATENCY_DURATION:-10}
 for a in "$@"; do
   case "$a" in
