@@ -15,9 +15,10 @@
 # round, default 5), BENCH_ROUNDS (wrk and vegeta rounds per server and
 # endpoint, default 5: one round's p99.9 moves by 2x on a shared machine, and
 # the median of five moves less than that of three), BENCH_LATENCY_DURATION
-# (seconds of one vegeta round, default 10), BENCH_CONNS (wrk connections, default 32), BENCH_PORT (first of two loopback ports, default
-# 18081), BENCH_SOAK_MINUTES (default 10), BENCH_COSWORTH_DSN_EXTRA (appended to
-# the Cosworth server's PostgreSQL URL only, to try a pgx setting without a code
+# (seconds of one vegeta round, default 10), BENCH_CONNS (wrk connections,
+# default 32), BENCH_PORT (first of two loopback ports, default 18081),
+# BENCH_SOAK_MINUTES (default 10), BENCH_COSWORTH_DSN_EXTRA (appended to the
+# Cosworth server's PostgreSQL URL only, to try a pgx setting without a code
 # change, e.g. '&default_query_exec_mode=exec'). Needs wrk and vegeta: installs wrk
 # with apt-get when root, and vegeta with go install into GOBIN (never into
 # go.mod) when missing. Everything listens on 127.0.0.1 and stops at the end.
