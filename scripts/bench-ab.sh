@@ -17,9 +17,10 @@
 #
 # A BINARY takes the flags of bench/cmd/baseline and bench/cmd/cosworth
 # (-addr, -db, -token). Environment: COSWORTH_PG (PostgreSQL URL), AB_RATE
-# (req/s), AB_PORT (first loopback port, default 19200). Needs wrk and
-# vegeta (scripts/bench.sh installs them). Everything listens on 127.0.0.1
-# and stops, and the schemas are dropped, at the end.
+# (req/s), AB_PORT (first loopback port, default 19200). Installs wrk and
+# vegeta when missing, as scripts/bench.sh does (scripts/benchlib.sh holds
+# what the two share). Everything listens on 127.0.0.1 and stops, and the
+# schemas are dropped, at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,16 +32,11 @@ fi
 usage() { echo "usage: scripts/bench-ab.sh [-rounds N] NAME=BINARY NAME=BINARY..." >&2; exit 2; }
 [[ "$rounds" =~ ^[1-9][0-9]?$ ]] || { echo "-rounds must be 1..99" >&2; usage; }
 [ $# -ge 2 ] || usage
-export COSWORTH_PG="${COSWORTH_PG:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}"
-gobin="$(go env GOBIN)"; [ -n "$gobin" ] || gobin="$(go env GOPATH)/bin"
-vegeta="$gobin/vegeta"
-[ -x "$vegeta" ] || vegeta=$(command -v vegeta || true)
-command -v wrk >/dev/null 2>&1 && [ -n "$vegeta" ] || { echo "wrk and vegeta are needed: run scripts/bench.sh once" >&2; exit 1; }
-books=1000
+. scripts/benchlib.sh
 token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
 names=()
-declare -A bin addr
+declare -A bin addr pid
 for nb in "$@"; do
   n=${nb%%=*} b=${nb#*=}
   [[ "$n" =~ ^[A-Za-z0-9_-]+$ ]] && [ "$n" != "$nb" ] || { echo "bad argument $nb: want NAME=BINARY" >&2; usage; }
@@ -49,6 +45,7 @@ for nb in "$@"; do
   names+=("$n"); bin[$n]=$b
 done
 
+bench_tools
 scripts/services.sh up >/dev/null
 tmp=$(mktemp -d)
 pids=() dsns=()
@@ -64,19 +61,9 @@ CGO_ENABLED=0 go build -trimpath -o "$tmp/" ./bench/cmd/benchdb
 
 port=${AB_PORT:-19200}
 for n in "${names[@]}"; do
-  dsn=$("$tmp/benchdb" create -db "$COSWORTH_PG" -books $books)
-  dsns+=("$dsn")
-  "${bin[$n]}" -addr "127.0.0.1:$port" -db "$dsn" -token "$token" 2>"$tmp/$n.log" &
-  pids+=("$!")
-  addr[$n]="http://127.0.0.1:$port"
+  bench_start "$n" "${bin[$n]}" "$port"
   port=$((port + 1))
-  up=0
-  for _ in $(seq 1 100); do
-    if curl -sf -o /dev/null "${addr[$n]}/api/books/1/"; then up=1; break; fi
-    sleep 0.1
-  done
-  [ "$up" = 1 ] || { echo "$n did not start:" >&2; cat "$tmp/$n.log" >&2; exit 1; }
-  for i in $(seq 1 $books | shuf --random-source=<(yes)); do echo "GET ${addr[$n]}/api/books/$i/"; done >"$tmp/$n.targets"
+  retrieve_targets "$n" >"$tmp/$n.targets"
   wrk -t2 -c32 -d3s -s bench/wrk/retrieve.lua "${addr[$n]}" -- $books >/dev/null # warm up
 done
 
@@ -91,26 +78,19 @@ fi
 [[ "$rate" =~ ^[1-9][0-9]*$ ]] || { echo "AB_RATE must be a positive integer" >&2; exit 2; }
 echo "rate $rate req/s, $rounds rounds of 10 s, load average $(cut -d' ' -f1 /proc/loadavg); p99/p99.9 in ms"
 
-# pcts FILE: "p99 p99.9" in ms, and the number of non-2xx answers.
-pcts() {
-  "$vegeta" encode --to csv "$1" | awk -F, '{ if ($2 < 200 || $2 > 299) bad++; print $3 } END { print bad + 0 > "/dev/stderr" }' 2>"$tmp/bad" |
-    sort -n | awk '{ a[NR] = $1 } END { n = NR; if (n == 0) { print "0 0"; exit }
-      printf "%.1f %.1f\n", a[int(0.99 * n + 0.999999)] / 1e6, a[int(0.999 * n + 0.999999)] / 1e6 }'
-}
 k=${#names[@]}
 for r in $(seq 1 "$rounds"); do
   line="round $r:"
   for j in $(seq 0 $((k - 1))); do
     n=${names[$(((j + r) % k))]}
     "$vegeta" attack -rate="$rate/s" -duration=10s -workers=32 -max-workers=64 -timeout=10s -targets="$tmp/$n.targets" >"$tmp/$n.bin"
-    read -r p99 p999 <<<"$(pcts "$tmp/$n.bin")"
+    read -r _ p99 p999 _ <<<"$(percentiles "$tmp/$n.bin")"
     [ "$(cat "$tmp/bad")" = 0 ] || echo "warning: $n round $r: $(cat "$tmp/bad") answers were not 2xx" >&2
     echo "$p99 $p999" >>"$tmp/$n.pct"
     line="$line $n $p99/$p999"
   done
   echo "$line"
 done
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 for n in "${names[@]}"; do
   printf "%-12s median p99 %6s ms   p99.9 %6s ms\n" "$n" "$(cut -d' ' -f1 "$tmp/$n.pct" | median)" "$(cut -d' ' -f2 "$tmp/$n.pct" | median)"
 done

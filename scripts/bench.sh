@@ -40,26 +40,10 @@ conns=${BENCH_CONNS:-32}
 [ "$rounds" -ge 1 ] && [ "$rounds" -le 9 ] || { echo "BENCH_ROUNDS must be 1..9" >&2; exit 2; }
 port=${BENCH_PORT:-18081}
 soakmin=${BENCH_SOAK_MINUTES:-10}
-export COSWORTH_PG="${COSWORTH_PG:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}"
-books=1000
 
 # --- tools -------------------------------------------------------------------
-if ! command -v wrk >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then
-    echo "installing wrk"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-  else
-    echo "wrk is missing: apt-get install wrk" >&2; exit 1
-  fi
-fi
-gobin="$(go env GOBIN)"; [ -n "$gobin" ] || gobin="$(go env GOPATH)/bin"
-vegeta="$gobin/vegeta"
-if ! [ -x "$vegeta" ]; then
-  if command -v vegeta >/dev/null 2>&1; then vegeta=$(command -v vegeta); else
-    echo "installing vegeta into $gobin"
-    (cd / && GOFLAGS= go install github.com/tsenart/vegeta/v12@latest)
-  fi
-fi
+. scripts/benchlib.sh
+bench_tools
 scripts/services.sh up >/dev/null
 
 # --- build and start ---------------------------------------------------------
@@ -79,22 +63,8 @@ CGO_ENABLED=0 go build -trimpath -o "$tmp/" ./bench/cmd/baseline ./bench/cmd/cos
 token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
 declare -A addr pid
-start() { # name port [dsn suffix]
-  local name=$1 p=$2 extra=${3:-} dsn
-  dsn=$("$tmp/benchdb" create -db "$COSWORTH_PG" -books $books)
-  dsns+=("$dsn")
-  "$tmp/$name" -addr "127.0.0.1:$p" -db "$dsn$extra" -token "$token" 2>"$tmp/$name.log" &
-  pid[$name]=$!
-  pids+=("$!")
-  addr[$name]="http://127.0.0.1:$p"
-  for _ in $(seq 1 100); do
-    curl -sf -o /dev/null "${addr[$name]}/api/books/" && return 0
-    sleep 0.1
-  done
-  echo "$name did not start:" >&2; cat "$tmp/$name.log" >&2; exit 1
-}
-start baseline "$port"
-start cosworth "$((port + 1))" "${BENCH_COSWORTH_DSN_EXTRA:-}"
+bench_start baseline "$tmp/baseline" "$port"
+bench_start cosworth "$tmp/cosworth" "$((port + 1))" "${BENCH_COSWORTH_DSN_EXTRA:-}"
 
 # The same seeded row must come back as the same bytes from both.
 for id in 1 7 10 17; do
@@ -134,7 +104,6 @@ wrkonce() { # name endpoint -> req/s on stdout
   fi
   awk '/^Requests\/sec/ {print $2}' <<<"$out"
 }
-median() { tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 # Warm both up (connections, statement caches, heap sizes).
 for n in baseline cosworth; do
   wrk -t2 -c"$conns" -d2s "${addr[$n]}/api/books/?limit=10&offset=100" >/dev/null
@@ -179,21 +148,11 @@ vworkers=16
 # Bodies are read in full (vegeta's default): a -max-body smaller than a response
 # leaves it unread and the connection is not reused, which measures TCP setup.
 vflags=(-workers=32 -max-workers=64 -timeout=10s)
-# percentiles FILE...: "p50 p99 p99.9 max" in ms over vegeta result files;
-# the number of non-2xx results goes to $tmp/bad.
-percentiles() {
-  "$vegeta" encode --to csv "$@" | awk -F, '{ if ($2 < 200 || $2 > 299) bad++; print $3 } END { print bad + 0 > "/dev/stderr" }' 2>"$tmp/bad" |
-    sort -n | awk '{ a[NR] = $1 } END {
-      n = NR; if (n == 0) { print "0 0 0 0"; exit }
-      split("0.50 0.99 0.999", ps, " ")
-      for (i = 1; i <= 3; i++) { k = int(ps[i] * n + 0.999999); if (k < 1) k = 1; if (k > n) k = n; printf "%.3f ", a[k] / 1e6 }
-      printf "%.3f\n", a[n] / 1e6 }'
-}
 targets() { # name endpoint -> vegeta targets on stdout
   local base=${addr[$1]}
   case "$2" in
     list) echo "GET $base/api/books/?limit=10&offset=100" ;;
-    retrieve) for i in $(seq 1 $books | shuf --random-source=<(yes)); do echo "GET $base/api/books/$i/"; done ;;
+    retrieve) retrieve_targets "$1" ;;
   esac
 }
 declare -A lat vmax

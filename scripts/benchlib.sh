@@ -1,0 +1,70 @@
+# scripts/benchlib.sh: the pieces scripts/bench.sh and scripts/bench-ab.sh
+# share. Source it from the repository root. Before calling bench_start, set
+# tmp (a scratch directory holding the benchdb binary) and token, and declare
+# "declare -A addr pid" and the arrays pids and dsns, which bench_start fills
+# and the caller's cleanup stops and drops. percentiles also writes to $tmp.
+
+books=1000
+export COSWORTH_PG="${COSWORTH_PG:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}"
+
+# bench_tools: wrk and vegeta, installed when missing (wrk with apt-get when
+# root; vegeta with go install into GOBIN, never into go.mod). Sets vegeta to
+# its path.
+bench_tools() {
+  if ! command -v wrk >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then
+      echo "installing wrk"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+    else
+      echo "wrk is missing: apt-get install wrk" >&2; exit 1
+    fi
+  fi
+  local gobin
+  gobin="$(go env GOBIN)"; [ -n "$gobin" ] || gobin="$(go env GOPATH)/bin"
+  vegeta="$gobin/vegeta"
+  if ! [ -x "$vegeta" ]; then
+    if command -v vegeta >/dev/null 2>&1; then vegeta=$(command -v vegeta); else
+      echo "installing vegeta into $gobin"
+      (cd / && GOFLAGS= go install github.com/tsenart/vegeta/v12@latest)
+    fi
+  fi
+}
+
+# bench_start NAME BINARY PORT [DSN_SUFFIX]: seeds a fresh schema and starts
+# BINARY on 127.0.0.1:PORT over it, logging to $tmp/NAME.log; waits until it
+# answers, or prints the log and exits.
+bench_start() {
+  local name=$1 binary=$2 p=$3 extra=${4:-} dsn
+  dsn=$("$tmp/benchdb" create -db "$COSWORTH_PG" -books $books)
+  dsns+=("$dsn")
+  "$binary" -addr "127.0.0.1:$p" -db "$dsn$extra" -token "$token" 2>"$tmp/$name.log" &
+  pid[$name]=$!
+  pids+=("$!")
+  addr[$name]="http://127.0.0.1:$p"
+  for _ in $(seq 1 100); do
+    curl -sf -o /dev/null "${addr[$name]}/api/books/" && return 0
+    sleep 0.1
+  done
+  echo "$name did not start:" >&2; cat "$tmp/$name.log" >&2; exit 1
+}
+
+# median: the median of the numbers on stdin (one per line or per word).
+median() { tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+# percentiles FILE...: "p50 p99 p99.9 max" in ms over vegeta result files;
+# the number of non-2xx results goes to $tmp/bad.
+percentiles() {
+  "$vegeta" encode --to csv "$@" | awk -F, '{ if ($2 < 200 || $2 > 299) bad++; print $3 } END { print bad + 0 > "/dev/stderr" }' 2>"$tmp/bad" |
+    sort -n | awk '{ a[NR] = $1 } END {
+      n = NR; if (n == 0) { print "0 0 0 0"; exit }
+      split("0.50 0.99 0.999", ps, " ")
+      for (i = 1; i <= 3; i++) { k = int(ps[i] * n + 0.999999); if (k < 1) k = 1; if (k > n) k = n; printf "%.3f ", a[k] / 1e6 }
+      printf "%.3f\n", a[n] / 1e6 }'
+}
+
+# retrieve_targets NAME: vegeta targets GETting every seeded book of server
+# NAME once, in a fixed shuffled order.
+retrieve_targets() {
+  local i
+  for i in $(seq 1 $books | shuf --random-source=<(yes)); do echo "GET ${addr[$1]}/api/books/$i/"; done
+}
