@@ -17,7 +17,8 @@
 #
 # A BINARY takes the flags of bench/cmd/baseline and bench/cmd/cosworth
 # (-addr, -db, -token). Environment: COSWORTH_PG (PostgreSQL URL), AB_RATE
-# (req/s), AB_PORT (first loopback port, default 19200). Installs wrk and
+# (req/s), AB_PORT (first loopback port, default 19200), BENCH_PIN=1 (as in
+# scripts/bench.sh: the servers on a CPU of their own). Installs wrk and
 # vegeta when missing, as scripts/bench.sh does (scripts/benchlib.sh holds
 # what the two share). Everything listens on 127.0.0.1 and stops, and the
 # schemas are dropped, at the end.
@@ -53,11 +54,15 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   for d in "${dsns[@]}"; do "$tmp/benchdb" drop -db "$d" >/dev/null 2>&1 || true; done
+  bench_unpin
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 CGO_ENABLED=0 go build -trimpath -o "$tmp/" ./bench/cmd/benchdb
+pinned=""
+[ "${BENCH_PIN:-0}" = 0 ] || bench_pin
+[ -z "$pinned" ] || echo "pinned (BENCH_PIN): $pinned"
 
 port=${AB_PORT:-19200}
 for n in "${names[@]}"; do

@@ -19,7 +19,10 @@
 # default 32), BENCH_PORT (first of two loopback ports, default 18081),
 # BENCH_SOAK_MINUTES (default 10), BENCH_COSWORTH_DSN_EXTRA (appended to the
 # Cosworth server's PostgreSQL URL only, to try a pgx setting without a code
-# change, e.g. '&default_query_exec_mode=exec'). Needs wrk and vegeta: installs wrk
+# change, e.g. '&default_query_exec_mode=exec'), BENCH_PIN=1 (the servers on
+# the last CPU, wrk, vegeta and the local PostgreSQL on the others, put back at
+# the end: the servers then do not share a CPU with the load or the database;
+# needs root). Needs wrk and vegeta: installs wrk
 # with apt-get when root, and vegeta with go install into GOBIN (never into
 # go.mod) when missing. Everything listens on 127.0.0.1 and stops at the end.
 set -euo pipefail
@@ -55,11 +58,14 @@ cleanup() {
   for p in "${vpids[@]}" "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   for d in "${dsns[@]}"; do "$tmp/benchdb" drop -db "$d" >/dev/null 2>&1 || true; done
+  bench_unpin
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 CGO_ENABLED=0 go build -trimpath -o "$tmp/" ./bench/cmd/baseline ./bench/cmd/cosworth ./bench/cmd/benchdb
+pinned=""
+[ "${BENCH_PIN:-0}" = 0 ] || bench_pin
 token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
 declare -A addr pid
@@ -80,11 +86,12 @@ hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'; }
 
 echo
-echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u '+%Y-%m-%d %H:%M UTC'), $(go version | cut -d' ' -f3)"
+echo "machine: $(nproc --all) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u '+%Y-%m-%d %H:%M UTC'), $(go version | cut -d' ' -f3)"
 echo "rows: $books books, 50 authors; pool 16 connections each; wrk -t2 -c$conns, $rounds x ${dur}s; vegeta $rounds x ${latdur}s"
 load() { cut -d' ' -f1 /proc/loadavg; }
 [ -z "${BENCH_COSWORTH_DSN_EXTRA:-}" ] || echo "cosworth DSN extra: ${BENCH_COSWORTH_DSN_EXTRA}"
-echo "load average at start: $(load) (on $(nproc) CPUs; other work on the machine skews every figure)"
+[ -z "$pinned" ] || echo "pinned (BENCH_PIN): $pinned"
+echo "load average at start: $(load) (on $(nproc --all) CPUs; other work on the machine skews every figure)"
 
 # --- throughput --------------------------------------------------------------
 # Each endpoint: $rounds rounds of wrk per server, alternating which goes

@@ -31,13 +31,14 @@ bench_tools() {
 }
 
 # bench_start NAME BINARY PORT [DSN_SUFFIX]: seeds a fresh schema and starts
-# BINARY on 127.0.0.1:PORT over it, logging to $tmp/NAME.log; waits until it
-# answers, or prints the log and exits.
+# BINARY on 127.0.0.1:PORT over it (under bench_pin's CPU, when it ran),
+# logging to $tmp/NAME.log; waits until it answers, or prints the log and
+# exits.
 bench_start() {
   local name=$1 binary=$2 p=$3 extra=${4:-} dsn
   dsn=$("$tmp/benchdb" create -db "$COSWORTH_PG" -books $books)
   dsns+=("$dsn")
-  "$binary" -addr "127.0.0.1:$p" -db "$dsn$extra" -token "$token" 2>"$tmp/$name.log" &
+  "${server_pin[@]}" "$binary" -addr "127.0.0.1:$p" -db "$dsn$extra" -token "$token" 2>"$tmp/$name.log" &
   pid[$name]=$!
   pids+=("$!")
   addr[$name]="http://127.0.0.1:$p"
@@ -46,6 +47,41 @@ bench_start() {
     sleep 0.1
   done
   echo "$name did not start:" >&2; cat "$tmp/$name.log" >&2; exit 1
+}
+
+# bench_pin: gives the servers the machine's last CPU and everything else
+# (this shell and what it starts: wrk, vegeta; and every PostgreSQL process)
+# the others, so that the servers do not share a CPU with the load or the
+# database. bench_unpin puts PostgreSQL back as it was. Needs 2 CPUs or more,
+# and the right to set PostgreSQL's CPU affinity (root, or its user), on the
+# same machine.
+server_pin=()
+pg_pinned=()
+pg_mask=""
+bench_pin() {
+  local n last p others
+  n=$(nproc --all)
+  [ "$n" -ge 2 ] || { echo "BENCH_PIN needs 2 CPUs or more; this machine has $n" >&2; exit 2; }
+  last=$((n - 1))
+  others=0
+  if [ "$last" -gt 1 ]; then others="0-$((last - 1))"; fi
+  mapfile -t pg_pinned < <(pgrep -x postgres || true)
+  [ "${#pg_pinned[@]}" -gt 0 ] || { echo "BENCH_PIN: no local postgres process to pin" >&2; exit 2; }
+  pg_mask=$(taskset -p "${pg_pinned[0]}" | awk '{print $NF}')
+  for p in "${pg_pinned[@]}"; do
+    taskset -a -p -c "$others" "$p" >/dev/null 2>&1 ||
+      { bench_unpin; echo "BENCH_PIN: cannot set the CPU affinity of postgres process $p (run as root)" >&2; exit 2; }
+  done
+  taskset -p -c "$others" $$ >/dev/null
+  server_pin=(taskset -c "$last")
+  pinned="servers on CPU $last; wrk, vegeta and PostgreSQL on CPU(s) $others"
+}
+bench_unpin() {
+  local p
+  [ -n "$pg_mask" ] || return 0
+  # New backends forked meanwhile inherited the pin: put back every one.
+  for p in $(pgrep -x postgres || true); do taskset -a -p "$pg_mask" "$p" >/dev/null 2>&1 || true; done
+  pg_mask=""
 }
 
 # median: the median of the numbers on stdin (one per line or per word).
