@@ -48,19 +48,8 @@ done
 
 bench_tools
 scripts/services.sh up >/dev/null
-tmp=$(mktemp -d)
-pids=() dsns=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  for d in "${dsns[@]}"; do "$tmp/benchdb" drop -db "$d" >/dev/null 2>&1 || true; done
-  bench_unpin
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_init
 CGO_ENABLED=0 go build -trimpath -o "$tmp/" ./bench/cmd/benchdb
-pinned=""
 [ "${BENCH_PIN:-0}" = 0 ] || bench_pin
 [ -z "$pinned" ] || echo "pinned (BENCH_PIN): $pinned"
 

@@ -50,21 +50,8 @@ bench_tools
 scripts/services.sh up >/dev/null
 
 # --- build and start ---------------------------------------------------------
-tmp=$(mktemp -d)
-pids=()
-dsns=()
-vpids=()
-cleanup() {
-  for p in "${vpids[@]}" "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  for d in "${dsns[@]}"; do "$tmp/benchdb" drop -db "$d" >/dev/null 2>&1 || true; done
-  bench_unpin
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_init
 CGO_ENABLED=0 go build -trimpath -o "$tmp/" ./bench/cmd/baseline ./bench/cmd/cosworth ./bench/cmd/benchdb
-pinned=""
 [ "${BENCH_PIN:-0}" = 0 ] || bench_pin
 token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 

@@ -1,10 +1,29 @@
 # scripts/benchlib.sh: the pieces scripts/bench.sh and scripts/bench-ab.sh
-# share. Source it from the repository root. Before calling bench_start, set
-# tmp (a scratch directory holding the benchdb binary) and token, and declare
-# "declare -A addr pid" and the arrays pids and dsns, which bench_start fills
-# and the caller's cleanup stops and drops. percentiles also writes to $tmp.
+# share. Source it from the repository root and call bench_init, which makes
+# the scratch directory $tmp (build the benchdb binary into it) and stops and
+# removes everything on exit. Before calling bench_start, set token and
+# declare "declare -A addr pid".
 
 books=1000
+
+# bench_init: $tmp, the lists of what to stop on exit (pids: servers, started
+# by bench_start; vpids: load generators running in the background; dsns: the
+# seeded schemas, dropped), and the traps that do it, undoing bench_pin too.
+bench_init() {
+  tmp=$(mktemp -d)
+  pids=() vpids=() dsns=()
+  pinned=""
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+bench_cleanup() {
+  local p d
+  for p in "${vpids[@]}" "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  for d in "${dsns[@]}"; do "$tmp/benchdb" drop -db "$d" >/dev/null 2>&1 || true; done
+  bench_unpin
+  rm -rf "$tmp"
+}
 export COSWORTH_PG="${COSWORTH_PG:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}"
 
 # bench_tools: wrk and vegeta, installed when missing (wrk with apt-get when
@@ -56,10 +75,9 @@ bench_start() {
 # and the right to set PostgreSQL's CPU affinity (root, or its user), on the
 # same machine.
 server_pin=()
-pg_pinned=()
 pg_mask=""
 bench_pin() {
-  local n last p others
+  local n last p others pg_pinned
   n=$(nproc --all)
   [ "$n" -ge 2 ] || { echo "BENCH_PIN needs 2 CPUs or more; this machine has $n" >&2; exit 2; }
   last=$((n - 1))
